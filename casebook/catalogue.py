@@ -1,0 +1,113 @@
+"""The catalogue: the 12 do's and 9 don'ts of the seed article, and the themes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from casebook.exceptions import CatalogueError
+from casebook.messages import normalise_language
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    kind: str  # "do" or "dont"
+    label: dict[str, str]
+    explanation: dict[str, str]
+
+    def label_in(self, language: str) -> str:
+        return self.label[normalise_language(language)]
+
+    def explanation_in(self, language: str) -> str:
+        return self.explanation[normalise_language(language)]
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    label: dict[str, str]
+    description: dict[str, str]
+
+    def label_in(self, language: str) -> str:
+        return self.label[normalise_language(language)]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    items: tuple[Item, ...]
+    themes: tuple[Theme, ...]
+
+    @property
+    def dos(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.kind == "do")
+
+    @property
+    def donts(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.kind == "dont")
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.items)
+
+    @property
+    def theme_ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.themes)
+
+    def item(self, item_id: str) -> Item:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def theme(self, theme_id: str) -> Theme:
+        for theme in self.themes:
+            if theme.id == theme_id:
+                return theme
+        raise KeyError(theme_id)
+
+    def as_dict(self, language: str | None = None) -> dict:
+        """Plain data for JSON; both languages unless one is asked for."""
+
+        def pick(texts: dict[str, str]):
+            return texts[normalise_language(language)] if language else dict(texts)
+
+        return {
+            "items": [
+                {"id": i.id, "kind": i.kind, "label": pick(i.label), "explanation": pick(i.explanation)}
+                for i in self.items
+            ],
+            "themes": [
+                {"id": t.id, "label": pick(t.label), "description": pick(t.description)}
+                for t in self.themes
+            ],
+        }
+
+
+@lru_cache(maxsize=1)
+def load_catalogue() -> Catalogue:
+    """The built-in catalogue (``casebook/data/catalogue.yml``), checked for consistency."""
+    source = resources.files("casebook").joinpath("data/catalogue.yml")
+    try:
+        data = yaml.safe_load(source.read_text("utf-8"))
+        items = tuple(
+            Item(d["id"], d["kind"], dict(d["label"]), dict(d["explanation"])) for d in data["items"]
+        )
+        themes = tuple(
+            Theme(d["id"], dict(d["label"]), dict(d.get("description") or d["label"]))
+            for d in data["themes"]
+        )
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise CatalogueError(f"casebook/data/catalogue.yml: {exc}") from exc
+    for item in items:
+        if item.kind not in ("do", "dont"):
+            raise CatalogueError(f"catalogue.yml: item {item.id!r} has kind {item.kind!r}")
+        for texts in (item.label, item.explanation):
+            if set(texts) != {"nl", "en"}:
+                raise CatalogueError(f"catalogue.yml: item {item.id!r} needs nl and en texts")
+    if len({i.id for i in items}) != len(items):
+        raise CatalogueError("catalogue.yml: duplicate item ids")
+    return Catalogue(items, themes)

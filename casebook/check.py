@@ -1,0 +1,84 @@
+"""``casebook check``: validate case files (and plain-text drafts) and report per file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from casebook.cases import Case, CaseFileErrors, parse_case_file, read_text
+from casebook.catalogue import load_catalogue
+from casebook.exceptions import CaseFileError
+
+CASE_SUFFIX = ".md"
+DRAFT_SUFFIX = ".txt"
+
+
+@dataclass
+class FileReport:
+    """What ``check`` found in one file: format errors and anonymisation findings."""
+
+    file: str
+    errors: list[CaseFileError] = field(default_factory=list)
+    findings: list[dict] = field(default_factory=list)
+    case: Case | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.findings
+
+    def as_dict(self, language: str = "nl") -> dict:
+        return {
+            "file": self.file,
+            "ok": self.ok,
+            "id": self.case.id if self.case else None,
+            "errors": [e.as_dict(language) for e in self.errors],
+            "findings": list(self.findings),
+        }
+
+
+def expand(paths: list[str]) -> list[Path | CaseFileError]:
+    """Files to check: given files as they are, folders searched for .md and .txt files."""
+    found: list[Path | CaseFileError] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (CASE_SUFFIX, DRAFT_SUFFIX))
+        elif path.is_file():
+            found.append(path)
+        else:
+            found.append(CaseFileError(name, "not_found"))
+    return found
+
+
+def check_paths(paths: list[str]) -> list[FileReport]:
+    catalogue = load_catalogue()
+    reports: list[FileReport] = []
+    seen_ids: dict[str, str] = {}
+    for entry in expand(paths):
+        if isinstance(entry, CaseFileError):
+            reports.append(FileReport(entry.file, [entry]))
+            continue
+        report = FileReport(str(entry))
+        reports.append(report)
+        if entry.suffix == DRAFT_SUFFIX:
+            try:
+                read_text(entry)
+            except CaseFileError as exc:
+                report.errors.append(exc)
+            continue
+        if entry.suffix != CASE_SUFFIX:
+            report.errors.append(CaseFileError(str(entry), "not_a_case_file"))
+            continue
+        try:
+            case = parse_case_file(entry, catalogue)
+        except CaseFileErrors as exc:
+            report.errors += exc.errors
+            continue
+        report.case = case
+        if case.id in seen_ids:
+            report.errors.append(
+                CaseFileError(str(entry), "duplicate_id", case.lines.get("id"), value=case.id, other=seen_ids[case.id])
+            )
+        else:
+            seen_ids[case.id] = str(entry)
+    return reports

@@ -1,0 +1,124 @@
+"""The ``casebook`` command: a thin click layer that turns options into calls."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from casebook.messages import normalise_language, t
+
+FORMATS = click.Choice(["text", "json"])
+
+
+def _dump(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group()
+@click.option(
+    "--language", "-l", envvar="CASEBOOK_LANGUAGE", default="nl", show_default=True,
+    type=click.Choice(["nl", "en"]), help="Language of messages and labels.",
+)
+@click.pass_context
+def main(ctx: click.Context, language: str) -> None:
+    """Intervisie Casebook: cases for the intervision of confidential advisers."""
+    ctx.obj = {"language": normalise_language(language)}
+
+
+@main.command()
+@click.option("--format", "fmt", type=FORMATS, default="text")
+@click.pass_obj
+def catalogue(obj, fmt):
+    """Print the do's, don'ts and themes with their explanations."""
+    from casebook.catalogue import load_catalogue
+
+    lang = obj["language"]
+    cat = load_catalogue()
+    if fmt == "json":
+        _dump(cat.as_dict())
+        return
+    for title, items in ((t("catalogue.dos", lang), cat.dos), (t("catalogue.donts", lang), cat.donts)):
+        click.secho(title, bold=True)
+        for item in items:
+            click.echo(f"  {item.id:40} {item.label_in(lang)}")
+            click.echo(f"      {item.explanation_in(lang)}")
+    click.secho(t("catalogue.themes", lang), bold=True)
+    for theme in cat.themes:
+        click.echo(f"  {theme.id:40} {theme.label_in(lang)}")
+
+
+@main.command("list")
+@click.option("--format", "fmt", type=FORMATS, default="text")
+@click.argument("folders", nargs=-1, type=click.Path())
+@click.pass_obj
+def list_cases(obj, fmt, folders):
+    """List the cases (built-in and CASEBOOK_CASES, or the FOLDERS given)."""
+    from casebook.cases import load_cases
+
+    lang = obj["language"]
+    book = load_cases(list(folders) if folders else None)
+    if fmt == "json":
+        _dump({
+            "cases": [
+                {"id": c.id, "title": c.title, "language": c.language, "themes": list(c.themes),
+                 "sector": c.sector, "summary": c.summary, "key": list(c.key_items),
+                 "dialogue": bool(c.dialogue), "file": c.path}
+                for c in book
+            ],
+            "problems": [{"file": p.file, **p.as_dict(lang)} for p in book.problems],
+        })
+    else:
+        click.secho(t("cli.list_header", lang, count=len(book)), bold=True)
+        for case in book:
+            click.echo(f"  {case.id:10} [{case.language}] {case.title}  ({', '.join(case.themes)})")
+    if book.problems:
+        click.echo(t("cli.load_problems", lang, count=len({p.file for p in book.problems})), err=True)
+        for problem in book.problems:
+            click.echo(f"  {problem.describe(lang)}", err=True)
+    sys.exit(1 if book.problems else 0)
+
+
+@main.command()
+@click.option("--format", "fmt", type=FORMATS, default="text")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.pass_obj
+def check(obj, fmt, paths):
+    """Validate case files (.md) and drafts (.txt). Exit 0 clean, 1 problems, 2 usage."""
+    from casebook.check import check_paths
+
+    lang = obj["language"]
+    if not paths:
+        raise click.UsageError(t("cli.no_paths", lang))
+    reports = check_paths(list(paths))
+    if fmt == "json":
+        _dump([r.as_dict(lang) for r in reports])
+    else:
+        for report in reports:
+            if report.ok:
+                click.echo(t("cli.check_ok", lang, file=report.file))
+            for error in report.errors:
+                click.echo(error.describe(lang))
+            for finding in report.findings:
+                click.echo(f"{report.file}:{finding['line']}: {finding['message']}")
+        bad = sum(not r.ok for r in reports)
+        click.echo(t("cli.check_summary", lang, files=len(reports), ok=len(reports) - bad, bad=bad))
+    sys.exit(0 if all(r.ok for r in reports) else 1)
+
+
+@main.command()
+@click.option("--port", default=8866, show_default=True, type=int)
+@click.option("--ip", default="localhost", show_default=True, help="Address to listen on.")
+@click.option("--open/--no-open", "open_browser", default=False, help="Open a browser.")
+@click.pass_obj
+def serve(obj, port, ip, open_browser):
+    """Start the casebook apps (Voila) on the default store."""
+    from casebook.serve import serve as run
+
+    click.echo(t("cli.serve_starting", obj["language"], host=ip, port=port))
+    run(port=port, ip=ip, open_browser=open_browser)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The one message catalogue: every user-facing string, in Dutch and English.
+
+Texts live in ``data/messages.yml`` so translators edit one file; ``t()`` looks a key
+up and fills its ``{placeholders}``. Dutch is the default language.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+
+
+@lru_cache(maxsize=1)
+def messages() -> dict[str, dict[str, str]]:
+    text = resources.files("casebook").joinpath("data/messages.yml").read_text("utf-8")
+    return _flatten(yaml.safe_load(text))
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, dict[str, str]]:
+    flat: dict[str, dict[str, str]] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and set(value) <= set(LANGUAGES) and value:
+            flat[name] = value
+        else:
+            flat.update(_flatten(value, name + "."))
+    return flat
+
+
+def normalise_language(language: str | None) -> str:
+    """Return a supported language code; anything unknown falls back to Dutch."""
+    language = (language or "").strip().lower()[:2]
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def default_language() -> str:
+    """The language asked for by ``CASEBOOK_LANGUAGE``, Dutch when unset."""
+    return normalise_language(os.environ.get("CASEBOOK_LANGUAGE"))
+
+
+def t(key: str, language: str | None = None, **params) -> str:
+    """The text of ``key`` in ``language`` with ``params`` filled in."""
+    language = normalise_language(language) if language else default_language()
+    entry = messages().get(key)
+    if entry is None:
+        raise KeyError(f"no message {key!r} in the message catalogue")
+    text = entry.get(language) or entry[DEFAULT_LANGUAGE]
+    return text.format(**params) if params else text

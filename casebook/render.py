@@ -1,0 +1,43 @@
+"""Vignette Markdown to safe HTML: markdown-it renders, nh3 (ammonia) sanitises.
+
+Raw HTML in a case file is not rendered at all (markdown-it ``html=False``) and the
+sanitiser removes whatever could still run: scripts, event handlers, javascript: links.
+"""
+
+from __future__ import annotations
+
+import html
+
+import nh3
+from markdown_it import MarkdownIt
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "em", "strong", "b", "i", "u", "s", "del", "blockquote", "code", "pre",
+    "ul", "ol", "li", "h2", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitise(fragment: str) -> str:
+    return nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def markdown_to_html(text: str) -> str:
+    """Render Markdown and sanitise the result; safe to put into a page."""
+    # Headings in a vignette sit below the case title, so '#' becomes h2 at most
+    rendered = _markdown.render(text or "").replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    return sanitise(rendered)
+
+
+def escape(text: str) -> str:
+    """Plain text (titles, dialogue turns, reasons) for HTML."""
+    return html.escape(text or "", quote=True)
