@@ -26,7 +26,7 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, dict[str, str]]:
     flat: dict[str, dict[str, str]] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and set(value) <= set(LANGUAGES) and value:
+        if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
             flat[name] = value
         else:
             flat.update(_flatten(value, name + "."))

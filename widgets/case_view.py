@@ -1,0 +1,115 @@
+"""The shared case view: vignette, dialogue, questions and (when allowed) the key."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+from traitlets import Bool, Unicode, observe
+
+from casebook.cases import Case
+from casebook.catalogue import Catalogue, load_catalogue
+from casebook.messages import t
+from casebook.render import escape, markdown_to_html
+from widgets.common import item_chip, theme_chip
+
+
+def case_header_html(case: Case, catalogue: Catalogue, language: str) -> str:
+    chips = " ".join(theme_chip(catalogue, theme, language) for theme in case.themes)
+    meta = [t(f"case_language.{case.language}", language)]
+    if case.sector:
+        meta.append(t("view.sector", language, sector=escape(case.sector)))
+    summary = f'<p class="cb-summary">{escape(case.summary)}</p>' if case.summary else ""
+    return (
+        f'<h1 class="cb-case-title">{escape(case.title)}</h1>'
+        f'<div class="cb-meta">{chips} <span class="cb-meta-text">{" · ".join(meta)}</span></div>'
+        f"{summary}"
+    )
+
+
+def dialogue_html(case: Case, catalogue: Catalogue, language: str, show_items: bool) -> str:
+    turns = []
+    for turn in case.dialogue:
+        chips = ""
+        if show_items and turn.items:
+            chips = '<div class="cb-turn-items">' + " ".join(
+                item_chip(catalogue, i, language) for i in turn.items
+            ) + "</div>"
+        turns.append(
+            f'<div class="cb-turn cb-turn-{turn.speaker}">'
+            f'<div class="cb-speaker">{t(f"speaker.{turn.speaker}", language)}</div>'
+            f'<div class="cb-bubble">{escape(turn.text)}</div>{chips}</div>'
+        )
+    return f'<h2>{t("view.dialogue", language)}</h2><div class="cb-dialogue">{"".join(turns)}</div>'
+
+
+def key_html(case: Case, catalogue: Catalogue, language: str) -> str:
+    rows = []
+    for entry in case.key:
+        item = catalogue.item(entry.item)
+        rows.append(
+            f'<div class="cb-key-item cb-key-{item.kind}">'
+            f"{item_chip(catalogue, entry.item, language)}"
+            f'<p class="cb-why">{escape(entry.why)}</p>'
+            f'<details><summary>{t("view.explanation", language)}</summary>'
+            f"<p>{escape(item.explanation_in(language))}</p></details></div>"
+        )
+    return f'<h2>{t("view.key", language)}</h2><div class="cb-key">{"".join(rows)}</div>'
+
+
+class CaseView(W.VBox):
+    """One case, read-only. What it reveals is decided by its traits, set by the caller."""
+
+    language = Unicode("nl")
+    show_key = Bool(False)
+    show_what_happened = Bool(False)
+    show_turn_items = Bool(False)
+
+    def __init__(self, case: Case | None = None, catalogue: Catalogue | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.add_class("cb-case-view")
+        self._catalogue = catalogue or load_catalogue()
+        self._case = case
+        self._header = W.HTML()
+        self._vignette = W.HTML()
+        self._vignette.add_class("cb-vignette")
+        self._dialogue = W.HTML()
+        self._questions = W.HTML()
+        self._key = W.HTML()
+        self._key.add_class("cb-key-section")
+        self._what_happened = W.HTML()
+        self.children = [self._header, self._vignette, self._dialogue, self._questions, self._key, self._what_happened]
+        self._render()
+
+    @property
+    def case(self) -> Case | None:
+        return self._case
+
+    def show_case(self, case: Case | None) -> None:
+        self._case = case
+        self._render()
+
+    @observe("language", "show_key", "show_what_happened", "show_turn_items")
+    def _on_setting_change(self, change):
+        self._render()
+
+    def _render(self) -> None:
+        case, lang, cat = self._case, self.language, self._catalogue
+        if case is None:
+            for part in self.children:
+                part.value = ""
+            return
+        self._header.value = case_header_html(case, cat, lang)
+        self._vignette.value = markdown_to_html(case.body)
+        self._dialogue.value = dialogue_html(case, cat, lang, self.show_turn_items) if case.dialogue else ""
+        self._questions.value = (
+            f'<h2>{t("view.questions", lang)}</h2><ul class="cb-questions">'
+            + "".join(f"<li>{escape(q)}</li>" for q in case.questions)
+            + "</ul>"
+            if case.questions
+            else ""
+        )
+        self._key.value = key_html(case, cat, lang) if self.show_key else ""
+        self._what_happened.value = (
+            f'<h2>{t("view.what_happened", lang)}</h2><p class="cb-what-happened">{escape(case.what_happened)}</p>'
+            if self.show_what_happened and case.what_happened
+            else ""
+        )

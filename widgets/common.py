@@ -1,0 +1,85 @@
+"""Pieces every view shares: the stylesheet, chips, query parameters, safe callbacks."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from importlib import resources
+from urllib.parse import parse_qs
+
+import ipywidgets as W
+
+from casebook.catalogue import Catalogue
+from casebook.messages import normalise_language, t
+from casebook.render import escape
+
+log = logging.getLogger("casebook")
+
+
+def stylesheet() -> W.HTML:
+    """The casebook's CSS as an (invisible) HTML widget; add it once per page."""
+    css = resources.files("widgets").joinpath("casebook.css").read_text("utf-8")
+    return W.HTML(f"<style>{css}</style>", layout=W.Layout(display="none"))
+
+
+def query_params() -> dict[str, str]:
+    """The page's query string as Voila hands it to the kernel (empty outside Voila)."""
+    parsed = parse_qs(os.environ.get("QUERY_STRING", ""))
+    return {name: values[-1] for name, values in parsed.items() if values}
+
+
+def page_language() -> str:
+    """``?lang=en`` on the page, else ``CASEBOOK_LANGUAGE``, else Dutch."""
+    return normalise_language(query_params().get("lang") or os.environ.get("CASEBOOK_LANGUAGE"))
+
+
+def item_chip(catalogue: Catalogue, item_id: str, language: str) -> str:
+    item = catalogue.item(item_id)
+    kind = t(f"catalogue.{item.kind}", language)
+    return (
+        f'<span class="cb-chip cb-chip-{item.kind}" title="{escape(item.explanation_in(language))}">'
+        f'<span class="cb-chip-kind">{kind}</span> {escape(item.label_in(language))}</span>'
+    )
+
+
+def theme_chip(catalogue: Catalogue, theme_id: str, language: str) -> str:
+    return f'<span class="cb-chip cb-chip-theme">{escape(catalogue.theme(theme_id).label_in(language))}</span>'
+
+
+class ErrorBanner(W.HTML):
+    """A plain message where a callback failed; the traceback goes to the log only."""
+
+    def __init__(self, **kwargs):
+        super().__init__(value="", **kwargs)
+        self.add_class("cb-error")
+        self.layout.display = "none"
+
+    def show(self, message: str) -> None:
+        self.value = f'<div class="cb-error-box">{escape(message)}</div>'
+        self.layout.display = None
+
+    def clear(self) -> None:
+        self.value = ""
+        self.layout.display = "none"
+
+
+def guarded(method):
+    """Run a view's callback; on failure log the traceback and show a plain message.
+
+    The view needs an ``_error`` ErrorBanner and a ``language`` trait.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            result = method(self, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - nothing may reach the participant's screen
+            log.exception("callback %s failed", method.__qualname__)
+            message = getattr(exc, "user_message", None) or t("app.error_generic", self.language)
+            self._error.show(message)
+            return None
+        self._error.clear()
+        return result
+
+    return wrapper
