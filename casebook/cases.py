@@ -130,7 +130,8 @@ def _compose(front: str, file: str) -> tuple[object, dict[tuple, int]]:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # an unclosed bracket is reported where it was opened, not where parsing gave up
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise CaseFileError(file, "bad_yaml", line, problem=problem) from None

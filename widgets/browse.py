@@ -72,7 +72,7 @@ class BrowseView(W.VBox):
         self._item = self._dropdown("cb-filter-item")
         self._case_language = self._dropdown("cb-filter-language")
         self._sector = self._dropdown("cb-filter-sector")
-        self._search = W.Text(continuous_update=False)
+        self._search = W.Text(continuous_update=False, style={"description_width": "130px"})
         self._search.add_class("cb-filter-search")
         self._count = W.HTML()
         self._count.add_class("cb-count")
@@ -92,7 +92,7 @@ class BrowseView(W.VBox):
         filters.add_class("cb-filters")
         left = W.VBox([filters, self._list])
         left.add_class("cb-left")
-        right = W.VBox([self._placeholder, self._show_key, self._case_view])
+        right = W.VBox([self._placeholder, self._case_view, self._show_key])
         right.add_class("cb-right")
         header = W.HBox([self._title, self._language])
         header.add_class("cb-header")
@@ -118,7 +118,7 @@ class BrowseView(W.VBox):
     # -- building blocks
 
     def _dropdown(self, css_class: str) -> W.Dropdown:
-        dropdown = W.Dropdown(options=[("", "")], value="")
+        dropdown = W.Dropdown(options=[("", "")], value="", style={"description_width": "130px"})
         dropdown.add_class(css_class)
         return dropdown
 

@@ -1,0 +1,134 @@
+"""Shared fixtures: temporary data folder, case folders, a real Voila server, Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(autouse=True)
+def isolated_data(tmp_path, monkeypatch):
+    """Every test gets its own data folder and store, and no extra case folders."""
+    monkeypatch.setenv("CASEBOOK_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv("CASEBOOK_STORE", raising=False)
+    monkeypatch.delenv("CASEBOOK_CASES", raising=False)
+    monkeypatch.delenv("CASEBOOK_LANGUAGE", raising=False)
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class VoilaServer:
+    """``casebook serve`` in a subprocess, the way a user starts it."""
+
+    def __init__(self, tmp: Path, env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        self.log_path = tmp / "voila.log"
+        self.env = {**os.environ, "CASEBOOK_DATA": str(tmp / "server-data"), **(env or {})}
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> "VoilaServer":
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "casebook.cli", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"casebook serve exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=2)
+                return self
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"casebook serve did not answer: {self.log_path.read_text()[-3000:]}")
+
+    def app_url(self, name: str, query: str = "") -> str:
+        return f"{self.url}/voila/render/{name}.ipynb" + (f"?{query}" if query else "")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def voila_server(tmp_path_factory):
+    server = VoilaServer(tmp_path_factory.mktemp("voila")).start()
+    yield server
+    server.stop()
+
+
+def browser_available() -> bool:
+    return Path(CHROMIUM).exists()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not browser_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is not installed at {CHROMIUM}; browser tests must run on CI")
+        pytest.skip("Chromium not installed (run the README's test command, which installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where tests leave screenshots for people to look at."""
+    path = ROOT / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def cli():
+    """Run the ``casebook`` command in-process and return click's result."""
+    from click.testing import CliRunner
+
+    from casebook.cli import main
+
+    runner = CliRunner()
+
+    def run(*args, **kwargs):
+        return runner.invoke(main, list(args), catch_exceptions=False, **kwargs)
+
+    return run
