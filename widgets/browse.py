@@ -115,6 +115,10 @@ class BrowseView(W.VBox):
         self._on_matching_change()
         self._on_selected_change()
 
+    def __repr__(self) -> str:
+        # nbval compares this text: keep it deterministic (no model ids)
+        return f"BrowseView({len(self._cards)} cases, language={self.language!r})"
+
     # -- building blocks
 
     def _dropdown(self, css_class: str) -> W.Dropdown:

@@ -1,0 +1,423 @@
+"""Live sessions: creating, joining, voting and moving through phases, with every rule
+enforced here on the server (a widget's ``disabled`` is only a browser hint, DESIGN.md §8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select
+
+from casebook.cases import Casebook, load_cases
+from casebook.catalogue import load_catalogue
+from casebook.exceptions import CasebookError
+from casebook.messages import t
+from casebook.phases import DEFAULT_METHOD, Step, phases_of, programme, rounds_of
+from casebook.store import ParticipantRow, SessionCaseRow, SessionRow, Store, VoteRow
+
+# No 0/O, 1/I/L, 5/S, 2/Z, 8/B: codes are read off a projector and typed on phones.
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+CODE_LENGTH = 6
+PRESENCE_SECONDS = 90  # a participant whose page ticked within this time counts as present
+PSEUDONYM_MAX = 40
+
+
+class SessionError(CasebookError):
+    """A refused action, told to the user in their language (``user_message``)."""
+
+    code = "session_error"
+
+    def __init__(self, reason: str, **params):
+        self.reason = reason
+        self.params = params
+        super().__init__(t(f"session.{reason}", "en", **params))
+
+    def message(self, language: str = "nl") -> str:
+        return t(f"session.{self.reason}", language, **self.params)
+
+
+class UnknownSession(SessionError):
+    def __init__(self, code: str):
+        super().__init__("unknown_session", code=code)
+
+
+class VoteRefused(SessionError):
+    """A vote that is not stored, with the reason (round closed, unknown participant...)."""
+
+
+class NotAllowed(SessionError):
+    """A facilitator action without the facilitator key."""
+
+
+class BadParameter(SessionError):
+    """A session parameter that cannot be used; names the parameter and the value."""
+
+    def __init__(self, name: str, value, problem: str):
+        super().__init__("bad_parameter", name=name, value=repr(value), problem=problem)
+        self.name, self.value = name, value
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class CreatedSession:
+    code: str
+    facilitator_key: str
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What a view needs to draw a session at one moment (no votes of individuals)."""
+
+    code: str
+    title: str
+    method: str
+    language: str
+    reveal_key: bool
+    case_ids: tuple[str, ...]
+    step: Step
+    steps_total: int
+    minutes: int
+    remaining: float | None  # seconds left in this phase, None when untimed
+    running: bool
+    version: int
+    voters: dict[int, int] = field(default_factory=dict)  # round -> voters, current case
+    participants: int = 0
+    present: int = 0
+
+    @property
+    def case_id(self) -> str:
+        return self.case_ids[self.step.position]
+
+    @property
+    def rounds(self) -> tuple[int, ...]:
+        return rounds_of(self.method)
+
+    @property
+    def is_last_step(self) -> bool:
+        return self.step.index >= self.steps_total - 1
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    round: int
+    voters: int
+    counts: dict[str, int]  # item id -> how many ticked it; every catalogue item present
+
+    def share(self, item_id: str) -> float:
+        return self.counts.get(item_id, 0) / self.voters if self.voters else 0.0
+
+
+# ------------------------------------------------------------------ creating
+
+
+def validate_minutes(method: str, minutes) -> dict[str, int]:
+    phase_ids = [p.id for p in phases_of(method)]
+    if minutes in (None, {}):
+        return {}
+    if isinstance(minutes, (int, float)) and not isinstance(minutes, bool):
+        minutes = {phase: minutes for phase in phase_ids}
+    if not isinstance(minutes, dict):
+        raise BadParameter("minutes", minutes, t("session.minutes_shape", "en"))
+    clean = {}
+    for phase, value in minutes.items():
+        if phase not in phase_ids:
+            raise BadParameter("minutes", minutes, f"unknown phase {phase!r} (phases: {', '.join(phase_ids)})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value > 240:
+            raise BadParameter("minutes", minutes, f"{phase}: {value!r} is not a number of minutes from 0 to 240")
+        clean[phase] = value
+    return clean
+
+
+def create_session(
+    store: Store,
+    cases: list[str],
+    method: str = DEFAULT_METHOD,
+    language: str = "nl",
+    title: str = "",
+    minutes=None,
+    reveal_key: bool = True,
+    casebook: Casebook | None = None,
+) -> CreatedSession:
+    """Validate every parameter, then register the session; nothing is written on a bad one."""
+    if isinstance(cases, str) or not isinstance(cases, (list, tuple)) or not cases:
+        raise BadParameter("cases", cases, "give a non-empty list of case ids")
+    book = casebook if casebook is not None else load_cases()
+    for case_id in cases:
+        if not isinstance(case_id, str) or case_id not in book.cases:
+            raise BadParameter("cases", case_id, "no case with this id")
+    try:
+        phases_of(method)
+    except CasebookError:
+        raise BadParameter("method", method, "known methods: incidentmethode, vrij") from None
+    if language not in ("nl", "en"):
+        raise BadParameter("language", language, "choose nl or en")
+    clean_minutes = validate_minutes(method, minutes)
+    key = secrets.token_urlsafe(24)
+    with store.writing() as db:
+        code = new_code()
+        while db.execute(select(SessionRow.id).where(SessionRow.code == code)).first():
+            code = new_code()
+        row = SessionRow(
+            code=code, facilitator_key_hash=_hash_key(key), title=title or "", method=method,
+            language=language, reveal_key=bool(reveal_key), minutes=clean_minutes, step=0,
+            timer_started_at=None, timer_elapsed=0.0, version=0,
+        )
+        db.add(row)
+        db.flush()
+        for position, case_id in enumerate(cases):
+            db.add(SessionCaseRow(session_id=row.id, position=position, case_id=case_id))
+    return CreatedSession(code, key)
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _session(db, code: str) -> SessionRow:
+    row = db.execute(select(SessionRow).where(SessionRow.code == normalise_code(code))).scalar_one_or_none()
+    if row is None:
+        raise UnknownSession(code)
+    return row
+
+
+def _case_ids(db, row: SessionRow) -> tuple[str, ...]:
+    return tuple(db.execute(
+        select(SessionCaseRow.case_id).where(SessionCaseRow.session_id == row.id).order_by(SessionCaseRow.position)
+    ).scalars())
+
+
+def session_exists(store: Store, code: str) -> bool:
+    with store.reading() as db:
+        return db.execute(select(SessionRow.id).where(SessionRow.code == normalise_code(code))).first() is not None
+
+
+def version(store: Store, code: str) -> int:
+    """A number that changes whenever anything a view shows changes: cheap to poll."""
+    with store.reading() as db:
+        value = db.execute(select(SessionRow.version).where(SessionRow.code == normalise_code(code))).scalar()
+    if value is None:
+        raise UnknownSession(code)
+    return value
+
+
+def _remaining(row: SessionRow, minutes: int, now: float) -> float | None:
+    if not minutes:
+        return None
+    elapsed = row.timer_elapsed + (now - row.timer_started_at if row.timer_started_at else 0.0)
+    return minutes * 60 - elapsed
+
+
+def state(store: Store, code: str, now: float | None = None) -> SessionState:
+    now = time.time() if now is None else now
+    with store.reading() as db:
+        row = _session(db, code)
+        case_ids = _case_ids(db, row)
+        steps = programme(row.method, len(case_ids))
+        step = steps[min(row.step, len(steps) - 1)]
+        minutes = row.minutes.get(step.phase.id, step.phase.minutes) if row.minutes else step.phase.minutes
+        voters = dict(db.execute(
+            select(VoteRow.round, func.count()).where(VoteRow.session_id == row.id, VoteRow.position == step.position)
+            .group_by(VoteRow.round)
+        ).all())
+        participants = db.execute(select(func.count()).where(ParticipantRow.session_id == row.id)).scalar()
+        present = db.execute(select(func.count()).where(
+            ParticipantRow.session_id == row.id, ParticipantRow.last_seen >= now - PRESENCE_SECONDS
+        )).scalar()
+        return SessionState(
+            code=row.code, title=row.title, method=row.method, language=row.language, reveal_key=row.reveal_key,
+            case_ids=case_ids, step=step, steps_total=len(steps), minutes=minutes,
+            remaining=_remaining(row, minutes, now), running=row.timer_started_at is not None,
+            version=row.version, voters={r: voters.get(r, 0) for r in rounds_of(row.method)},
+            participants=participants, present=present,
+        )
+
+
+def results(store: Store, code: str, position: int, round_number: int) -> RoundResult:
+    """Aggregated counts per item for one round of one case; never who voted what."""
+    counts = {item.id: 0 for item in load_catalogue().items}
+    with store.reading() as db:
+        row = _session(db, code)
+        ballots = db.execute(select(VoteRow.items).where(
+            VoteRow.session_id == row.id, VoteRow.position == position, VoteRow.round == round_number
+        )).scalars().all()
+    for items in ballots:
+        for item in items:
+            if item in counts:
+                counts[item] += 1
+    return RoundResult(round_number, len(ballots), counts)
+
+
+def all_results(store: Store, code: str) -> list[dict]:
+    """Every case and round of a session, for ``casebook session results``."""
+    current = state(store, code)
+    report = []
+    for position, case_id in enumerate(current.case_ids):
+        for round_number in current.rounds:
+            result = results(store, code, position, round_number)
+            report.append({"case": case_id, "position": position, "round": round_number,
+                           "voters": result.voters, "counts": result.counts})
+    return report
+
+
+# ------------------------------------------------------------------ participants
+
+
+def join(store: Store, code: str, pseudonym: str) -> str:
+    """Register a participant under a pseudonym; returns their random id."""
+    pseudonym = " ".join((pseudonym or "").split())
+    if not pseudonym:
+        raise SessionError("pseudonym_missing")
+    if len(pseudonym) > PSEUDONYM_MAX:
+        raise SessionError("pseudonym_too_long", max=PSEUDONYM_MAX)
+    participant_id = secrets.token_hex(16)
+    with store.writing() as db:
+        row = store.lock_session(db, normalise_code(code))
+        if row is None:
+            raise UnknownSession(code)
+        db.add(ParticipantRow(id=participant_id, session_id=row.id, pseudonym=pseudonym, last_seen=time.time()))
+        row.version += 1
+    return participant_id
+
+
+def is_participant(store: Store, code: str, participant_id: str) -> bool:
+    with store.reading() as db:
+        row = _session(db, code)
+        return db.get(ParticipantRow, participant_id or "") is not None and db.get(
+            ParticipantRow, participant_id).session_id == row.id
+
+
+def touch(store: Store, participant_id: str, now: float | None = None) -> None:
+    """Presence: the participant's page is still open."""
+    with store.writing() as db:
+        participant = db.get(ParticipantRow, participant_id)
+        if participant is not None:
+            participant.last_seen = time.time() if now is None else now
+
+
+def cast_vote(store: Store, code: str, participant_id: str, position: int, round_number: int, items) -> None:
+    """Store a participant's vote, replacing their earlier one in the same round.
+
+    Refused (``VoteRefused``, nothing stored) when the round is not open at this moment, the
+    participant is not in this session, or an item is unknown.
+    """
+    known = set(load_catalogue().item_ids)
+    items = sorted(set(items or []))
+    unknown = [i for i in items if i not in known]
+    if unknown:
+        raise VoteRefused("unknown_items", items=", ".join(unknown))
+    with store.writing() as db:
+        row = store.lock_session(db, normalise_code(code))
+        if row is None:
+            raise UnknownSession(code)
+        participant = db.get(ParticipantRow, participant_id or "")
+        if participant is None or participant.session_id != row.id:
+            raise VoteRefused("not_a_participant")
+        steps = programme(row.method, len(_case_ids(db, row)))
+        step = steps[min(row.step, len(steps) - 1)]
+        if step.position != position or step.phase.vote_round != round_number:
+            raise VoteRefused("round_closed", round=round_number)
+        vote = db.execute(select(VoteRow).where(
+            VoteRow.session_id == row.id, VoteRow.position == position, VoteRow.round == round_number,
+            VoteRow.participant_id == participant_id,
+        )).scalar_one_or_none()
+        if vote is None:
+            db.add(VoteRow(session_id=row.id, position=position, round=round_number,
+                           participant_id=participant_id, items=items))
+        else:
+            vote.items = items
+        participant.last_seen = time.time()
+        row.version += 1
+
+
+def my_vote(store: Store, code: str, participant_id: str, position: int, round_number: int) -> list[str] | None:
+    """A participant's own current vote (only ever shown to that participant)."""
+    with store.reading() as db:
+        row = _session(db, code)
+        return db.execute(select(VoteRow.items).where(
+            VoteRow.session_id == row.id, VoteRow.position == position, VoteRow.round == round_number,
+            VoteRow.participant_id == participant_id,
+        )).scalar_one_or_none()
+
+
+# ------------------------------------------------------------------ facilitator
+
+
+class FacilitatorControl:
+    """Phase and timer actions; every call checks the facilitator key again."""
+
+    def __init__(self, store: Store, code: str, key: str):
+        self.store, self.code, self._key = store, normalise_code(code), key or ""
+        self.check_key()
+
+    def check_key(self) -> None:
+        with self.store.reading() as db:
+            row = _session(db, self.code)
+            if not hmac.compare_digest(row.facilitator_key_hash, _hash_key(self._key)):
+                raise NotAllowed("not_facilitator")
+
+    def _change(self, apply) -> None:
+        with self.store.writing() as db:
+            row = self.store.lock_session(db, self.code)
+            if row is None:
+                raise UnknownSession(self.code)
+            if not hmac.compare_digest(row.facilitator_key_hash, _hash_key(self._key)):
+                raise NotAllowed("not_facilitator")
+            apply(db, row, time.time())
+            row.version += 1
+
+    def go_to(self, step_index: int) -> None:
+        def apply(db, row, now):
+            total = len(programme(row.method, len(_case_ids(db, row))))
+            row.step = max(0, min(step_index, total - 1))
+            running = row.timer_started_at is not None
+            row.timer_elapsed = 0.0
+            row.timer_started_at = now if running else None
+
+        self._change(apply)
+
+    def next(self) -> None:
+        self.go_to(state(self.store, self.code).step.index + 1)
+
+    def back(self) -> None:
+        self.go_to(state(self.store, self.code).step.index - 1)
+
+    def start_timer(self) -> None:
+        def apply(db, row, now):
+            if row.timer_started_at is None:
+                row.timer_started_at = now
+
+        self._change(apply)
+
+    def pause_timer(self) -> None:
+        def apply(db, row, now):
+            if row.timer_started_at is not None:
+                row.timer_elapsed += now - row.timer_started_at
+                row.timer_started_at = None
+
+        self._change(apply)
+
+
+def purge(store: Store, code: str) -> dict[str, int]:
+    """Remove a session's participants and votes (on request); the session shell stays."""
+    with store.writing() as db:
+        row = store.lock_session(db, normalise_code(code))
+        if row is None:
+            raise UnknownSession(code)
+        votes = db.execute(delete(VoteRow).where(VoteRow.session_id == row.id)).rowcount
+        participants = db.execute(delete(ParticipantRow).where(ParticipantRow.session_id == row.id)).rowcount
+        row.version += 1
+    return {"participants": participants, "votes": votes}

@@ -1,0 +1,196 @@
+"""The store: SQLAlchemy models and engine (SQLite by default, PostgreSQL for shared servers).
+
+Everything several people see (phase, timer, votes) lives here; each Voila kernel follows it.
+The schema is created and changed by Alembic migrations (``casebook/migrations``), never by
+dropping tables. Nothing identifying is stored beyond the pseudonym a participant chose.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import resources
+
+from sqlalchemy import (
+    JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, create_engine, event,
+    inspect, select, text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from casebook.config import store_url
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True, index=True)
+    facilitator_key_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    method: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    reveal_key: Mapped[bool] = mapped_column(Boolean, default=True)
+    minutes: Mapped[dict] = mapped_column(JSON, default=dict)  # phase id -> minutes
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    timer_started_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # epoch s while running
+    timer_elapsed: Mapped[float] = mapped_column(Float, default=0.0)  # seconds run before that
+    version: Mapped[int] = mapped_column(Integer, default=0)  # bumped on every change views follow
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SessionCaseRow(Base):
+    __tablename__ = "session_cases"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(80))
+
+
+class ParticipantRow(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, not derived from anything
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    pseudonym: Mapped[str] = mapped_column(String(40))
+    last_seen: Mapped[float] = mapped_column(Float, default=0.0)  # epoch s, for presence
+
+
+class VoteRow(Base):
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("session_id", "position", "round", "participant_id", name="one_vote_per_round"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    items: Mapped[list] = mapped_column(JSON, default=list)
+    cast_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ------------------------------------------------------------------ engine and schema
+
+_engines: dict[str, "Store"] = {}
+_engines_lock = threading.Lock()
+
+
+class Store:
+    """One database: engines, sessions, and the schema kept at the newest migration."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or store_url()
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self._ensure_sqlite_folder()
+            # Reads begin deferred; writes take the write lock at BEGIN, so a read-then-write
+            # rule check (is the round still open?) cannot interleave with another writer.
+            self.engine = self._sqlite_engine(immediate=False)
+            self.write_engine = self._sqlite_engine(immediate=True)
+        else:
+            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            self.write_engine = self.engine
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self.upgrade()
+
+    def _ensure_sqlite_folder(self) -> None:
+        from pathlib import Path
+
+        from sqlalchemy.engine import make_url
+
+        database = make_url(self.url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+    def _sqlite_engine(self, immediate: bool) -> Engine:
+        engine = create_engine(self.url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    # -- schema
+
+    def alembic_config(self):
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(resources.files("casebook").joinpath("migrations")))
+        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        config.attributes["engine"] = self.write_engine
+        return config
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    def head_revision(self) -> str:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (cheap when it already is)."""
+        if self.current_revision() == self.head_revision():
+            return
+        from alembic import command
+
+        command.upgrade(self.alembic_config(), "head")
+
+    # -- transactions
+
+    @contextmanager
+    def reading(self):
+        with self._read() as session:
+            yield session
+
+    @contextmanager
+    def writing(self):
+        """A write transaction; on PostgreSQL rule checks lock the session row themselves."""
+        with self._write() as session:
+            with session.begin():
+                yield session
+
+    def lock_session(self, db: Session, code: str) -> SessionRow | None:
+        statement = select(SessionRow).where(SessionRow.code == code)
+        if not self.is_sqlite:
+            statement = statement.with_for_update()
+        return db.execute(statement).scalar_one_or_none()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.write_engine is not self.engine:
+            self.write_engine.dispose()
+
+
+def open_store(url: str | None = None) -> Store:
+    """The store for ``url`` (default: CASEBOOK_STORE or the embedded SQLite), one per process."""
+    url = url or store_url()
+    with _engines_lock:
+        if url not in _engines:
+            _engines[url] = Store(url)
+        return _engines[url]
