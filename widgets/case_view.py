@@ -92,6 +92,8 @@ class CaseView(W.VBox):
         self._render()
 
     def _render(self) -> None:
+        if not hasattr(self, "_what_happened"):  # traits set while the constructor runs
+            return
         case, lang, cat = self._case, self.language, self._catalogue
         if case is None:
             for part in self.children:

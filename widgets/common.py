@@ -13,6 +13,7 @@ import ipywidgets as W
 from casebook.catalogue import Catalogue
 from casebook.messages import normalise_language, t
 from casebook.render import escape
+from casebook.sessions import SessionError
 
 log = logging.getLogger("casebook")
 
@@ -27,6 +28,14 @@ def query_params() -> dict[str, str]:
     """The page's query string as Voila hands it to the kernel (empty outside Voila)."""
     parsed = parse_qs(os.environ.get("QUERY_STRING", ""))
     return {name: values[-1] for name, values in parsed.items() if values}
+
+
+def request_params() -> dict[str, str]:
+    """The query string of the page, waiting for the request first in a preheated kernel."""
+    from voila.utils import wait_for_request
+
+    wait_for_request()
+    return query_params()
 
 
 def page_language() -> str:
@@ -74,10 +83,13 @@ def guarded(method):
     def wrapper(self, *args, **kwargs):
         try:
             result = method(self, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - nothing may reach the participant's screen
+        except SessionError as exc:  # a refused action: the reason is the message
+            log.info("refused in %s: %s", method.__qualname__, exc)
+            self._error.show(exc.message(self.language))
+            return None
+        except Exception:  # noqa: BLE001 - no traceback may reach the participant's screen
             log.exception("callback %s failed", method.__qualname__)
-            message = getattr(exc, "user_message", None) or t("app.error_generic", self.language)
-            self._error.show(message)
+            self._error.show(t("app.error_generic", self.language))
             return None
         self._error.clear()
         return result

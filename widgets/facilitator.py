@@ -1,0 +1,207 @@
+"""The facilitator's app: phase controls, timer, live count and distribution, the key."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+from traitlets import Unicode, observe
+
+from casebook import sessions
+from casebook.cases import Casebook, load_cases
+from casebook.catalogue import Catalogue, load_catalogue
+from casebook.links import app_url, qr_svg
+from casebook.messages import t
+from casebook.phases import FACILITATOR, phases_of
+from casebook.render import escape
+from casebook.store import Store, open_store
+from widgets.case_view import CaseView
+from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet
+from widgets.live import LiveSessionModel, StatusLine, too_few_note
+from widgets.results_chart import ResultsChart
+from widgets.ticker import PageTicker
+
+
+class FacilitatorView(W.VBox):
+    language = Unicode("nl")
+
+    def __init__(self, store: Store, casebook: Casebook, code: str, key: str, language: str = "nl",
+                 catalogue: Catalogue | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.add_class("cb-app")
+        self.add_class("cb-facilitator")
+        self.language = language
+        self.model = LiveSessionModel(store, casebook)
+        self._catalogue = catalogue or load_catalogue()
+        self._error = ErrorBanner()
+        self._ticker = PageTicker()
+        self._ticker.on_tick(self._on_tick)
+        self._header = W.HTML()
+        self._header.add_class("cb-header-bar")
+        self._status = StatusLine()
+        self._buttons = {}
+        for name, css in (("start", "cb-start"), ("back", "cb-back"), ("timer", "cb-timer-toggle"),
+                          ("reveal", "cb-reveal"), ("next", "cb-next-phase")):
+            button = W.Button(button_style="primary" if name in ("next", "reveal", "start") else "")
+            button.add_class(css)
+            button.add_class("cb-control")
+            button.on_click(getattr(self, f"_on_{name}_click"))
+            self._buttons[name] = button
+        controls = W.HBox(list(self._buttons.values()))
+        controls.add_class("cb-controls")
+        self._programme = W.HTML()
+        self._programme.add_class("cb-programme")
+        self._presence = W.HTML()
+        self._chart_title = W.HTML()
+        self._results = ResultsChart(self._catalogue)
+        self._results_note = W.HTML()
+        self._case_view = CaseView(catalogue=self._catalogue, show_key=True, show_what_happened=True,
+                                   show_turn_items=True)
+        self._join_info = W.HTML()
+        self._join_info.add_class("cb-join-info")
+        left = W.VBox([self._status, controls, self._presence, self._chart_title, self._results,
+                       self._results_note, self._case_view])
+        left.add_class("cb-main")
+        right = W.VBox([self._join_info, self._programme])
+        right.add_class("cb-side")
+        self._body = W.HBox([left, right])
+        self._body.add_class("cb-body")
+        self.children = [stylesheet(), self._ticker, self._header, self._error, self._body]
+        for part in (self._status, self._case_view, self._results):
+            W.dlink((self, "language"), (part, "language"))
+        self._control: sessions.FacilitatorControl | None = None
+        self._open(code, key)
+
+    def __repr__(self) -> str:
+        return f"FacilitatorView(code={self.model.code!r}, allowed={self._control is not None})"
+
+    @guarded
+    def _open(self, code: str, key: str) -> None:
+        self._body.layout.display = "none"
+        try:
+            self._control = sessions.FacilitatorControl(self.model.store, code, key)
+        except sessions.SessionError:
+            self._header.value = f'<div class="cb-bar-title">{t("app.name", self.language)}</div>'
+            raise sessions.NotAllowed("not_facilitator") from None
+        self.model.code = self._control.code
+        self.model.refresh(force=True)
+        self._body.layout.display = None
+        self._render()
+
+    @observe("language")
+    def _on_language_change(self, change):
+        if self.model.state is not None:
+            self._render()
+
+    # -- handlers (each also starts the page's ticker: the first click does)
+
+    def _act(self, action) -> None:
+        self._ticker.start()
+        action()
+        self.model.refresh(force=True)
+        self._render()
+
+    @guarded
+    def _on_start_click(self, _button=None) -> None:
+        self._act(self._control.start_timer)
+        self._buttons["start"].layout.display = "none"
+
+    @guarded
+    def _on_next_click(self, _button=None) -> None:
+        self._act(self._control.next)
+
+    @guarded
+    def _on_back_click(self, _button=None) -> None:
+        self._act(self._control.back)
+
+    @guarded
+    def _on_reveal_click(self, _button=None) -> None:
+        # revealing closes the vote: the next phase of the method is the reveal of this round
+        self._act(self._control.next)
+
+    @guarded
+    def _on_timer_click(self, _button=None) -> None:
+        state = self.model.state
+        self._act(self._control.pause_timer if state.running else self._control.start_timer)
+
+    @guarded
+    def _on_tick(self) -> None:
+        if self.model.refresh():
+            self._render()
+        else:
+            self._status.show(self.model)
+
+    # -- drawing
+
+    def _render(self) -> None:
+        state = self.model.state
+        lang = self.language
+        case = self.model.casebook.get(state.case_id)
+        self._header.value = (
+            f'<div class="cb-bar-title">{escape(state.title) or t("app.name", lang)}</div>'
+            f'<div class="cb-bar-meta">{t("method." + state.method, lang)} · '
+            f'{t("live.join_code", lang)} <b class="cb-join-code">{state.code}</b></div>'
+        )
+        if self._case_view.case is not case:
+            self._case_view.show_case(case)
+        self._status.show(self.model)
+        b = self._buttons
+        b["start"].description = t("facilitator.start", lang)
+        b["back"].description = t("facilitator.back", lang)
+        b["next"].description = t("facilitator.next", lang)
+        b["reveal"].description = t("facilitator.reveal", lang)
+        b["timer"].description = t("facilitator.timer_pause" if state.running else "facilitator.timer_start", lang)
+        b["back"].disabled = state.step.index == 0
+        b["next"].disabled = state.is_last_step
+        voting = state.step.phase.vote_round is not None
+        b["reveal"].layout.display = None if voting else "none"
+        b["next"].layout.display = "none" if voting else None
+        b["timer"].layout.display = None if state.minutes else "none"
+        self._presence.value = f'<p class="cb-presence">{t("live.present", lang, present=state.present)}</p>'
+        shown = self.model.round_results(FACILITATOR)
+        self._chart_title.value = f'<h2>{t("facilitator.live_results", lang)}</h2>'
+        self._results.show(shown, case.key_items)
+        self._results_note.value = (
+            "" if any(r is not None for r in shown.values())
+            else f'<p class="cb-note">{too_few_note(self.model, lang)}</p>'
+        )
+        join_url = app_url("participant", code=state.code)
+        self._join_info.value = (
+            f'<div class="cb-join-box"><div class="cb-join-code-big">{state.code}</div>'
+            f'<div class="cb-qr cb-qr-small">{qr_svg(join_url)}</div>'
+            f'<p class="cb-join-url">{escape(t("facilitator.links", lang, code=state.code, url=join_url))}</p></div>'
+        )
+        self._programme.value = self._programme_html(state)
+
+    def _programme_html(self, state) -> str:
+        lang = self.language
+        phases = phases_of(state.method)
+        rows = []
+        for position, case_id in enumerate(state.case_ids):
+            title = escape(self.model.casebook.get(case_id).title)
+            items = []
+            for index, phase in enumerate(phases):
+                current = position == state.step.position and index == state.step.phase_index
+                done = (position, index) < (state.step.position, state.step.phase_index)
+                css = "cb-current" if current else ("cb-done" if done else "")
+                minutes = (state.minutes if current else None)
+                items.append(f'<li class="{css}">{t("phase." + phase.id, lang)}'
+                             f'{f" · {minutes} min" if minutes else ""}</li>')
+            rows.append(f'<div class="cb-programme-case"><div class="cb-programme-title">{position + 1}. {title}</div>'
+                        f'<ol>{"".join(items)}</ol></div>')
+        return f'<h3>{t("facilitator.programme", lang)}</h3>{"".join(rows)}'
+
+    # -- for tests
+
+    def click(self, name: str) -> None:
+        self._buttons[name].click()
+
+    def tick(self) -> None:
+        self._on_tick()
+
+
+def facilitator_app(store: Store | None = None, casebook: Casebook | None = None,
+                    code: str | None = None, key: str | None = None) -> FacilitatorView:
+    book = casebook if casebook is not None else load_cases()
+    store = store or open_store()
+    params = request_params() if code is None else {}
+    return FacilitatorView(store, book, code=code or params.get("code", ""), key=key or params.get("key", ""),
+                           language=page_language())

@@ -1,0 +1,253 @@
+"""The participant's app: join with code and pseudonym, read, vote, see the group picture."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+from traitlets import Unicode, observe
+
+from casebook import sessions
+from casebook.cases import Casebook, load_cases
+from casebook.catalogue import Catalogue, load_catalogue
+from casebook.messages import t
+from casebook.phases import PARTICIPANT, may_see_key, voting_open
+from casebook.render import escape
+from casebook.store import Store, open_store
+from widgets.case_view import CaseView
+from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet
+from widgets.item_picker import ItemPicker
+from widgets.live import LiveSessionModel, StatusLine
+from widgets.results_chart import ResultsChart
+from widgets.ticker import PageTicker
+
+PRESENCE_EVERY_TICKS = 15
+
+
+class ParticipantView(W.VBox):
+    language = Unicode("nl")
+
+    def __init__(self, store: Store, casebook: Casebook, code: str = "", language: str = "nl",
+                 catalogue: Catalogue | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.add_class("cb-app")
+        self.add_class("cb-participant")
+        self.language = language
+        self.model = LiveSessionModel(store, casebook)
+        self.participant_id = ""
+        self._catalogue = catalogue or load_catalogue()
+        self._voting_key: tuple | None = None  # (position, round) the picker is loaded for
+        self._saved: list[str] | None = None  # what the store has for that round
+        self._ticks = 0
+
+        self._error = ErrorBanner()
+        self._ticker = PageTicker()
+        self._ticker.on_tick(self._on_tick)
+        self._header = W.HTML()
+        self._header.add_class("cb-header-bar")
+        # join
+        self._welcome = W.HTML()
+        self._code = W.Text(value=sessions.normalise_code(code), continuous_update=False)
+        self._code.add_class("cb-code")
+        self._pseudonym = W.Text(continuous_update=False)
+        self._pseudonym.add_class("cb-pseudonym")
+        self._hint = W.HTML()
+        self._join = W.Button(button_style="primary")
+        self._join.add_class("cb-join")
+        self._join.on_click(self._on_join_click)
+        self._join_panel = W.VBox([self._welcome, self._code, self._pseudonym, self._hint, self._join])
+        self._join_panel.add_class("cb-join-panel")
+        # session
+        self._status = StatusLine()
+        self._case_view = CaseView(catalogue=self._catalogue)
+        self._prompt = W.HTML()
+        self._picker = ItemPicker(self._catalogue)
+        self._picker.observe(self._on_picker_change, "value")
+        self._submit = W.Button(button_style="primary")
+        self._submit.add_class("cb-submit")
+        self._submit.on_click(self._on_submit_click)
+        self._vote_status = W.HTML()
+        self._vote_status.add_class("cb-vote-status")
+        self._vote_panel = W.VBox([self._prompt, self._picker, W.HBox([self._submit, self._vote_status])])
+        self._vote_panel.add_class("cb-vote-panel")
+        self._own_votes = W.HTML()
+        self._own_votes.add_class("cb-own-votes")
+        self._results = ResultsChart(self._catalogue)
+        self._results_note = W.HTML()
+        self._session_panel = W.VBox([
+            self._status, self._own_votes, self._results, self._results_note, self._vote_panel, self._case_view,
+        ])
+        self._session_panel.add_class("cb-session-panel")
+        self._session_panel.layout.display = "none"
+        self.children = [stylesheet(), self._ticker, self._header, self._error, self._join_panel, self._session_panel]
+        for part in (self._status, self._case_view, self._picker, self._results):
+            W.dlink((self, "language"), (part, "language"))
+        self._apply_language()
+
+    def __repr__(self) -> str:
+        joined = "joined" if self.participant_id else "not joined"
+        return f"ParticipantView(code={self.model.code!r}, {joined}, language={self.language!r})"
+
+    # -- language
+
+    @observe("language")
+    def _on_language_change(self, change):
+        self._apply_language()
+
+    def _apply_language(self) -> None:
+        lang = self.language
+        self._welcome.value = f'<h2 class="cb-welcome">{t("participant.welcome", lang)}</h2>'
+        self._code.description = t("participant.code", lang)
+        self._pseudonym.description = t("participant.pseudonym", lang)
+        self._hint.value = f'<p class="cb-hint">{t("participant.pseudonym_hint", lang)}</p>'
+        self._join.description = t("participant.join", lang)
+        self._prompt.value = f'<p class="cb-prompt">{t("participant.vote_prompt", lang)}</p>'
+        self._submit.description = t("participant.submit", lang)
+        self._render_header()
+        if self.model.state is not None:
+            self._render_state()
+
+    def _render_header(self) -> None:
+        state = self.model.state
+        title = escape(state.title) if state is not None and state.title else t("app.name", self.language)
+        who = (f'<span class="cb-who">{t("participant.joined_as", self.language, pseudonym=escape(self._pseudonym.value))}</span>'
+               if self.participant_id else "")
+        self._header.value = f'<div class="cb-bar-title">{title}</div>{who}'
+
+    # -- handlers
+
+    @guarded
+    def _on_join_click(self, _button=None) -> None:
+        code = sessions.normalise_code(self._code.value)
+        if not sessions.session_exists(self.model.store, code):
+            raise sessions.UnknownSession(code or "—")
+        self.participant_id = sessions.join(self.model.store, code, self._pseudonym.value)
+        self._ticker.start()
+        self.model.code = code
+        self.model.refresh(force=True)
+        self._join_panel.layout.display = "none"
+        self._session_panel.layout.display = None
+        self._render_header()
+        self._render_state()
+
+    @guarded
+    def _on_tick(self) -> None:
+        self._ticks += 1
+        if self._ticks % PRESENCE_EVERY_TICKS == 0 and self.participant_id:
+            sessions.touch(self.model.store, self.participant_id)
+        if self.model.refresh():
+            self._render_state()
+        else:
+            self._status.show(self.model)  # the countdown moves every second
+
+    @guarded
+    def _on_submit_click(self, _button=None) -> None:
+        state = self.model.state
+        if self._voting_key is None:
+            raise sessions.VoteRefused("round_closed", round=state.step.phase.vote_round or 1)
+        position, round_number = self._voting_key
+        sessions.cast_vote(self.model.store, self.model.code, self.participant_id, position, round_number,
+                           self._picker.value)
+        self._saved = list(self._picker.value)
+        self.model.refresh(force=True)
+        self._render_state()
+
+    def _on_picker_change(self, change) -> None:
+        self._render_vote_status()
+
+    # -- drawing
+
+    @property
+    def _dirty(self) -> bool:
+        return self._voting_key is not None and sorted(self._picker.value) != sorted(self._saved or [])
+
+    def _render_state(self) -> None:
+        state = self.model.state
+        lang = self.language
+        case = self.model.casebook.get(state.case_id)
+        if self._case_view.case is not case:
+            self._case_view.show_case(case)
+        key_visible = may_see_key(PARTICIPANT, state.method, state.step, state.reveal_key)
+        self._case_view.show_key = key_visible
+        self._case_view.show_what_happened = key_visible
+        self._status.show(self.model)
+        self._render_header()
+
+        round_number = state.step.phase.vote_round
+        open_now = round_number is not None and voting_open(state.step, round_number)
+        if open_now:
+            key = (state.step.position, round_number)
+            if key != self._voting_key:
+                self._voting_key = key
+                self._saved = sessions.my_vote(self.model.store, state.code, self.participant_id, *key)
+                self._picker.value = list(self._saved or [])
+            self._picker.disabled = False
+            self._vote_panel.layout.display = None
+        elif self._dirty:
+            # The round closed with a choice not yet sent: keep it on screen and say so, so
+            # nothing is lost silently; sending it now gets the server's refusal.
+            self._vote_panel.layout.display = None
+        else:
+            self._voting_key = None
+            self._vote_panel.layout.display = "none"
+        self._render_vote_status(closed=not open_now)
+        self._render_own_votes()
+
+        shown = self.model.round_results(PARTICIPANT)
+        self._results.show(shown, case.key_items if key_visible else ())
+        revealed_any = any(r is not None for r in shown.values())
+        note = ""
+        if not revealed_any and not open_now and any(state.voters.values()):
+            note = t("participant.wait", lang) if state.step.phase_index == 0 else t("live.waiting_reveal", lang)
+        elif not revealed_any and state.step.phase.vote_round is None and not any(state.voters.values()):
+            note = t("participant.wait", lang)
+        self._results_note.value = f'<p class="cb-note">{note}</p>' if note else ""
+
+    def _render_vote_status(self, closed: bool = False) -> None:
+        lang = self.language
+        if self._voting_key is None:
+            self._vote_status.value = ""
+            return
+        if closed and self._dirty:
+            text, css = t("participant.closed_unsaved", lang), "cb-warn"
+        elif self._dirty:
+            text, css = t("participant.unsaved", lang), "cb-warn"
+        elif self._saved is not None:
+            text, css = t("participant.saved", lang, count=len(self._saved)), "cb-ok"
+        else:
+            text, css = "", ""
+        self._submit.description = t("participant.change" if self._saved is not None else "participant.submit", lang)
+        self._vote_status.value = f'<span class="{css}">{text}</span>' if text else ""
+
+    def _render_own_votes(self) -> None:
+        state = self.model.state
+        if not self.participant_id or state.step.phase.vote_round is not None:
+            self._own_votes.value = ""
+            return
+        lines = []
+        for number in state.rounds:
+            vote = sessions.my_vote(self.model.store, state.code, self.participant_id, state.step.position, number)
+            if vote is None:
+                continue
+            labels = ", ".join(self._catalogue.item(i).label_in(self.language) for i in vote) or t(
+                "participant.no_items", self.language)
+            lines.append(f"<li>{escape(t('participant.your_vote', self.language, round=number, items=labels))}</li>")
+        self._own_votes.value = f'<ul class="cb-own-vote-list">{"".join(lines)}</ul>' if lines else ""
+
+    # -- for tests: what a participant would click
+
+    def join_as(self, pseudonym: str, code: str | None = None) -> None:
+        if code is not None:
+            self._code.value = code
+        self._pseudonym.value = pseudonym
+        self._join.click()
+
+    def tick(self) -> None:
+        self._on_tick()
+
+
+def participant_app(store: Store | None = None, casebook: Casebook | None = None) -> ParticipantView:
+    """The participant page: everything slow first, then wait for the request (preheating)."""
+    book = casebook if casebook is not None else load_cases()
+    store = store or open_store()
+    params = request_params()
+    view = ParticipantView(store, book, code=params.get("code", ""), language=page_language())
+    return view
