@@ -111,13 +111,17 @@ def check(obj, fmt, paths):
 @click.option("--port", default=8866, show_default=True, type=int)
 @click.option("--ip", default="localhost", show_default=True, help="Address to listen on.")
 @click.option("--open/--no-open", "open_browser", default=False, help="Open a browser.")
+@click.option("--pool", "participant_pool", default=12, show_default=True, type=click.IntRange(0, 200),
+              help="Preheated kernels kept ready for participant pages (0: no preheating).")
+@click.option("--public-url", envvar="CASEBOOK_PUBLIC_URL",
+              help="Address participants' phones use (for join links and QR codes).")
 @click.pass_obj
-def serve(obj, port, ip, open_browser):
+def serve(obj, port, ip, open_browser, participant_pool, public_url):
     """Start the casebook apps (Voila) on the default store."""
     from casebook.serve import serve as run
 
     click.echo(t("cli.serve_starting", obj["language"], host=ip, port=port))
-    run(port=port, ip=ip, open_browser=open_browser)
+    run(port=port, ip=ip, open_browser=open_browser, participant_pool=participant_pool, public_url=public_url)
 
 
 if __name__ == "__main__":
