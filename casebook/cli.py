@@ -124,5 +124,101 @@ def serve(obj, port, ip, open_browser, participant_pool, public_url):
     run(port=port, ip=ip, open_browser=open_browser, participant_pool=participant_pool, public_url=public_url)
 
 
+@main.group()
+def session():
+    """Prepare and look back on live sessions."""
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@session.command("new")
+@click.option("--cases", "case_ids", required=True, help="Case ids, comma- or space-separated.")
+@click.option("--method", default="incidentmethode", show_default=True, help="incidentmethode or vrij.")
+@click.option("--session-language", "session_language", default=None, help="nl or en (default: --language).")
+@click.option("--title", default="", help="Title shown on every screen.")
+@click.option("--minutes", default=None, help="Minutes per phase: one number, or 'phase=min,phase=min'.")
+@click.option("--no-key", "hide_key", is_flag=True, help="Never reveal the trainer's key to participants.")
+@click.option("--format", "fmt", type=FORMATS, default="text")
+@click.pass_obj
+def session_new(obj, case_ids, method, session_language, title, minutes, hide_key, fmt):
+    """Register a session; prints its code and the participant, facilitator and projector URLs."""
+    from casebook import sessions
+    from casebook.links import base_url, session_links
+    from casebook.store import open_store
+
+    lang = obj["language"]
+    cases = [c for c in case_ids.replace(",", " ").split() if c]
+    try:
+        created = sessions.create_session(
+            open_store(), cases, method=method, language=session_language or lang, title=title,
+            minutes=_parse_minutes(minutes), reveal_key=not hide_key,
+        )
+    except sessions.SessionError as exc:
+        _fail(exc.message(lang), 1)
+    links = {"code": created.code, **session_links(created.code, created.facilitator_key, base_url())}
+    if fmt == "json":
+        _dump(links)
+    else:
+        for name, value in links.items():
+            click.echo(f"{name:16} {value}")
+
+
+def _parse_minutes(text: str | None):
+    if not text:
+        return None
+    try:
+        if "=" not in text:
+            return float(text) if "." in text else int(text)
+        return {k.strip(): float(v) if "." in v else int(v) for k, v in (p.split("=", 1) for p in text.split(","))}
+    except ValueError:
+        raise click.BadParameter(f"cannot read minutes {text!r}", param_hint="--minutes") from None
+
+
+@session.command("results")
+@click.argument("code")
+@click.option("--format", "fmt", type=FORMATS, default="text")
+@click.pass_obj
+def session_results(obj, code, fmt):
+    """Aggregated votes per item per round (never who voted what)."""
+    from casebook import sessions
+    from casebook.catalogue import load_catalogue
+    from casebook.store import open_store
+
+    lang = obj["language"]
+    try:
+        report = sessions.all_results(open_store(), code)
+    except sessions.SessionError as exc:
+        _fail(exc.message(lang), 1)
+    if fmt == "json":
+        _dump({"code": sessions.normalise_code(code), "results": report})
+        return
+    catalogue = load_catalogue()
+    for entry in report:
+        click.secho(f"{entry['case']} · {t('live.round', lang, round=entry['round'])} · "
+                    f"{t('live.voters', lang, count=entry['voters'])}", bold=True)
+        for item in catalogue.items:
+            count = entry["counts"][item.id]
+            if count:
+                click.echo(f"  {count:3}  {item.label_in(lang)}")
+
+
+@session.command("purge")
+@click.argument("code")
+@click.pass_obj
+def session_purge(obj, code):
+    """Delete a session's participants and votes."""
+    from casebook import sessions
+    from casebook.store import open_store
+
+    try:
+        removed = sessions.purge(open_store(), code)
+    except sessions.SessionError as exc:
+        _fail(exc.message(obj["language"]), 1)
+    click.echo(t("cli.purged", obj["language"], code=sessions.normalise_code(code), **removed))
+
+
 if __name__ == "__main__":
     main()

@@ -16,7 +16,7 @@ from casebook.cases import Casebook, load_cases
 from casebook.catalogue import load_catalogue
 from casebook.exceptions import CasebookError
 from casebook.messages import t
-from casebook.phases import DEFAULT_METHOD, Step, phases_of, programme, rounds_of
+from casebook.phases import DEFAULT_METHOD, METHODS, Step, phases_of, programme, rounds_of
 from casebook.store import ParticipantRow, SessionCaseRow, SessionRow, Store, VoteRow
 
 # No 0/O, 1/I/L, 5/S, 2/Z, 8/B: codes are read off a projector and typed on phones.
@@ -56,9 +56,13 @@ class NotAllowed(SessionError):
 class BadParameter(SessionError):
     """A session parameter that cannot be used; names the parameter and the value."""
 
-    def __init__(self, name: str, value, problem: str):
+    def __init__(self, name: str, value, problem: str, **details):
+        self.name, self.value, self.problem, self.details = name, value, problem, details
         super().__init__("bad_parameter", name=name, value=repr(value), problem=problem)
-        self.name, self.value = name, value
+
+    def message(self, language: str = "nl") -> str:
+        problem = t(f"parameter.{self.problem}", language, **self.details)
+        return t("session.bad_parameter", language, name=self.name, value=repr(self.value), problem=problem)
 
 
 def _hash_key(key: str) -> str:
@@ -132,13 +136,13 @@ def validate_minutes(method: str, minutes) -> dict[str, int]:
     if isinstance(minutes, (int, float)) and not isinstance(minutes, bool):
         minutes = {phase: minutes for phase in phase_ids}
     if not isinstance(minutes, dict):
-        raise BadParameter("minutes", minutes, t("session.minutes_shape", "en"))
+        raise BadParameter("minutes", minutes, "minutes_shape")
     clean = {}
     for phase, value in minutes.items():
         if phase not in phase_ids:
-            raise BadParameter("minutes", minutes, f"unknown phase {phase!r} (phases: {', '.join(phase_ids)})")
+            raise BadParameter("minutes", minutes, "unknown_phase", phase=phase, phases=", ".join(phase_ids))
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value > 240:
-            raise BadParameter("minutes", minutes, f"{phase}: {value!r} is not a number of minutes from 0 to 240")
+            raise BadParameter("minutes", minutes, "minutes_range", phase=phase, minutes=value)
         clean[phase] = value
     return clean
 
@@ -155,17 +159,17 @@ def create_session(
 ) -> CreatedSession:
     """Validate every parameter, then register the session; nothing is written on a bad one."""
     if isinstance(cases, str) or not isinstance(cases, (list, tuple)) or not cases:
-        raise BadParameter("cases", cases, "give a non-empty list of case ids")
+        raise BadParameter("cases", cases, "cases_list")
     book = casebook if casebook is not None else load_cases()
     for case_id in cases:
         if not isinstance(case_id, str) or case_id not in book.cases:
-            raise BadParameter("cases", case_id, "no case with this id")
+            raise BadParameter("cases", case_id, "case_unknown")
     try:
         phases_of(method)
     except CasebookError:
-        raise BadParameter("method", method, "known methods: incidentmethode, vrij") from None
+        raise BadParameter("method", method, "method_unknown", methods=", ".join(METHODS)) from None
     if language not in ("nl", "en"):
-        raise BadParameter("language", language, "choose nl or en")
+        raise BadParameter("language", language, "language_unknown")
     clean_minutes = validate_minutes(method, minutes)
     key = secrets.token_urlsafe(24)
     with store.writing() as db:
