@@ -66,7 +66,7 @@ class ParticipantView(W.VBox):
         self._submit.on_click(self._on_submit_click)
         self._vote_status = W.HTML()
         self._vote_status.add_class("cb-vote-status")
-        self._vote_panel = W.VBox([self._prompt, self._picker, W.HBox([self._submit, self._vote_status])])
+        self._vote_panel = W.VBox([self._prompt, self._picker, self._submit, self._vote_status])
         self._vote_panel.add_class("cb-vote-panel")
         self._own_votes = W.HTML()
         self._own_votes.add_class("cb-own-votes")

@@ -37,6 +37,8 @@ class ProjectorView(W.VBox):
         self._start = W.Button(button_style="primary")
         self._start.add_class("cb-start")
         self._start.on_click(self._on_start_click)
+        self._header = W.HTML()
+        self._header.add_class("cb-header-bar")
         self._join = W.HTML()
         self._join.add_class("cb-projector-join")
         self._status = StatusLine()
@@ -48,7 +50,7 @@ class ProjectorView(W.VBox):
         main.add_class("cb-main")
         self._body = W.HBox([main, side])
         self._body.add_class("cb-body")
-        self.children = [stylesheet(), self._ticker, self._error, self._body]
+        self.children = [stylesheet(), self._ticker, self._header, self._error, self._body]
         for part in (self._status, self._case_view, self._results):
             W.dlink((self, "language"), (part, "language"))
         self._open(code)
@@ -88,6 +90,10 @@ class ProjectorView(W.VBox):
         lang = self.language
         case = self.model.casebook.get(state.case_id)
         join_url = app_url("participant", code=state.code)
+        self._header.value = (
+            f'<div class="cb-bar-title">{escape(state.title) or t("app.name", lang)}</div>'
+            f'<div class="cb-bar-meta">{escape(t("live.join_at", lang, url=join_url))}</div>'
+        )
         self._join.value = (
             f'<div class="cb-join-box"><div class="cb-join-label">{t("live.join_code", lang)}</div>'
             f'<div class="cb-join-code-big cb-join-code">{state.code}</div>'

@@ -39,7 +39,7 @@ def results_html(
                     f'<div class="cb-bar" style="width:{percent}%"></div>'
                     f'<span class="cb-bar-count" data-round="{number}">{count}/{result.voters}</span></div>'
                 )
-            mark = f' <span class="cb-key-mark" title="{t("view.key", language)}">🔑</span>' if item.id in key_items else ""
+            mark = f' <span class="cb-key-mark">{t("live.in_key", language)}</span>' if item.id in key_items else ""
             data = " ".join(f'data-round-{n}="{r.counts.get(item.id, 0)}"' for n, r in shown.items())
             rows.append(
                 f'<div class="cb-result cb-result-{item.id}{" cb-in-key" if mark else ""}" {data}>'
