@@ -132,3 +132,72 @@ def cli():
         return runner.invoke(main, list(args), catch_exceptions=False, **kwargs)
 
     return run
+
+
+# ------------------------------------------------------------------ stores: SQLite and PostgreSQL
+
+
+def _must_run(what: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing; on CI these tests must run (scripts/install --test installs it)")
+    pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server on a free port, owned by this test run."""
+    import glob
+    import tempfile
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        _must_run("PostgreSQL (initdb)")
+    bin_dir = Path(found[-1]).parent
+    base = Path(tempfile.mkdtemp(prefix="casebook-pg-"))
+    data, port = base / "data", free_port()
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(base, "postgres", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(as_postgres + [str(bin_dir / "initdb"), "-D", str(data), "-U", "casebook", "--auth=trust",
+                                  "-E", "UTF8", "--locale=C"], check=True, capture_output=True)
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(as_postgres + [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+                                  str(base / "log"), "-w", "start"], check=True, capture_output=True)
+    yield f"postgresql+psycopg://casebook@127.0.0.1:{port}"
+    subprocess.run(as_postgres + [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                   capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """A fresh, empty store of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    import uuid
+
+    import psycopg
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{server}/{name}"
+
+
+@pytest.fixture
+def store(store_url):
+    from casebook.store import Store
+
+    store = Store(store_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def test_cases():
+    """The test case folder (small, stable) as a Casebook."""
+    from casebook.cases import load_cases
+
+    return load_cases([DATA / "cases"])

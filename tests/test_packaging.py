@@ -13,7 +13,7 @@ def _pyproject_pins() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = {}
     for spec in project["dependencies"] + [d for ds in project["optional-dependencies"].values() for d in ds]:
-        name, version = re.fullmatch(r"([A-Za-z0-9_.\-\[\]]+)==([\w.]+)", spec).groups()
+        name, version = re.fullmatch(r"([A-Za-z0-9_.\-]+)(?:\[\w+\])?==([\w.]+)", spec).groups()
         pins[name.lower()] = version
     return pins
 
