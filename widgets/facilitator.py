@@ -28,7 +28,6 @@ class FacilitatorView(W.VBox):
         super().__init__(**kwargs)
         self.add_class("cb-app")
         self.add_class("cb-facilitator")
-        self.language = language
         self.model = LiveSessionModel(store, casebook)
         self._catalogue = catalogue or load_catalogue()
         self._error = ErrorBanner()
@@ -68,6 +67,7 @@ class FacilitatorView(W.VBox):
         for part in (self._status, self._case_view, self._results):
             W.dlink((self, "language"), (part, "language"))
         self._control: sessions.FacilitatorControl | None = None
+        self.language = language
         self._open(code, key)
 
     def __repr__(self) -> str:

@@ -30,7 +30,6 @@ class ParticipantView(W.VBox):
         super().__init__(**kwargs)
         self.add_class("cb-app")
         self.add_class("cb-participant")
-        self.language = language
         self.model = LiveSessionModel(store, casebook)
         self.participant_id = ""
         self._catalogue = catalogue or load_catalogue()
@@ -80,6 +79,7 @@ class ParticipantView(W.VBox):
         self.children = [stylesheet(), self._ticker, self._header, self._error, self._join_panel, self._session_panel]
         for part in (self._status, self._case_view, self._picker, self._results):
             W.dlink((self, "language"), (part, "language"))
+        self.language = language
         self._apply_language()
 
     def __repr__(self) -> str:

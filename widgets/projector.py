@@ -28,7 +28,6 @@ class ProjectorView(W.VBox):
         super().__init__(**kwargs)
         self.add_class("cb-app")
         self.add_class("cb-projector")
-        self.language = language
         self.model = LiveSessionModel(store, casebook)
         self._catalogue = catalogue or load_catalogue()
         self._error = ErrorBanner()
@@ -53,6 +52,7 @@ class ProjectorView(W.VBox):
         self.children = [stylesheet(), self._ticker, self._header, self._error, self._body]
         for part in (self._status, self._case_view, self._results):
             W.dlink((self, "language"), (part, "language"))
+        self.language = language
         self._open(code)
 
     def __repr__(self) -> str:

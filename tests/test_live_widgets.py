@@ -1,0 +1,136 @@
+"""Participant, facilitator and projector views driven with Button.click(), no browser."""
+
+import pytest
+
+from casebook import sessions
+from casebook.store import Store
+from widgets.facilitator import FacilitatorView
+from widgets.participant import ParticipantView
+from widgets.projector import ProjectorView
+
+
+@pytest.fixture
+def room(tmp_path, test_cases):
+    store = Store(f"sqlite:///{tmp_path / 'room.db'}")
+    created = sessions.create_session(store, ["tst-goed", "tst-tweede"], casebook=test_cases, title="Proef")
+    facilitator = FacilitatorView(store, test_cases, created.code, created.facilitator_key)
+    projector = ProjectorView(store, test_cases, created.code)
+    people = [ParticipantView(store, test_cases, code=created.code) for _ in range(3)]
+    for index, person in enumerate(people):
+        person.join_as(f"Uil {index}")
+    yield store, created, facilitator, projector, people
+    store.dispose()
+
+
+def everyone_ticks(facilitator, projector, people):
+    for view in (facilitator, projector, *people):
+        view.tick()
+
+
+def shown(widget) -> bool:
+    return widget.layout.display != "none"
+
+
+def to_voting(facilitator, projector, people):
+    facilitator.click("start")
+    facilitator.click("next")
+    facilitator.click("next")
+    everyone_ticks(facilitator, projector, people)
+
+
+def test_joining_shows_the_case_not_the_key(room):
+    _, created, facilitator, projector, people = room
+    person = people[0]
+    assert not shown(person._join_panel) and shown(person._session_panel)
+    assert "Een goede testcasus" in person._case_view._header.value
+    assert person._case_view._key.value == ""
+    assert "Introductie" in person._status.phase.value
+    assert not shown(person._vote_panel)
+    assert "Sleutel van de trainer" in facilitator._case_view._key.value  # facilitator: always
+    assert projector._case_view._key.value == ""
+
+
+def test_a_wrong_code_is_a_plain_message(test_cases, tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    person = ParticipantView(store, test_cases, code="QQQQQQ")
+    person.join_as("Uil")
+    assert shown(person._error) and "QQQQQQ" in person._error.value
+    assert shown(person._join_panel)
+
+
+def test_a_wrong_key_shows_nothing_of_the_session(room, test_cases):
+    store, created, *_ = room
+    intruder = FacilitatorView(store, test_cases, created.code, "guess")
+    assert shown(intruder._error) and "begeleider" in intruder._error.value
+    assert not shown(intruder._body)
+
+
+def test_voting_counting_and_the_reveal(room):
+    store, created, facilitator, projector, people = room
+    to_voting(facilitator, projector, people)
+    assert all(shown(p._vote_panel) for p in people)
+    for index, person in enumerate(people):
+        person._picker.toggle("beloftes-doen").value = True
+        if index == 0:
+            person._picker.toggle("oordelen").value = True
+        person._submit.click()
+        assert "opgeslagen" in person._vote_status.value
+    everyone_ticks(facilitator, projector, people)
+    assert 'data-voters="3"' in facilitator._status.count.value
+    assert 'data-voters="3"' in people[1]._status.count.value
+    assert "cb-result-beloftes-doen" in facilitator._results.value  # live for the facilitator
+    assert projector._results.value == "" and people[0]._results.value == ""  # not before the reveal
+    facilitator.click("reveal")
+    everyone_ticks(facilitator, projector, people)
+    assert "Onthulling" in people[0]._status.phase.value
+    assert 'data-round-1="3"' in projector._results.value
+    assert 'data-round-1="3"' in people[2]._results.value
+    assert "Jouw stem in ronde 1" in people[0]._own_votes.value
+    assert "Oordelen" in people[0]._own_votes.value and "Oordelen" not in people[1]._own_votes.value
+
+
+def test_a_vote_changed_while_open_replaces_the_first(room):
+    store, created, facilitator, projector, people = room
+    to_voting(facilitator, projector, people)
+    person = people[0]
+    person._picker.toggle("oordelen").value = True
+    person._submit.click()
+    person._picker.toggle("oordelen").value = False
+    person._picker.toggle("serieus-nemen").value = True
+    person._submit.click()
+    result = sessions.results(store, created.code, 0, 1)
+    assert result.voters == 1 and result.counts["oordelen"] == 0 and result.counts["serieus-nemen"] == 1
+
+
+def test_an_unsent_choice_when_the_round_closes_is_refused_with_a_message(room):
+    store, created, facilitator, projector, people = room
+    to_voting(facilitator, projector, people)
+    late = people[0]
+    late._picker.toggle("oordelen").value = True  # ticked, not sent
+    facilitator.click("reveal")
+    late.tick()
+    assert shown(late._vote_panel)  # kept on screen: nothing disappears silently
+    assert "gesloten" in late._vote_status.value
+    late._submit.click()
+    assert shown(late._error) and "niet opgeslagen" in late._error.value
+    assert sessions.results(store, created.code, 0, 1).voters == 0
+
+
+def test_key_and_what_happened_in_the_key_phase(room):
+    store, created, facilitator, projector, people = room
+    facilitator.click("start")
+    for _ in range(6):  # to 'sleutel'
+        facilitator._control.next()
+    everyone_ticks(facilitator, projector, people)
+    assert "Sleutel en wat er gebeurde" in people[0]._status.phase.value
+    assert "Sleutel van de trainer" in people[0]._case_view._key.value
+    assert "Wat er gebeurde" in people[0]._case_view._what_happened.value
+    assert "Sleutel van de trainer" in projector._case_view._key.value
+
+
+def test_english_on_request(room, test_cases):
+    store, created, *_ = room
+    person = ParticipantView(store, test_cases, code=created.code, language="en")
+    assert person._join.description == "Join"
+    person.join_as("Owl")
+    assert "Introducing the case" in person._status.phase.value
