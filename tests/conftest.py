@@ -41,17 +41,22 @@ def free_port() -> int:
 class VoilaServer:
     """``casebook serve`` in a subprocess, the way a user starts it."""
 
-    def __init__(self, tmp: Path, env: dict[str, str] | None = None):
+    PREHEATED = ("participant.ipynb", "facilitator.ipynb", "projector.ipynb", "casebook.ipynb")
+
+    def __init__(self, tmp: Path, env: dict[str, str] | None = None, pool: int = 2):
+        self.pool = pool
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
         self.log_path = tmp / "voila.log"
-        self.env = {**os.environ, "CASEBOOK_DATA": str(tmp / "server-data"), **(env or {})}
+        inherited = {k: v for k, v in os.environ.items()
+                     if k not in ("CASEBOOK_CASES", "CASEBOOK_STORE", "QUERY_STRING", "CASEBOOK_LANGUAGE")}
+        self.env = {**inherited, "CASEBOOK_DATA": str(tmp / "server-data"), **(env or {})}
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60) -> "VoilaServer":
+    def start(self, timeout: float = 180) -> "VoilaServer":
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "casebook.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "casebook.cli", "serve", "--port", str(self.port), "--pool", str(self.pool)],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
@@ -60,9 +65,14 @@ class VoilaServer:
                 raise RuntimeError(f"casebook serve exited: {self.log_path.read_text()[-3000:]}")
             try:
                 urllib.request.urlopen(self.url + "/", timeout=2)
-                return self
             except OSError:
                 time.sleep(0.3)
+                continue
+            # ready when the preheated kernels are: pages opened earlier would wait for them
+            log = self.log_path.read_text(errors="replace")
+            if not self.pool or all(f"Kernel pool of {name} is filled" in log for name in self.PREHEATED):
+                return self
+            time.sleep(0.3)
         raise RuntimeError(f"casebook serve did not answer: {self.log_path.read_text()[-3000:]}")
 
     def app_url(self, name: str, query: str = "") -> str:
@@ -107,6 +117,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
+    page.set_default_timeout(45_000)
     yield page
     context.close()
 
@@ -201,3 +212,4 @@ def test_cases():
     from casebook.cases import load_cases
 
     return load_cases([DATA / "cases"])
+

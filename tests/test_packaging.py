@@ -32,10 +32,13 @@ def test_every_dependency_is_pinned_alike_in_both_files():
     assert _pyproject_pins() == _conda_pins()
 
 
-def test_ci_runs_the_readme_test_command():
-    ci = [l for l in (ROOT / ".ci" / "run").read_text().splitlines() if l.strip() and not l.startswith(("#", "set "))]
+def test_readme_opens_with_the_two_setup_commands_and_ci_runs_the_second():
     readme = (ROOT / "README.md").read_text()
-    assert ci[-1] in readme
-    first_commands = re.findall(r"```(?:bash|sh)?\n(.*?)```", readme, re.S)[0].strip().splitlines()
-    assert any("casebook serve" in line or "scripts/start" in line for line in first_commands)
-    assert ci[-1] in first_commands[-1] or any(ci[-1] in line for line in first_commands)
+    first_block = re.search(r"```(?:bash|sh)?\n(.*?)```", readme, re.S).group(1)
+    commands = [line for line in first_block.strip().splitlines() if line.strip()]
+    assert len(commands) == 2
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+          if line.strip() and not line.startswith(("#", "set ", "cd "))]
+    assert ci == [commands[1]]
+    serve_script = (ROOT / commands[0].split()[-1]).read_text()
+    assert "casebook serve" in serve_script and "scripts/install" in serve_script

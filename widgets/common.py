@@ -30,17 +30,24 @@ def query_params() -> dict[str, str]:
     return {name: values[-1] for name, values in parsed.items() if values}
 
 
-def request_params() -> dict[str, str]:
-    """The query string of the page, waiting for the request first in a preheated kernel."""
-    from voila.utils import wait_for_request
+_request_received = False
 
-    wait_for_request()
+
+def request_params() -> dict[str, str]:
+    """The query string of the page. A preheated kernel runs the notebook before anyone asks
+    for it: it learns the request only here, so call this after the slow imports."""
+    global _request_received
+    if not _request_received:
+        from voila.utils import wait_for_request
+
+        wait_for_request()  # returns at once when the kernel was not preheated
+        _request_received = True
     return query_params()
 
 
 def page_language() -> str:
     """``?lang=en`` on the page, else ``CASEBOOK_LANGUAGE``, else Dutch."""
-    return normalise_language(query_params().get("lang") or os.environ.get("CASEBOOK_LANGUAGE"))
+    return normalise_language(request_params().get("lang") or os.environ.get("CASEBOOK_LANGUAGE"))
 
 
 def item_chip(catalogue: Catalogue, item_id: str, language: str) -> str:
@@ -81,8 +88,9 @@ def guarded(method):
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
+        self._error.clear()  # before, not after: a nested callback's message must survive
         try:
-            result = method(self, *args, **kwargs)
+            return method(self, *args, **kwargs)
         except SessionError as exc:  # a refused action: the reason is the message
             log.info("refused in %s: %s", method.__qualname__, exc)
             self._error.show(exc.message(self.language))
@@ -91,7 +99,5 @@ def guarded(method):
             log.exception("callback %s failed", method.__qualname__)
             self._error.show(t("app.error_generic", self.language))
             return None
-        self._error.clear()
-        return result
 
     return wrapper

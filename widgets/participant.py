@@ -84,7 +84,7 @@ class ParticipantView(W.VBox):
 
     def __repr__(self) -> str:
         joined = "joined" if self.participant_id else "not joined"
-        return f"ParticipantView(code={self.model.code!r}, {joined}, language={self.language!r})"
+        return f"ParticipantView(code={self._code.value!r}, {joined}, language={self.language!r})"
 
     # -- language
 
