@@ -18,8 +18,17 @@ DEFAULT_LANGUAGE = "nl"
 
 @lru_cache(maxsize=1)
 def messages() -> dict[str, dict[str, str]]:
-    text = resources.files("casebook").joinpath("data/messages.yml").read_text("utf-8")
-    return _flatten(yaml.safe_load(text))
+    """All of ``data/messages*.yml`` (one file per part of the product), merged."""
+    merged: dict[str, dict[str, str]] = {}
+    data = resources.files("casebook").joinpath("data")
+    for source in sorted(data.iterdir(), key=lambda p: p.name):
+        if source.name.startswith("messages") and source.name.endswith(".yml"):
+            part = _flatten(yaml.safe_load(source.read_text("utf-8")) or {})
+            clash = set(part) & set(merged)
+            if clash:
+                raise KeyError(f"{source.name} repeats message keys: {sorted(clash)}")
+            merged.update(part)
+    return merged
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, dict[str, str]]:

@@ -19,8 +19,10 @@ log = logging.getLogger("casebook")
 
 
 def stylesheet() -> W.HTML:
-    """The casebook's CSS as an (invisible) HTML widget; add it once per page."""
-    css = resources.files("widgets").joinpath("casebook.css").read_text("utf-8")
+    """The casebook's CSS (``widgets/*.css``, casebook.css first) as an invisible HTML widget."""
+    folder = resources.files("widgets")
+    names = sorted((p.name for p in folder.iterdir() if p.name.endswith(".css")), key=lambda n: (n != "casebook.css", n))
+    css = "\n".join(folder.joinpath(name).read_text("utf-8") for name in names)
     return W.HTML(f"<style>{css}</style>", layout=W.Layout(display="none"))
 
 
