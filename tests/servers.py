@@ -1,0 +1,75 @@
+"""Real servers and browsers for tests and benchmarks: ``casebook serve`` as a user starts it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class VoilaServer:
+    """``casebook serve`` in a subprocess, the way a user starts it."""
+
+    PREHEATED = ("participant.ipynb", "facilitator.ipynb", "projector.ipynb", "casebook.ipynb")
+
+    def __init__(self, tmp: Path, env: dict[str, str] | None = None, pool: int = 2):
+        self.pool = pool
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        self.log_path = tmp / "voila.log"
+        inherited = {k: v for k, v in os.environ.items()
+                     if k not in ("CASEBOOK_CASES", "CASEBOOK_STORE", "QUERY_STRING", "CASEBOOK_LANGUAGE")}
+        self.env = {**inherited, "CASEBOOK_DATA": str(tmp / "server-data"), **(env or {})}
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 180) -> "VoilaServer":
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "casebook.cli", "serve", "--port", str(self.port), "--pool", str(self.pool)],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"casebook serve exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=2)
+            except OSError:
+                time.sleep(0.3)
+                continue
+            # ready when the preheated kernels are: pages opened earlier would wait for them
+            log = self.log_path.read_text(errors="replace")
+            if not self.pool or all(f"Kernel pool of {name} is filled" in log for name in self.PREHEATED):
+                return self
+            time.sleep(0.3)
+        raise RuntimeError(f"casebook serve did not answer: {self.log_path.read_text()[-3000:]}")
+
+    def app_url(self, name: str, query: str = "") -> str:
+        return f"{self.url}/voila/render/{name}.ipynb" + (f"?{query}" if query else "")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
