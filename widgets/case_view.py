@@ -62,6 +62,7 @@ class CaseView(W.VBox):
     show_key = Bool(False)
     show_what_happened = Bool(False)
     show_turn_items = Bool(False)
+    show_questions = Bool(True)  # solo review shows them only with the feedback
 
     def __init__(self, case: Case | None = None, catalogue: Catalogue | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -87,7 +88,7 @@ class CaseView(W.VBox):
         self._case = case
         self._render()
 
-    @observe("language", "show_key", "show_what_happened", "show_turn_items")
+    @observe("language", "show_key", "show_what_happened", "show_turn_items", "show_questions")
     def _on_setting_change(self, change):
         self._render()
 
@@ -106,7 +107,7 @@ class CaseView(W.VBox):
             f'<h2>{t("view.questions", lang)}</h2><ul class="cb-questions">'
             + "".join(f"<li>{escape(q)}</li>" for q in case.questions)
             + "</ul>"
-            if case.questions
+            if case.questions and self.show_questions
             else ""
         )
         self._key.value = key_html(case, cat, lang) if self.show_key else ""
