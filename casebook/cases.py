@@ -24,6 +24,8 @@ CASE_LANGUAGES = ("nl", "en")
 REQUIRED_FIELDS = ("id", "title", "language", "themes", "key")
 OPTIONAL_FIELDS = ("sector", "summary", "dialogue", "questions", "what_happened", "allow")
 KNOWN_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+# libyaml's loader parses a casebook several times faster; the pure-Python one is the fallback
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def split_front_matter(text: str, file: str) -> tuple[str, str, int]:
 
 def _compose(front: str, file: str) -> tuple[object, dict[tuple, int]]:
     """Load YAML and remember the line of every value (front matter starts on line 2)."""
-    loader = yaml.SafeLoader(front)
+    loader = _Loader(front)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

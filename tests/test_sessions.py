@@ -229,6 +229,12 @@ def test_purge_removes_participants_and_votes(live):
     assert sessions.state(store, created.code).participants == 0
 
 
+def test_the_schema_revision_constant_is_the_newest_migration(store):
+    from casebook.store import SCHEMA_REVISION
+
+    assert SCHEMA_REVISION == store.head_revision(), "update casebook.store.SCHEMA_REVISION with each migration"
+
+
 def test_schema_is_migrated_not_created(store):
     assert store.current_revision() == store.head_revision()
     store.upgrade()  # a second time is a no-op

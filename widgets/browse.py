@@ -10,7 +10,7 @@ from casebook.catalogue import Catalogue, load_catalogue
 from casebook.messages import t
 from casebook.render import escape
 from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, item_chip, page_language, stylesheet, theme_chip
+from widgets.common import ErrorBanner, guarded, page_language, stylesheet, theme_chip
 
 
 class BrowseModel(HasTraits):

@@ -6,7 +6,6 @@ import functools
 import logging
 import os
 from importlib import resources
-from urllib.parse import parse_qs
 
 import ipywidgets as W
 
@@ -14,6 +13,7 @@ from casebook.catalogue import Catalogue
 from casebook.messages import normalise_language, t
 from casebook.render import escape
 from casebook.sessions import SessionError
+from widgets.request import request_params
 
 log = logging.getLogger("casebook")
 
@@ -24,27 +24,6 @@ def stylesheet() -> W.HTML:
     names = sorted((p.name for p in folder.iterdir() if p.name.endswith(".css")), key=lambda n: (n != "casebook.css", n))
     css = "\n".join(folder.joinpath(name).read_text("utf-8") for name in names)
     return W.HTML(f"<style>{css}</style>", layout=W.Layout(display="none"))
-
-
-def query_params() -> dict[str, str]:
-    """The page's query string as Voila hands it to the kernel (empty outside Voila)."""
-    parsed = parse_qs(os.environ.get("QUERY_STRING", ""))
-    return {name: values[-1] for name, values in parsed.items() if values}
-
-
-_request_received = False
-
-
-def request_params() -> dict[str, str]:
-    """The query string of the page. A preheated kernel runs the notebook before anyone asks
-    for it: it learns the request only here, so call this after the slow imports."""
-    global _request_received
-    if not _request_received:
-        from voila.utils import wait_for_request
-
-        wait_for_request()  # returns at once when the kernel was not preheated
-        _request_received = True
-    return query_params()
 
 
 def page_language() -> str:
