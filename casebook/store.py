@@ -21,6 +21,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from casebook.config import store_url
 
+# The newest migration in casebook/migrations/versions. Kept here so that opening an up-to-date
+# store does not import Alembic (a participant's kernel opens one); a test checks it is the head.
+SCHEMA_REVISION = "0002"
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -155,7 +159,7 @@ class Store:
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (cheap when it already is)."""
-        if self.current_revision() == self.head_revision():
+        if self.current_revision() == SCHEMA_REVISION:
             return
         from alembic import command
 
@@ -194,3 +198,30 @@ def open_store(url: str | None = None) -> Store:
         if url not in _engines:
             _engines[url] = Store(url)
         return _engines[url]
+
+
+# ------------------------------------------------------------------ solo review (migration 0002)
+
+
+class SoloProfileRow(Base):
+    """A local profile for solo review: a random id, no account and no name."""
+
+    __tablename__ = "solo_profiles"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, kept in the user's data folder
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SoloAnswerRow(Base):
+    """One checked answer. The key is copied in so counts keep their meaning if a case changes."""
+
+    __tablename__ = "solo_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile_id: Mapped[str] = mapped_column(ForeignKey("solo_profiles.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[str] = mapped_column(String(80))
+    items: Mapped[list] = mapped_column(JSON, default=list)  # what the reviewer ticked
+    key_items: Mapped[list] = mapped_column(JSON, default=list)  # the case's key when answered
+    turn_tags: Mapped[dict] = mapped_column(JSON, default=dict)  # dialogue index (as text) -> items tagged
+    turns_differing: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no turn tagged
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
