@@ -37,6 +37,7 @@ def pool_sizes(participants: int) -> dict[str, dict]:
         "facilitator.ipynb": {"pool_size": 1},
         "projector.ipynb": {"pool_size": 1},
         "casebook.ipynb": {"pool_size": 1},
+        "solo.ipynb": {"pool_size": 1},
     }
 
 

@@ -28,7 +28,7 @@ def free_port() -> int:
 class VoilaServer:
     """``casebook serve`` in a subprocess, the way a user starts it."""
 
-    PREHEATED = ("participant.ipynb", "facilitator.ipynb", "projector.ipynb", "casebook.ipynb")
+    PREHEATED = ("participant.ipynb", "facilitator.ipynb", "projector.ipynb", "casebook.ipynb", "solo.ipynb")
 
     def __init__(self, tmp: Path, env: dict[str, str] | None = None, pool: int = 2):
         self.pool = pool

@@ -1,0 +1,240 @@
+"""The solo review app driven without a browser: open, tick, tag, check, progress, export, delete."""
+
+import base64
+import json
+import re
+
+import pytest
+
+from casebook import progress as P
+from casebook.cases import load_cases
+from casebook.config import data_dir
+from casebook.store import Store
+from widgets.solo import PROGRESS, SoloModel, SoloView, solo_app
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load_cases()
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'solo.db'}")
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def view(book, store):
+    return SoloView(SoloModel(book, store))
+
+
+def shown(widget) -> bool:
+    return widget.layout.display != "none"
+
+
+def plain(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#x27;", "'").replace("&quot;", '"')
+
+
+def check(view, case_id, *items, tags=None):
+    view.open_case(case_id)
+    view.answer(*items)
+    for index, tagged in (tags or {}).items():
+        for item in tagged:
+            view._tagger.tag(index, item).value = True
+    view._check.click()
+    assert view._error.value == ""
+
+
+def test_a_link_opens_one_case_without_key_or_questions(book, store, monkeypatch):
+    monkeypatch.setenv("QUERY_STRING", "case=vp-003")
+    view = solo_app(book, store)
+    assert repr(view) == f"SoloView({len(book)} cases, case='vp-003', language='nl')"
+    assert "Morgen neem ik iets mee" in view._case_view._header.value
+    assert "Gesprek" in view._case_view._dialogue.value
+    assert view._case_view._questions.value == "" and view._case_view._key.value == ""
+    assert shown(view._answer_panel) and not shown(view._feedback)
+    assert "cb-selected" in view._cards["vp-003"]._dom_classes
+    assert P.local_profile(create=False) is None  # just looking creates no profile
+
+
+def test_an_unknown_case_in_the_link_is_told_plainly(book, store, monkeypatch):
+    monkeypatch.setenv("QUERY_STRING", "case=vp-999")
+    view = solo_app(book, store)
+    assert shown(view._error) and "vp-999" in view._error.value
+    assert view.model.selected == "" and not shown(view._answer_panel)
+
+
+def test_checking_names_missed_items_with_the_keys_reasons(view, book):
+    case = book.get("vp-003")
+    check(view, "vp-003", "soms-doortastend-optreden", "geheimhouding-benadrukken", "beloftes-doen")
+    feedback = view._feedback
+    assert "cb-feedback" in feedback._dom_classes and shown(feedback)
+    text = plain(feedback.value)
+    assert "2 van de 6 sleutelitems gevonden" in text and "4 gemist" in text
+    assert "1 extra gekozen die niet in de sleutel staan" in text
+    missed_section = text.split("Gemist (4)")[1].split("Gevonden (2)")[0]
+    for item in ("zelf-keuze-laten-maken", "altijd-registreren", "luisteren-samenvatten-doorvragen",
+                 "actie-ondernemen-zonder-toestemming"):
+        assert view._catalogue.item(item).label["nl"] in missed_section
+        assert plain(case.reason(item)) in missed_section
+        assert f"cb-fb-missed cb-fb-{item}" in feedback.value
+    assert plain(case.reason("geheimhouding-benadrukken")) in text.split("Gevonden (2)")[1]
+    assert 'cb-fb-added cb-fb-beloftes-doen' in feedback.value
+    assert "Terecht niet gekozen (14)" in text
+    # then the questions and what happened
+    assert case.questions[0] in text and case.what_happened[:40] in text
+    assert text.index("Vragen voor de bespreking") > text.index("Gevonden (2)")
+    # the answer is final: no second check of the same answer; the dialogue now shows the case's tags
+    assert view._picker.disabled and not shown(view._check)
+    assert view._case_view.show_turn_items and "cb-turn-items" in view._case_view._dialogue.value
+    view._check.click()
+    assert len(view.model.progress.answers) == 1
+
+
+def test_nothing_ticked_is_not_checked(view):
+    view.open_case("vp-001")
+    view._check.click()
+    assert "Kies eerst" in view._hint.value
+    assert not shown(view._feedback) and P.local_profile(create=False) is None
+
+
+def test_turn_tags_offer_the_ticked_items_and_feedback_shows_turns_read_differently(view):
+    view.open_case("vp-003")
+    assert "Kies eerst" in view._tagger._intro.value  # nothing ticked, nothing to tag yet
+    view.answer("geheimhouding-benadrukken", "soms-doortastend-optreden")
+    assert view._tagger.choices == ["geheimhouding-benadrukken", "soms-doortastend-optreden"]
+    view._tagger.tag(1, "geheimhouding-benadrukken").value = True
+    view._tagger.tag(3, "soms-doortastend-optreden").value = True
+    view._tagger.tag(9, "geheimhouding-benadrukken").value = True
+    view._picker.toggle("geheimhouding-benadrukken").value = False  # unticked: its tags go too
+    assert view._tagger.value == {3: ["soms-doortastend-optreden"]}
+    view._picker.toggle("geheimhouding-benadrukken").value = True
+    view._tagger.tag(1, "geheimhouding-benadrukken").value = True
+    assert "cb-tag-1-geheimhouding-benadrukken" in view._tagger.tag(1, "geheimhouding-benadrukken")._dom_classes
+    view._check.click()
+    html = view._feedback.value
+    text = plain(html)
+    assert "1 van de 5 beurten las je zoals de casus" in text
+    turn_3 = re.search(r'data-turn="3">(.*?)</div></div>', html, re.S).group(1)
+    assert "Luisteren, samenvatten en doorvragen" in turn_3 and "Soms doortastend optreden" in turn_3
+    assert 'cb-fb-turn-same" data-turn="1"' in html
+    assert view._tagger.tag(1, "geheimhouding-benadrukken").disabled
+
+
+def test_progress_after_several_cases_shows_weak_items_and_a_next_case(view, book):
+    assert "Nog geen antwoorden" in view._summary.value
+    check(view, "vp-003", "soms-doortastend-optreden")
+    check(view, "vp-001", "beloftes-doen")
+    check(view, "vp-020", *book.get("vp-020").key_items)
+    view.show_section(PROGRESS)
+    assert shown(view._progress_panel) and not shown(view._practise_panel)
+    progress = view.model.progress
+    assert 'data-answers="3"' in view._summary.value
+    chart = view._chart.value
+    for item, stats in progress.stats.items():
+        row = re.search(rf'cb-progress-row cb-progress-{item}[^"]*" data-found="(\d+)" data-missed="(\d+)"', chart)
+        assert row and (int(row.group(1)), int(row.group(2))) == (stats.found, stats.missed)
+    weak = progress.weak_items
+    assert weak and all(f"cb-progress-{item} cb-weak" in chart for item in weak)
+    assert chart.index("Do's") < chart.index("Don'ts")
+    suggestion = view.model.next_case()
+    assert suggestion.case.id not in ("vp-003", "vp-001", "vp-020")
+    assert set(suggestion.practises) <= set(weak) and suggestion.practises
+    assert suggestion.case.title in view._weak.value
+    assert "Morgen neem ik iets mee" in view._history.value
+    view._practise_weak.click()
+    assert view.model.selected == suggestion.case.id and shown(view._practise_panel)
+    assert "vorige keer" in view._cards["vp-003"].children[0].value
+
+
+def test_filters_by_theme_language_item_and_my_weak_items(view, book):
+    view._theme.value = "integriteit"
+    shown_ids = [c for c in view._cards if shown(view._cards[c])]
+    assert shown_ids and all("integriteit" in book.get(c).themes for c in shown_ids)
+    view._theme.value = ""
+    view._case_language.value = "en"
+    assert all(book.get(c).language == "en" for c in view._cards if shown(view._cards[c]))
+    view._case_language.value = ""
+    view._weak_only.value = True
+    assert not any(shown(card) for card in view._cards.values())
+    assert "Nog geen zwakke punten" in view._count.value
+    view._weak_only.value = False
+    check(view, "vp-003", "oordelen")
+    view._weak_only.value = True
+    weak = set(view.model.progress.weak_items)
+    listed = [c for c in view._cards if shown(view._cards[c])]
+    assert listed and all(weak & set(book.get(c).key_items) for c in listed)
+    view._item.value = "altijd-registreren"
+    assert all(book.get(c).mentions_item("altijd-registreren") for c in view._cards if shown(view._cards[c]))
+
+
+def test_export_offers_a_download_and_a_file_in_the_data_folder(view):
+    assert view._export.disabled  # nothing to export before the first answer
+    check(view, "vp-003", "soms-doortastend-optreden")
+    view.show_section(PROGRESS)
+    view._export.click()
+    html = view._export_result.value
+    encoded = re.search(r'href="data:application/json;base64,([^"]+)"', html).group(1)
+    data = json.loads(base64.b64decode(encoded))
+    assert data["answers"][0]["case_id"] == "vp-003" and data["profile"] == P.local_profile(create=False)
+    name = re.search(r'download="([^"]+)"', html).group(1)
+    saved = data_dir() / name
+    assert saved.exists() and str(saved) in html
+    assert json.loads(saved.read_text())["answers"] == data["answers"]
+
+
+def test_delete_asks_first_then_removes_everything(view, store):
+    check(view, "vp-003", "soms-doortastend-optreden")
+    check(view, "vp-001", "beloftes-doen")
+    profile = P.local_profile(create=False)
+    view.show_section(PROGRESS)
+    view._delete.click()
+    assert shown(view._confirm_box) and "2 antwoorden" in view._delete_question.value
+    view._delete_cancel.click()
+    assert not shown(view._confirm_box) and len(P.answers(store, profile)) == 2
+    view._delete.click()
+    view._delete_confirm.click()
+    assert P.answers(store, profile) == [] and P.local_profile(create=False) is None
+    assert "verwijderd" in view._export_result.value
+    assert "Nog geen antwoorden" in view._summary.value and view._chart.value == ""
+    assert "vorige keer" not in view._cards["vp-003"].children[0].value
+
+
+def test_two_pages_share_progress_and_a_deleted_profile_is_never_written_again(book, store):
+    first, second = SoloView(SoloModel(book, store)), SoloView(SoloModel(book, store))
+    check(first, "vp-003", "soms-doortastend-optreden")
+    second.model.refresh_progress()
+    assert [a.case_id for a in second.model.progress.answers] == ["vp-003"]
+    old = P.local_profile(create=False)
+    first.model.delete()
+    check(second, "vp-001", "beloftes-doen")  # the other tab answers after the delete
+    new = P.local_profile(create=False)
+    assert new and new != old
+    assert P.answers(store, old) == [] and [a.case_id for a in P.answers(store, new)] == ["vp-001"]
+
+
+def test_english_on_request(book, store, monkeypatch):
+    monkeypatch.setenv("QUERY_STRING", "case=vp-005&lang=en")
+    view = solo_app(book, store)
+    assert view.language == "en" and view._check.description == "Check"
+    view.answer(view.model.casebook.get(view.model.selected).key_items[0])
+    view._check.click()
+    assert "key items found" in view._feedback.value and "Questions for discussion" in view._feedback.value
+    view._language.value = "nl"
+    assert "sleutelitems gevonden" in view._feedback.value
+
+
+def test_a_failing_check_shows_a_plain_message_not_a_traceback(view, monkeypatch, caplog):
+    def explode(*args):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(view.model, "check", explode)
+    view.open_case("vp-003")
+    view.answer("beloftes-doen")
+    view._check.click()
+    assert shown(view._error) and "Er ging iets mis" in view._error.value
+    assert "database on fire" not in view._error.value and "database on fire" in caplog.text
+    assert not shown(view._feedback)

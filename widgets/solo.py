@@ -1,0 +1,576 @@
+"""The solo review app: choose a case, tick the do's and don'ts, tag the VP's turns, get the
+trainer's reasons, and follow one's own progress (strong and weak items, the next case)."""
+
+from __future__ import annotations
+
+import base64
+
+import ipywidgets as W
+from traitlets import Any, Bool, HasTraits, List, Unicode, observe
+
+from casebook import progress as solo_progress
+from casebook.cases import Case, Casebook, load_cases
+from casebook.catalogue import Catalogue, load_catalogue
+from casebook.messages import t
+from casebook.render import escape
+from casebook.solo import Feedback, score_answer, vp_turns
+from casebook.store import Store, open_store
+from widgets.case_view import CaseView
+from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet, theme_chip
+from widgets.item_picker import ItemPicker
+from widgets.solo_html import (
+    feedback_html, history_html, next_case_html, progress_chart_html, progress_summary_html, weak_html,
+)
+
+PRACTISE, PROGRESS = "practise", "progress"
+
+
+class SoloModel(HasTraits):
+    """Filters, the open case and the reviewer's progress (no widgets)."""
+
+    language = Unicode("nl")
+    theme = Unicode("")
+    item = Unicode("")
+    case_language = Unicode("")
+    weak_only = Bool(False)
+    matching = List(Unicode())
+    selected = Unicode("")
+    progress = Any(None)  # casebook.progress.Progress
+
+    def __init__(self, casebook: Casebook, store: Store, catalogue: Catalogue | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.casebook = casebook
+        self.store = store
+        self.catalogue = catalogue or load_catalogue()
+        self.refresh_progress()
+
+    # -- the profile: read from profile.json every time, so a profile deleted in another tab
+    #    is never written to again
+
+    def profile(self, create: bool = False) -> str | None:
+        return solo_progress.local_profile(create=create)
+
+    def refresh_progress(self) -> None:
+        profile = self.profile()
+        if profile is None:
+            self.progress = solo_progress.Progress("", (), {
+                item: solo_progress.ItemStats(item) for item in self.catalogue.item_ids})
+        else:
+            self.progress = solo_progress.progress(self.store, profile, self.catalogue)
+
+    # -- choosing cases
+
+    def matches(self, case: Case) -> bool:
+        weak = set(self.progress.weak_items) if self.progress else set()
+        return (
+            (not self.theme or self.theme in case.themes)
+            and (not self.item or case.mentions_item(self.item))
+            and (not self.case_language or case.language == self.case_language)
+            and (not self.weak_only or bool(weak & set(case.key_items)))
+        )
+
+    @observe("theme", "item", "case_language", "weak_only", "progress")
+    def _on_filter_change(self, change):
+        self.update_matching()
+
+    def update_matching(self) -> None:
+        self.matching = [case.id for case in self.casebook if self.matches(case)]
+
+    def next_case(self) -> solo_progress.NextCase | None:
+        exclude = (self.selected,) if self.selected else ()
+        return solo_progress.next_case(self.progress, self.casebook, exclude=exclude, language=self.language)
+
+    # -- answering
+
+    def check(self, ticked: list[str], turn_tags: dict[int, list[str]]) -> Feedback:
+        """Score the answer against the open case, keep it under the profile, update progress."""
+        case = self.casebook.get(self.selected)
+        feedback = score_answer(case, ticked, turn_tags, self.catalogue)
+        solo_progress.record_answer(self.store, self.profile(create=True), feedback)
+        self.refresh_progress()
+        return feedback
+
+    # -- export and delete
+
+    def export(self) -> tuple[str, str]:
+        """Write the export into the data folder; returns (path, JSON text)."""
+        profile = self.profile()
+        if profile is None:
+            return "", ""
+        path = solo_progress.write_export(self.store, profile)
+        return str(path), path.read_text("utf-8")
+
+    def delete(self) -> int:
+        profile = self.profile()
+        removed = solo_progress.delete_profile(self.store, profile) if profile else 0
+        self.refresh_progress()
+        return removed
+
+
+class TurnTagger(W.VBox):
+    """Optional: per VP turn, which of the ticked items it shows. ``value`` maps a turn's
+    index in the dialogue to the items tagged."""
+
+    language = Unicode("nl")
+    disabled = Bool(False)
+    choices = List(Unicode())  # the items the reviewer ticked, in catalogue order
+
+    def __init__(self, catalogue: Catalogue, **kwargs):
+        super().__init__(**kwargs)
+        self.add_class("cb-turn-tagger")
+        self._catalogue = catalogue
+        self._case: Case | None = None
+        self._intro = W.HTML()
+        self._rows: dict[int, tuple[W.HTML, W.HBox]] = {}
+        self._toggles: dict[tuple[int, str], W.ToggleButton] = {}
+        self._tags: dict[int, set[str]] = {}
+        self.children = [self._intro]
+
+    @property
+    def value(self) -> dict[int, list[str]]:
+        order = {item: n for n, item in enumerate(self._catalogue.item_ids)}
+        return {index: sorted(items, key=order.__getitem__) for index, items in self._tags.items() if items}
+
+    def show_case(self, case: Case | None) -> None:
+        self._case = case
+        self._tags = {}
+        self._toggles = {}
+        self._rows = {}
+        turns = vp_turns(case) if case else []
+        rows = []
+        for number, (index, turn) in enumerate(turns, start=1):
+            text = W.HTML()
+            text.add_class("cb-tag-turn-text")
+            chips = W.HBox()
+            chips.add_class("cb-tag-toggles")
+            row = W.VBox([text, chips])
+            row.add_class("cb-tag-turn")
+            row.add_class(f"cb-tag-turn-{index}")
+            self._rows[index] = (text, chips)
+            self._tags[index] = set()
+            rows.append(row)
+        self.children = [self._intro] + rows
+        self.layout.display = None if turns else "none"
+        self._render()
+
+    def tag(self, index: int, item: str) -> W.ToggleButton:
+        """The toggle of ``item`` on turn ``index`` (for tests: what the reviewer clicks)."""
+        return self._toggles[(index, item)]
+
+    @observe("choices", "language")
+    def _on_choices_change(self, change):
+        for tags in self._tags.values():
+            tags &= set(self.choices)  # an item no longer ticked cannot stay tagged
+        self._render()
+
+    @observe("disabled")
+    def _on_disabled_change(self, change):
+        for toggle in self._toggles.values():
+            toggle.disabled = change["new"]
+
+    def _render(self) -> None:
+        lang = self.language
+        hint = t("solo.tag.intro", lang) if self.choices else t("solo.tag.tick_first", lang)
+        self._intro.value = (f'<h3 class="cb-tag-heading">{t("solo.tag.heading", lang)}</h3>'
+                             f'<p class="cb-hint">{hint}</p>')
+        if self._case is None:
+            return
+        for number, (index, turn) in enumerate(vp_turns(self._case), start=1):
+            text, chips = self._rows[index]
+            text.value = (f'<span class="cb-tag-turn-number">{t("solo.turns.turn", lang, number=number)}</span> '
+                          f'<span class="cb-tag-turn-quote">{escape(turn.text)}</span>')
+            toggles = []
+            for item in self.choices:
+                toggle = self._toggles.get((index, item))
+                if toggle is None:
+                    toggle = W.ToggleButton(value=False, layout=W.Layout(width="auto"))
+                    toggle.add_class("cb-tag")
+                    toggle.add_class(f"cb-tag-{index}-{item}")
+                    toggle.add_class(f"cb-item-kind-{self._catalogue.item(item).kind}")
+                    toggle.observe(lambda change, i=index, it=item: self._on_tag_change(i, it, change), "value")
+                    self._toggles[(index, item)] = toggle
+                toggle.description = self._catalogue.item(item).label_in(lang)
+                toggle.value = item in self._tags[index]
+                toggle.disabled = self.disabled
+                toggles.append(toggle)
+            chips.children = toggles
+
+    def _on_tag_change(self, index: int, item: str, change) -> None:
+        if change["new"]:
+            self._tags[index].add(item)
+        else:
+            self._tags[index].discard(item)
+
+
+class SoloView(W.VBox):
+    """Practise (choose, read, tick, check, feedback) and progress, in one page."""
+
+    language = Unicode("nl")
+
+    def __init__(self, model: SoloModel, **kwargs):
+        super().__init__(**kwargs)
+        self.add_class("cb-app")
+        self.add_class("cb-solo")
+        self.model = model
+        self._catalogue = model.catalogue
+        self._feedback_shown: Feedback | None = None
+        self._confirming_delete = False
+
+        self._error = ErrorBanner()
+        self._title = W.HTML()
+        self._language = W.ToggleButtons(options=[("NL", "nl"), ("EN", "en")], value=model.language)
+        self._language.add_class("cb-language")
+        header = W.HBox([self._title, self._language])
+        header.add_class("cb-header")
+        self._sections = W.ToggleButtons(options=[("", PRACTISE), ("", PROGRESS)], value=PRACTISE)
+        self._sections.add_class("cb-solo-sections")
+
+        # choose
+        self._theme = self._dropdown("cb-filter-theme")
+        self._item = self._dropdown("cb-filter-item")
+        self._case_language = self._dropdown("cb-filter-language")
+        self._weak_only = W.Checkbox(value=False, indent=False)
+        self._weak_only.add_class("cb-filter-weak")
+        self._count = W.HTML()
+        self._count.add_class("cb-count")
+        filters = W.VBox([self._theme, self._item, self._case_language, self._weak_only, self._count])
+        filters.add_class("cb-filters")
+        self._cards = {case.id: self._card(case) for case in model.casebook}
+        self._list = W.VBox(list(self._cards.values()))
+        self._list.add_class("cb-case-list")
+        left = W.VBox([filters, self._list])
+        left.add_class("cb-left")
+
+        # read, answer, feedback
+        self._placeholder = W.HTML()
+        self._placeholder.add_class("cb-placeholder")
+        self._case_view = CaseView(catalogue=self._catalogue)
+        self._case_view.show_questions = False  # they come with the feedback
+        self._prompt = W.HTML()
+        self._picker = ItemPicker(self._catalogue)
+        self._picker.observe(self._on_picker_change, "value")
+        self._tagger = TurnTagger(self._catalogue)
+        self._check = W.Button(button_style="primary", icon="check")
+        self._check.add_class("cb-check")
+        self._check.on_click(self._on_check_click)
+        self._hint = W.HTML()
+        self._hint.add_class("cb-check-hint")
+        self._answer_panel = W.VBox([self._prompt, self._picker, self._tagger, self._check, self._hint])
+        self._answer_panel.add_class("cb-answer-panel")
+        self._feedback = W.HTML()
+        self._feedback.add_class("cb-feedback")
+        self._next_practise = W.HTML()
+        self._next_button = W.Button(icon="arrow-right")
+        self._next_button.add_class("cb-next-case")
+        self._next_button.on_click(self._on_next_click)
+        self._after = W.VBox([self._next_practise, self._next_button])
+        self._after.add_class("cb-after-feedback")
+        right = W.VBox([self._placeholder, self._case_view, self._answer_panel, self._feedback, self._after])
+        right.add_class("cb-right")
+        self._practise_panel = W.HBox([left, right])
+        self._practise_panel.add_class("cb-body")
+
+        # progress
+        self._summary = W.HTML()
+        self._summary.add_class("cb-progress-summary")
+        self._weak = W.HTML()
+        self._weak.add_class("cb-weak-panel")
+        self._practise_weak = W.Button(icon="arrow-right", button_style="primary")
+        self._practise_weak.add_class("cb-practise-next")
+        self._practise_weak.on_click(self._on_next_click)
+        self._chart = W.HTML()
+        self._chart.add_class("cb-progress-chart")
+        self._history = W.HTML()
+        self._history.add_class("cb-history")
+        self._export = W.Button(icon="download")
+        self._export.add_class("cb-export")
+        self._export.on_click(self._on_export_click)
+        self._export_result = W.HTML()
+        self._export_result.add_class("cb-export-result")
+        self._delete = W.Button(icon="trash")
+        self._delete.add_class("cb-delete-profile")
+        self._delete.on_click(self._on_delete_click)
+        self._delete_question = W.HTML()
+        self._delete_confirm = W.Button(button_style="danger")
+        self._delete_confirm.add_class("cb-delete-confirm")
+        self._delete_confirm.on_click(self._on_delete_confirm_click)
+        self._delete_cancel = W.Button()
+        self._delete_cancel.add_class("cb-delete-cancel")
+        self._delete_cancel.on_click(self._on_delete_cancel_click)
+        self._confirm_box = W.VBox([self._delete_question, W.HBox([self._delete_confirm, self._delete_cancel])])
+        self._confirm_box.add_class("cb-confirm-box")
+        self._profile_note = W.HTML()
+        self._profile_box = W.VBox([
+            self._profile_note, W.HBox([self._export, self._delete]), self._export_result, self._confirm_box,
+        ])
+        self._profile_box.add_class("cb-profile-box")
+        top = W.HBox([self._summary, W.VBox([self._weak, self._practise_weak])])
+        top.add_class("cb-progress-top")
+        self._progress_panel = W.VBox([top, self._chart, self._history, self._profile_box])
+        self._progress_panel.add_class("cb-progress-panel")
+
+        self.children = [stylesheet(), header, self._sections, self._error, self._practise_panel, self._progress_panel]
+
+        for control, name in ((self._theme, "theme"), (self._item, "item"),
+                              (self._case_language, "case_language"), (self._weak_only, "weak_only")):
+            W.link((control, "value"), (model, name))
+        W.link((self._language, "value"), (model, "language"))
+        W.link((model, "language"), (self, "language"))
+        for part in (self._case_view, self._picker, self._tagger):
+            W.dlink((self, "language"), (part, "language"))
+        self._sections.observe(self._on_section_change, "value")
+        model.observe(self._on_matching_change, "matching")
+        model.observe(self._on_progress_change, "progress")
+        self._apply_language()
+        self._show_case(None)
+        self._on_section_change()
+
+    def __repr__(self) -> str:
+        # nbval compares this text: keep it deterministic (no model or profile ids)
+        case = self.model.selected or None
+        return f"SoloView({len(self._cards)} cases, case={case!r}, language={self.language!r})"
+
+    # -- building blocks
+
+    def _dropdown(self, css_class: str) -> W.Dropdown:
+        dropdown = W.Dropdown(options=[("", "")], value="", style={"description_width": "110px"})
+        dropdown.add_class(css_class)
+        return dropdown
+
+    def _card(self, case: Case) -> W.VBox:
+        text = W.HTML()
+        button = W.Button()
+        button.add_class("cb-open")
+        button.add_class(f"cb-open-{case.id}")
+        button.on_click(lambda _button, case_id=case.id: self._on_open_click(case_id))
+        card = W.VBox([text, button])
+        card.add_class("cb-case-card")
+        card.add_class(f"cb-card-{case.id}")
+        return card
+
+    def _card_html(self, case: Case) -> str:
+        lang = self.language
+        chips = " ".join(theme_chip(self._catalogue, theme, lang) for theme in case.themes)
+        flags = f'<span class="cb-card-lang">{case.language.upper()}</span>'
+        last = self.model.progress.last_answer(case.id) if self.model.progress else None
+        if last is not None:
+            flags += (f' <span class="cb-card-done" title="{escape(t("solo.card.last_title", lang))}">'
+                      f'{t("solo.card.last", lang, found=len(last.found), total=len(last.key_items))}</span>')
+        return (
+            f'<div class="cb-card-title">{escape(case.title)}</div>'
+            f'<div class="cb-card-meta">{chips} {flags}</div>'
+        )
+
+    # -- language
+
+    @observe("language")
+    def _on_language_change(self, change):
+        self._apply_language()
+
+    def _apply_language(self) -> None:
+        lang, cat = self.language, self._catalogue
+        everything = (t("browse.all", lang), "")
+        self._title.value = (
+            f'<div class="cb-app-title">{t("solo.title", lang)}</div>'
+            f'<div class="cb-app-tagline">{t("solo.tagline", lang)}</div>'
+        )
+        self._sections.options = [(t("solo.section.practise", lang), PRACTISE),
+                                  (t("solo.section.progress", lang), PROGRESS)]
+        self._set_options(self._theme, t("browse.theme", lang),
+                          [everything] + [(th.label_in(lang), th.id) for th in cat.themes])
+        self._set_options(self._item, t("browse.item", lang), [everything] + [
+            (f"{t('catalogue.' + i.kind, lang)}: {i.label_in(lang)}", i.id) for i in cat.items])
+        self._set_options(self._case_language, t("browse.language", lang),
+                          [everything] + [(t(f"case_language.{code}", lang), code) for code in ("nl", "en")])
+        self._weak_only.description = t("solo.filter.weak", lang)
+        self._prompt.value = f'<p class="cb-prompt">{t("solo.prompt", lang)}</p>'
+        self._check.description = t("solo.check", lang)
+        self._export.description = t("solo.profile.export", lang)
+        self._delete.description = t("solo.profile.delete", lang)
+        self._delete_confirm.description = t("solo.profile.delete_confirm", lang)
+        self._delete_cancel.description = t("solo.profile.delete_cancel", lang)
+        self._profile_note.value = (f'<h3>{t("solo.profile.heading", lang)}</h3>'
+                                    f'<p class="cb-hint">{t("solo.profile.note", lang)}</p>')
+        self._render_cards()
+        self._on_matching_change()
+        self._render_case_state()
+        self._render_progress()
+
+    @staticmethod
+    def _set_options(dropdown: W.Dropdown, description: str, options: list[tuple[str, str]]) -> None:
+        value = dropdown.value
+        dropdown.options = options
+        dropdown.value = value if value in [v for _, v in options] else ""
+        dropdown.description = description
+
+    # -- handlers
+
+    @guarded
+    def _on_section_change(self, change=None) -> None:
+        progress_shown = self._sections.value == PROGRESS
+        self._practise_panel.layout.display = "none" if progress_shown else None
+        self._progress_panel.layout.display = None if progress_shown else "none"
+
+    @guarded
+    def _on_open_click(self, case_id: str) -> None:
+        self.open_case(case_id)
+
+    def open_case(self, case_id: str) -> None:
+        """Show ``case_id`` to answer (an unknown id gets a plain message, nothing else changes)."""
+        if case_id not in self.model.casebook.cases:
+            self._error.show(t("solo.unknown_case", self.language, case=case_id))
+            return
+        self.model.selected = case_id
+        self._sections.value = PRACTISE
+        self._show_case(self.model.casebook.get(case_id))
+
+    @guarded
+    def _on_matching_change(self, change=None) -> None:
+        shown = set(self.model.matching)
+        for case_id, card in self._cards.items():
+            card.layout.display = None if case_id in shown else "none"
+        lang = self.language
+        text = t("browse.count", lang, shown=len(shown), total=len(self._cards))
+        if not shown:
+            key = "solo.filter.no_weak" if self.model.weak_only and not self.model.progress.weak_items else "browse.none"
+            text += f'<div class="cb-empty">{t(key, lang)}</div>'
+        self._count.value = text
+
+    def _on_picker_change(self, change) -> None:
+        self._tagger.choices = list(change["new"])
+        if change["new"]:
+            self._hint.value = ""
+
+    @guarded
+    def _on_check_click(self, _button=None) -> None:
+        if not self.model.selected or self._feedback_shown is not None:
+            return
+        if not self._picker.value:
+            self._hint.value = f'<p class="cb-warn">{t("solo.nothing_ticked", self.language)}</p>'
+            return
+        self._feedback_shown = self.model.check(list(self._picker.value), self._tagger.value)
+        self._render_case_state()
+
+    @guarded
+    def _on_next_click(self, _button=None) -> None:
+        suggestion = self.model.next_case()
+        if suggestion is not None:
+            self.open_case(suggestion.case.id)
+
+    @guarded
+    def _on_progress_change(self, change=None) -> None:
+        self._render_cards()
+        self._render_progress()
+
+    @guarded
+    def _on_export_click(self, _button=None) -> None:
+        lang = self.language
+        path, content = self.model.export()
+        if not path:
+            self._export_result.value = f'<p class="cb-note">{t("solo.profile.nothing", lang)}</p>'
+            return
+        # a data: link downloads in the browser; the path is there for JupyterLab and the server
+        encoded = base64.b64encode(content.encode("utf-8")).decode("ascii")
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        self._export_result.value = (
+            f'<div class="cb-export-box"><a class="cb-download" download="{escape(name)}" '
+            f'href="data:application/json;base64,{encoded}">{t("solo.profile.download", lang, name=escape(name))}</a>'
+            f'<p class="cb-hint">{t("solo.profile.saved_at", lang, path=escape(path))}</p></div>'
+        )
+
+    @guarded
+    def _on_delete_click(self, _button=None) -> None:
+        count = len(self.model.progress.answers)
+        self._confirming_delete = True
+        self._delete_question.value = f'<p class="cb-warn">{t("solo.profile.delete_question", self.language, count=count)}</p>'
+        self._confirm_box.layout.display = None
+
+    @guarded
+    def _on_delete_cancel_click(self, _button=None) -> None:
+        self._confirming_delete = False
+        self._confirm_box.layout.display = "none"
+
+    @guarded
+    def _on_delete_confirm_click(self, _button=None) -> None:
+        if not self._confirming_delete:
+            return
+        self._confirming_delete = False
+        removed = self.model.delete()
+        self._confirm_box.layout.display = "none"
+        self._export_result.value = f'<p class="cb-ok">{t("solo.profile.deleted", self.language, count=removed)}</p>'
+
+    # -- drawing
+
+    def _show_case(self, case: Case | None) -> None:
+        self._feedback_shown = None
+        for case_id, card in self._cards.items():
+            if case is not None and case_id == case.id:
+                card.add_class("cb-selected")
+            else:
+                card.remove_class("cb-selected")
+        self._case_view.show_case(case)
+        self._picker.value = []
+        self._tagger.show_case(case)
+        self._hint.value = ""
+        self._render_case_state()
+
+    def _render_case_state(self) -> None:
+        lang = self.language
+        case = self.model.casebook.cases.get(self.model.selected)
+        checked = self._feedback_shown is not None
+        self._placeholder.value = "" if case else f'<div class="cb-choose">{t("solo.choose", lang)}</div>'
+        self._answer_panel.layout.display = None if case else "none"
+        self._picker.disabled = checked
+        self._tagger.disabled = checked
+        self._check.layout.display = "none" if checked else None
+        self._case_view.show_turn_items = checked  # the dialogue then shows the case file's tags
+        self._feedback.value = (feedback_html(self._feedback_shown, case, self._catalogue, lang)
+                                if checked and case else "")
+        self._feedback.layout.display = None if checked else "none"
+        self._after.layout.display = None if checked else "none"
+        if checked:
+            suggestion = self.model.next_case()
+            self._next_practise.value = next_case_html(suggestion, self._catalogue, lang)
+            self._next_button.description = t("solo.next.button", lang)
+            self._next_button.layout.display = None if suggestion else "none"
+
+    def _render_cards(self) -> None:
+        lang = self.language
+        for case_id, card in self._cards.items():
+            card.children[0].value = self._card_html(self.model.casebook.get(case_id))
+            card.children[1].description = t("solo.open", lang)
+
+    def _render_progress(self) -> None:
+        lang, progress = self.language, self.model.progress
+        suggestion = self.model.next_case()
+        self._summary.value = progress_summary_html(progress, lang)
+        self._weak.value = weak_html(progress, suggestion, self._catalogue, lang)
+        self._practise_weak.description = t("solo.next.button", lang)
+        self._practise_weak.layout.display = None if progress.answers and suggestion else "none"
+        self._chart.value = progress_chart_html(progress, self._catalogue, lang)
+        self._history.value = history_html(progress, self.model.casebook, lang)
+        has_profile = bool(progress.answers)
+        self._export.disabled = not has_profile
+        self._delete.disabled = not has_profile
+        if not self._confirming_delete:
+            self._confirm_box.layout.display = "none"
+
+    # -- for tests: what a reviewer would click
+
+    def answer(self, *items: str) -> None:
+        for item in items:
+            self._picker.toggle(item).value = True
+
+    def show_section(self, section: str) -> None:
+        self._sections.value = section
+
+
+def solo_app(casebook: Casebook | None = None, store: Store | None = None) -> SoloView:
+    """The solo page: everything slow first, then wait for the request (preheating)."""
+    book = casebook if casebook is not None else load_cases()
+    store = store or open_store()
+    params = request_params()
+    view = SoloView(SoloModel(book, store, language=page_language()))
+    if params.get("case"):
+        view.open_case(params["case"])
+    return view
