@@ -231,4 +231,6 @@ class BrowseView(W.VBox):
 def browse_app(casebook: Casebook | None = None, language: str | None = None) -> BrowseView:
     """The browse app as the notebook shows it: all cases, the page's language."""
     book = casebook if casebook is not None else load_cases()
-    return BrowseView(BrowseModel(book, language=language or page_language()))
+    view = BrowseView(BrowseModel(book))
+    view.model.language = language or page_language()  # after the request, in a preheated kernel
+    return view

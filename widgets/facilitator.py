@@ -23,7 +23,7 @@ from widgets.ticker import PageTicker
 class FacilitatorView(W.VBox):
     language = Unicode("nl")
 
-    def __init__(self, store: Store, casebook: Casebook, code: str, key: str, language: str = "nl",
+    def __init__(self, store: Store, casebook: Casebook, code: str = "", key: str = "", language: str = "nl",
                  catalogue: Catalogue | None = None, **kwargs):
         super().__init__(**kwargs)
         self.add_class("cb-app")
@@ -68,13 +68,16 @@ class FacilitatorView(W.VBox):
             W.dlink((self, "language"), (part, "language"))
         self._control: sessions.FacilitatorControl | None = None
         self.language = language
-        self._open(code, key)
+        self._body.layout.display = "none"
+        if code or key:
+            self.show_session(code, key)
 
     def __repr__(self) -> str:
         return f"FacilitatorView(code={self.model.code!r}, allowed={self._control is not None})"
 
     @guarded
-    def _open(self, code: str, key: str) -> None:
+    def show_session(self, code: str, key: str) -> None:
+        """Show the session ``code`` if ``key`` is its facilitator key; else a plain refusal."""
         self._body.layout.display = "none"
         try:
             self._control = sessions.FacilitatorControl(self.model.store, code, key)
@@ -201,7 +204,8 @@ class FacilitatorView(W.VBox):
 def facilitator_app(store: Store | None = None, casebook: Casebook | None = None,
                     code: str | None = None, key: str | None = None) -> FacilitatorView:
     book = casebook if casebook is not None else load_cases()
-    store = store or open_store()
+    view = FacilitatorView(store or open_store(), book)
     params = request_params() if code is None else {}
-    return FacilitatorView(store, book, code=code or params.get("code", ""), key=key or params.get("key", ""),
-                           language=page_language())
+    view.language = page_language()
+    view.show_session(code or params.get("code", ""), key or params.get("key", ""))
+    return view

@@ -232,6 +232,11 @@ class ParticipantView(W.VBox):
             lines.append(f"<li>{escape(t('participant.your_vote', self.language, round=number, items=labels))}</li>")
         self._own_votes.value = f'<ul class="cb-own-vote-list">{"".join(lines)}</ul>' if lines else ""
 
+    def apply_request(self, params: dict[str, str], language: str) -> None:
+        """The page's query string: ``code`` fills in the join form."""
+        self._code.value = sessions.normalise_code(params.get("code", ""))
+        self.language = language
+
     # -- for tests: what a participant would click
 
     def join_as(self, pseudonym: str, code: str | None = None) -> None:
@@ -247,7 +252,7 @@ class ParticipantView(W.VBox):
 def participant_app(store: Store | None = None, casebook: Casebook | None = None) -> ParticipantView:
     """The participant page: everything slow first, then wait for the request (preheating)."""
     book = casebook if casebook is not None else load_cases()
-    store = store or open_store()
-    params = request_params()
-    view = ParticipantView(store, book, code=params.get("code", ""), language=page_language())
+    view = ParticipantView(store or open_store(), book)
+    # only this is left for after the request arrives: a page in milliseconds
+    view.apply_request(request_params(), page_language())
     return view

@@ -23,7 +23,7 @@ from widgets.ticker import PageTicker
 class ProjectorView(W.VBox):
     language = Unicode("nl")
 
-    def __init__(self, store: Store, casebook: Casebook, code: str, language: str = "nl",
+    def __init__(self, store: Store, casebook: Casebook, code: str = "", language: str = "nl",
                  catalogue: Catalogue | None = None, **kwargs):
         super().__init__(**kwargs)
         self.add_class("cb-app")
@@ -53,13 +53,16 @@ class ProjectorView(W.VBox):
         for part in (self._status, self._case_view, self._results):
             W.dlink((self, "language"), (part, "language"))
         self.language = language
-        self._open(code)
+        self._body.layout.display = "none"
+        if code:
+            self.show_session(code)
 
     def __repr__(self) -> str:
         return f"ProjectorView(code={self.model.code!r})"
 
     @guarded
-    def _open(self, code: str) -> None:
+    def show_session(self, code: str) -> None:
+        """Follow session ``code``; a plain message when there is none."""
         self._body.layout.display = "none"
         if not code or not sessions.session_exists(self.model.store, code):
             raise sessions.UnknownSession(code or "—")
@@ -115,6 +118,8 @@ class ProjectorView(W.VBox):
 
 def projector_app(store: Store | None = None, casebook: Casebook | None = None) -> ProjectorView:
     book = casebook if casebook is not None else load_cases()
-    store = store or open_store()
+    view = ProjectorView(store or open_store(), book)
     params = request_params()
-    return ProjectorView(store, book, code=params.get("code", ""), language=page_language())
+    view.language = page_language()
+    view.show_session(params.get("code", ""))
+    return view
