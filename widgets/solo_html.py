@@ -104,7 +104,8 @@ def turns_html(feedback: Feedback, catalogue: Catalogue, language: str) -> str:
 def feedback_html(feedback: Feedback, case: Case, catalogue: Catalogue, language: str) -> str:
     """Everything a reviewer gets after checking: score, items with reasons, turns, then the
     case's questions and what happened."""
-    sections = [score_html(feedback, catalogue, language)]
+    sections = [f'<div class="cb-fb-case">{t("solo.feedback.case", language, title=escape(case.title))}</div>',
+                score_html(feedback, catalogue, language)]
     for status, heading in ((MISSED, "solo.feedback.missed_heading"), (FOUND, "solo.feedback.found_heading"),
                             (ADDED, "solo.feedback.added_heading")):
         items = getattr(feedback, status)
