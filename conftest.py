@@ -18,7 +18,12 @@ def pytest_configure(config):
     if not config.getoption("--nbval-lax", default=False) and not config.getoption("--nbval", default=False):
         return
     from casebook import sessions
+    from casebook.clearance import clear
     from casebook.store import open_store
 
+    clear()  # the anonymisation gate, as `casebook serve` runs it: the apps offer cleared cases only
     created = sessions.create_session(open_store(), ["tst-goed", "tst-tweede"], title="nbval")
     os.environ["QUERY_STRING"] = f"code={created.code}&key={created.facilitator_key}"
+
+# Executed session plans (casebook session new) are not part of the notebook suite.
+collect_ignore_glob = ["notebooks/sessions/*"]

@@ -1,0 +1,124 @@
+"""The papermill session template: parameters checked, session registered, plan printable."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from sqlalchemy import func, select
+
+from casebook import plan as plans
+from casebook.store import SessionRow, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "notebooks" / "session.ipynb"
+
+
+def papermill(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "papermill", str(TEMPLATE), *args, "--cwd", str(ROOT / "notebooks")],
+                          cwd=cwd, capture_output=True, text=True)
+
+
+def plan_html(notebook: Path) -> str:
+    executed = nbformat.read(str(notebook), as_version=4)
+    [cell] = [c for c in executed.cells if "plan" in c.metadata.get("tags", [])]
+    return "".join(o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {}))
+
+
+def sessions_in_store() -> int:
+    with open_store().reading() as db:
+        return db.execute(select(func.count()).select_from(SessionRow)).scalar()
+
+
+def test_the_template_declares_exactly_the_checked_parameters():
+    declared = plans.declared_parameters(TEMPLATE)
+    assert set(declared) == set(plans.PARAMETER_TYPES)
+    assert declared["cases"]["inferred_type_name"] == "list"
+
+
+def test_papermill_with_a_yaml_list_registers_the_session_and_shows_both_cases(tmp_path):
+    output = tmp_path / "plan.ipynb"
+    done = papermill(str(output), "-y", "cases: [vp-003, vp-014]", "-p", "title", "Intervisie december", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = plan_html(output)
+    assert "Morgen neem ik iets mee" in html and "Grapjes bij de kassa" in html
+    assert "Intervisie december" in html
+    assert "Sleutel van de trainer" in html  # the trainer's copy has the key with its reasons
+    assert "<svg" in html  # the QR code of the join link
+    assert sessions_in_store() == 1
+
+
+def test_papermill_with_a_parameters_file(tmp_path):
+    parameters = tmp_path / "sessie.yml"
+    parameters.write_text("cases:\n  - vp-009\n  - vp-020\nmethod: vrij\nlanguage: en\nminutes:\n  lezen: 7\n")
+    output = tmp_path / "plan.ipynb"
+    done = papermill(str(output), "-f", str(parameters), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = plan_html(output)
+    assert "Reading" in html and ">7<" in html  # English phases, the minutes asked for
+    assert "Free discussion" in html
+
+
+@pytest.mark.parametrize("args, words", [
+    (["-y", "cases: [vp-003, vp-999]"], ["'cases'", "vp-999"]),
+    (["-p", "method", "balint"], ["'method'", "balint"]),
+    (["-y", "minutes: {bespreking: -5}"], ["'minutes'", "-5"]),
+    (["-y", "minutes: {koffiepauze: 5}"], ["'minutes'", "koffiepauze"]),
+    (["-p", "language", "de"], ["'language'", "'de'"]),
+])
+def test_a_bad_parameter_fails_at_once_naming_it_and_writes_no_session(tmp_path, args, words):
+    done = papermill(str(tmp_path / "plan.ipynb"), *args, cwd=tmp_path)
+    assert done.returncode != 0
+    for word in words:
+        assert word in done.stderr
+    assert sessions_in_store() == 0
+
+
+@pytest.mark.parametrize("parameters, name", [
+    ({"cases": ["vp-003"], "__import__('os').system('x')": 1}, "__import__('os').system('x')"),
+    ({"cases": ["vp-003"], "title": ["not", "a", "title"]}, "title"),
+    ({"cases": "vp-003"}, "cases"),
+    ({"cases": ["vp-003", 7]}, "cases"),
+    ({"cases": ["vp-003"], "reveal_key": "yes"}, "reveal_key"),
+    ({"cases": ["vp-003"], "minutes": True}, "minutes"),
+])
+def test_only_declared_names_with_declared_types_reach_papermill(parameters, name):
+    with pytest.raises(plans.PlanParameterError) as caught:
+        plans.check_parameters(parameters, TEMPLATE)
+    assert caught.value.name == name
+
+
+def test_cli_session_new_runs_the_template_and_exports_a_printable_plan(cli, tmp_path):
+    html_file = tmp_path / "plan.html"
+    result = cli("session", "new", "--cases", "vp-003,vp-014", "--title", "Proef", "--plan", str(html_file),
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    links = json.loads(result.output)
+    assert set(links) >= {"code", "participant_url", "facilitator_url", "projector_url", "plan_html"}
+    notebook = Path(links["plan_notebook"])
+    try:
+        assert notebook.parent == ROOT / "notebooks" / "sessions"
+        assert f"sessions/{notebook.stem}.ipynb?key=" in links["facilitator_url"]
+        page = html_file.read_text("utf-8")
+        assert page.startswith("<!DOCTYPE html>")
+        assert "Morgen neem ik iets mee" in page and "Grapjes bij de kassa" in page
+        assert links["code"] in page
+        for code_word in ("prepare_session", "import ", "session_facilitator_app", "facilitator_key"):
+            assert code_word not in page
+        assert "<script" not in page
+        # nbval (lax) over the executed plan: it runs again, finding its own session
+        check = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+                                str(notebook), "--rootdir", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout[-3000:]
+        assert sessions_in_store() == 1  # re-running the plan did not make a second session
+    finally:
+        notebook.unlink(missing_ok=True)
+
+
+def test_cli_session_new_names_a_bad_case(cli):
+    result = cli("session", "new", "--cases", "vp-003,vp-999")
+    assert result.exit_code == 1
+    assert "vp-999" in result.output
+    assert sessions_in_store() == 0
