@@ -1,4 +1,9 @@
-"""``casebook check``: validate case files (and plain-text drafts) and report per file."""
+"""``casebook check``: validate case files (and plain-text drafts) and report per file.
+
+A case file that loads is also run through the anonymisation check (``casebook.anonymise``):
+its findings block it, the ones its ``allow:`` list lets pass are reported as ``allowed`` so
+that a reviewer sees them. A plain ``.txt`` draft is checked for identifiers only.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ class FileReport:
     file: str
     errors: list[CaseFileError] = field(default_factory=list)
     findings: list[dict] = field(default_factory=list)
+    allowed: list[dict] = field(default_factory=list)
     case: Case | None = None
 
     @property
@@ -33,6 +39,7 @@ class FileReport:
             "id": self.case.id if self.case else None,
             "errors": [e.as_dict(language) for e in self.errors],
             "findings": list(self.findings),
+            "allowed": list(self.allowed),
         }
 
 
@@ -50,7 +57,27 @@ def expand(paths: list[str]) -> list[Path | CaseFileError]:
     return found
 
 
-def check_paths(paths: list[str]) -> list[FileReport]:
+def _anonymisation(report: FileReport, path: Path, case: Case | None, language: str) -> None:
+    """Fill the report's findings; the check's verdict on the same content is reused."""
+    from casebook.anonymise import Finding, check_case, scan_text
+    from casebook.clearance import cached_verdict, content_key, store_verdict
+
+    key = content_key(path.read_bytes())
+    cached = cached_verdict(key)
+    if cached is not None:
+        found = [Finding(**{k: v for k, v in entry.items() if k != "message"}) for entry in cached]
+    else:
+        if case is not None:
+            result = check_case(case)
+            found = sorted(result.findings + result.allowed, key=lambda f: (f.line, f.start))
+        else:
+            found = scan_text(read_text(path))
+        store_verdict(key, [f.as_dict("en") for f in found])
+    report.findings = [f.as_dict(language) for f in found if not f.allowed]
+    report.allowed = [f.as_dict(language) for f in found if f.allowed]
+
+
+def check_paths(paths: list[str], language: str = "nl", anonymisation: bool = True) -> list[FileReport]:
     catalogue = load_catalogue()
     reports: list[FileReport] = []
     seen_ids: dict[str, str] = {}
@@ -65,6 +92,9 @@ def check_paths(paths: list[str]) -> list[FileReport]:
                 read_text(entry)
             except CaseFileError as exc:
                 report.errors.append(exc)
+                continue
+            if anonymisation:
+                _anonymisation(report, entry, None, language)
             continue
         if entry.suffix != CASE_SUFFIX:
             report.errors.append(CaseFileError(str(entry), "not_a_case_file"))
@@ -81,4 +111,6 @@ def check_paths(paths: list[str]) -> list[FileReport]:
             )
         else:
             seen_ids[case.id] = str(entry)
+        if anonymisation:
+            _anonymisation(report, entry, case, language)
     return reports

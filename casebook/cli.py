@@ -91,7 +91,7 @@ def check(obj, fmt, paths):
     lang = obj["language"]
     if not paths:
         raise click.UsageError(t("cli.no_paths", lang))
-    reports = check_paths(list(paths))
+    reports = check_paths(list(paths), language=lang)
     if fmt == "json":
         _dump([r.as_dict(lang) for r in reports])
     else:
@@ -100,11 +100,36 @@ def check(obj, fmt, paths):
                 click.echo(t("cli.check_ok", lang, file=report.file))
             for error in report.errors:
                 click.echo(error.describe(lang))
+            if report.findings:
+                click.echo(t("cli_anonymisation.findings_header", lang, file=report.file, count=len(report.findings)))
             for finding in report.findings:
                 click.echo(f"{report.file}:{finding['line']}: {finding['message']}")
+            if report.allowed:  # shown, so that a reviewer sees what the allow-list lets pass
+                click.echo(t("cli_anonymisation.allowed_header", lang, file=report.file, count=len(report.allowed)))
+            for finding in report.allowed:
+                click.echo(f"  {report.file}:{finding['line']}: {finding['field']}: "
+                           + t("anonymisation.allowed", lang, kind=t(f"anonymisation.kind.{finding['kind']}", lang),
+                               text=finding["text"]))
         bad = sum(not r.ok for r in reports)
         click.echo(t("cli.check_summary", lang, files=len(reports), ok=len(reports) - bad, bad=bad))
     sys.exit(0 if all(r.ok for r in reports) else 1)
+
+
+@main.group()
+def anonymisation():
+    """The anonymisation check's set-up."""
+
+
+@anonymisation.command("prepare")
+@click.option("--force", is_flag=True, help="Build again even when the data is there.")
+def anonymisation_prepare(force):
+    """Build deduce's name and place lists once (1-2 minutes), before anyone needs them."""
+    from casebook.anonymise import AnonymisationSetupError, prepare
+
+    try:
+        prepare(force=force, progress=click.echo)
+    except AnonymisationSetupError as exc:
+        _fail(str(exc), 1)
 
 
 @main.command()

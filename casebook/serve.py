@@ -72,7 +72,21 @@ def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = 
     from casebook.store import open_store
 
     open_store()  # create or migrate the schema once here, not in every kernel
+    clear_cases()  # the anonymisation gate, once here: the apps serve only cleared cases
     from voila.app import Voila
 
     sys.argv = ["casebook-serve"]
     Voila.launch_instance(argv=voila_argv(port, ip, open_browser), config=voila_config(participant_pool))
+
+
+def clear_cases() -> None:
+    """Check every case not judged before (in a child process) and record the verdicts."""
+    from casebook.clearance import ClearanceError, clear
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    try:
+        clear(say=say)
+    except ClearanceError as exc:  # nothing new is cleared; cases judged before still are
+        say(exc.message(os.environ.get("CASEBOOK_LANGUAGE", "nl")))

@@ -147,6 +147,24 @@ def validate_minutes(method: str, minutes) -> dict[str, int]:
     return clean
 
 
+def refuse_unclean(cases) -> None:
+    """The anonymisation gate: a case with identifying details never reaches a session.
+
+    Uses the verdicts recorded by ``casebook serve``; a case not judged yet is checked now,
+    in a child process (so a papermill kernel never holds the check's lookup data).
+    """
+    from casebook.clearance import ClearanceError, clear
+
+    try:
+        verdict = clear(cases)
+    except ClearanceError as exc:
+        raise BadParameter("cases", cases[0].id, "case_not_checked", problem=exc.problem) from None
+    for case in cases:
+        found = verdict.findings.get(case.id)
+        if found:
+            raise BadParameter("cases", case.id, "case_refused", count=len(found), first=found[0].get("text"))
+
+
 def create_session(
     store: Store,
     cases: list[str],
@@ -164,6 +182,7 @@ def create_session(
     for case_id in cases:
         if not isinstance(case_id, str) or case_id not in book.cases:
             raise BadParameter("cases", case_id, "case_unknown")
+    refuse_unclean([book.get(case_id) for case_id in cases])
     try:
         phases_of(method)
     except CasebookError:

@@ -25,6 +25,11 @@ def _conda_pins() -> dict[str, str]:
         if isinstance(dep, str) and "=" in dep and not dep.startswith("python="):
             name, version = dep.split("=", 1)
             pins[name.lower()] = version
+        elif isinstance(dep, dict):  # packages conda-forge lacks come from PyPI, pinned the same way
+            for spec in dep.get("pip", []):
+                if "==" in spec:
+                    name, version = spec.split("==", 1)
+                    pins[name.lower()] = version
     return pins
 
 

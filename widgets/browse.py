@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipywidgets as W
 from traitlets import HasTraits, List, Unicode, observe
 
-from casebook.cases import Case, Casebook, load_cases
+from casebook.cases import Case, Casebook
 from casebook.catalogue import Catalogue, load_catalogue
+from casebook.clearance import served_cases
 from casebook.messages import t
 from casebook.render import escape
 from widgets.case_view import CaseView
@@ -230,7 +231,7 @@ class BrowseView(W.VBox):
 
 def browse_app(casebook: Casebook | None = None, language: str | None = None) -> BrowseView:
     """The browse app as the notebook shows it: all cases, the page's language."""
-    book = casebook if casebook is not None else load_cases()
+    book = casebook if casebook is not None else served_cases()
     view = BrowseView(BrowseModel(book))
     view.model.language = language or page_language()  # after the request, in a preheated kernel
     return view

@@ -6,8 +6,9 @@ import ipywidgets as W
 from traitlets import Unicode, observe
 
 from casebook import sessions
-from casebook.cases import Casebook, load_cases
+from casebook.cases import Casebook
 from casebook.catalogue import Catalogue, load_catalogue
+from casebook.clearance import served_cases
 from casebook.links import app_url, qr_svg
 from casebook.messages import t
 from casebook.phases import FACILITATOR, phases_of
@@ -203,7 +204,7 @@ class FacilitatorView(W.VBox):
 
 def facilitator_app(store: Store | None = None, casebook: Casebook | None = None,
                     code: str | None = None, key: str | None = None) -> FacilitatorView:
-    book = casebook if casebook is not None else load_cases()
+    book = casebook if casebook is not None else served_cases()
     view = FacilitatorView(store or open_store(), book)
     params = request_params() if code is None else {}
     view.language = page_language()

@@ -6,8 +6,9 @@ import ipywidgets as W
 from traitlets import Unicode, observe
 
 from casebook import sessions
-from casebook.cases import Casebook, load_cases
+from casebook.cases import Casebook
 from casebook.catalogue import Catalogue, load_catalogue
+from casebook.clearance import served_cases
 from casebook.messages import t
 from casebook.phases import PARTICIPANT, may_see_key, voting_open
 from casebook.render import escape
@@ -251,7 +252,7 @@ class ParticipantView(W.VBox):
 
 def participant_app(store: Store | None = None, casebook: Casebook | None = None) -> ParticipantView:
     """The participant page: everything slow first, then wait for the request (preheating)."""
-    book = casebook if casebook is not None else load_cases()
+    book = casebook if casebook is not None else served_cases()
     view = ParticipantView(store or open_store(), book)
     # only this is left for after the request arrives: a page in milliseconds
     view.apply_request(request_params(), page_language())

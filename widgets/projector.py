@@ -6,8 +6,9 @@ import ipywidgets as W
 from traitlets import Unicode, observe
 
 from casebook import sessions
-from casebook.cases import Casebook, load_cases
+from casebook.cases import Casebook
 from casebook.catalogue import Catalogue, load_catalogue
+from casebook.clearance import served_cases
 from casebook.links import app_url, qr_svg
 from casebook.messages import t
 from casebook.phases import PROJECTOR, may_see_key
@@ -117,7 +118,7 @@ class ProjectorView(W.VBox):
 
 
 def projector_app(store: Store | None = None, casebook: Casebook | None = None) -> ProjectorView:
-    book = casebook if casebook is not None else load_cases()
+    book = casebook if casebook is not None else served_cases()
     view = ProjectorView(store or open_store(), book)
     params = request_params()
     view.language = page_language()

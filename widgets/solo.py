@@ -9,8 +9,9 @@ import ipywidgets as W
 from traitlets import Any, Bool, HasTraits, List, Unicode, observe
 
 from casebook import progress as solo_progress
-from casebook.cases import Case, Casebook, load_cases
+from casebook.cases import Case, Casebook
 from casebook.catalogue import Catalogue, load_catalogue
+from casebook.clearance import served_cases
 from casebook.messages import t
 from casebook.render import escape
 from casebook.solo import Feedback, score_answer, vp_turns
@@ -567,7 +568,7 @@ class SoloView(W.VBox):
 
 def solo_app(casebook: Casebook | None = None, store: Store | None = None) -> SoloView:
     """The solo page: everything slow first, then wait for the request (preheating)."""
-    book = casebook if casebook is not None else load_cases()
+    book = casebook if casebook is not None else served_cases()
     store = store or open_store()
     params = request_params()
     view = SoloView(SoloModel(book, store, language=page_language()))

@@ -1,0 +1,195 @@
+"""The anonymisation check: every kind of identifier, ordinary language, the allow-list,
+``casebook check`` on case files and drafts, and the built-in cases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from casebook.anonymise import KINDS, check_case, check_text, scan_text
+from casebook.cases import builtin_cases_dir, parse_case_file
+
+ROOT = Path(__file__).resolve().parent.parent
+DIRTY = Path(__file__).resolve().parent / "data" / "dirty-cases"
+
+# one sentence per kind, with the identifier as the check must report it
+EXAMPLES = [
+    ("naam", "De melder zegt dat Sanne de Vries haar steeds buitensluit.", "Sanne de Vries"),
+    ("naam", "Volgens de melder zei mevrouw Bakker dat hij niet moest zeuren.", "mevrouw Bakker"),
+    ("telefoonnummer", "Ze wil teruggebeld worden op 06-48213957 na zes uur.", "06-48213957"),
+    ("telefoonnummer", "Hij is deze maand alleen bereikbaar op +44 7700 900123.", "+44 7700 900123"),
+    ("e-mail", "De foto's kwamen van m.verhoeven@gmail.com, zijn privéadres.", "m.verhoeven@gmail.com"),
+    ("url", "Het filmpje staat nog op www.dewaarheidoverafdeling3.nl, zegt ze.", "www.dewaarheidoverafdeling3.nl"),
+    ("social-media", "Ze wordt gevolgd door het account @bram_de_bouwer.", "@bram_de_bouwer"),
+    ("bsn", "Op de kopie staat haar BSN, 367418253, nog leesbaar.", "367418253"),
+    ("iban", "Het geld ging naar rekening NL03RABO0312456789 van de chef.", "NL03RABO0312456789"),
+    ("postcode", "Er lag een brief op haar adres in 7421 CK, zegt ze.", "7421 CK"),
+    ("adres", "Hij woont op de Van Goghstraat 112b, vlak bij het depot.", "Van Goghstraat 112b"),
+    ("datum", "Het eerste incident was op 12 maart 2023, in de nachtdienst.", "12 maart 2023"),
+    ("datum", "Op 3 oktober zei de afdelingshoofd het voor het eerst.", "3 oktober"),
+    ("geboortedatum", "Op het formulier staat dat ze geboren is op 4 mei 1987.", "4 mei 1987"),
+    ("kenteken", "Ze noteerde het kenteken van de bestelbus, VGT-42-K, op een briefje.", "VGT-42-K"),
+    ("personeelsnummer", "In de mail stond haar personeelsnummer 48213, dus iedereen wist het.", "48213"),
+    ("identificatienummer", "Op zijn pasje staat de code TRX-884213 onder zijn foto.", "TRX-884213"),
+    ("organisatie", "De melder is chauffeur bij Van Dijk Transport B.V. in de regio.", "Van Dijk Transport B.V."),
+    ("zorginstelling", "Ze is pas begonnen in Ziekenhuis Gelderse Vallei op de SEH.", "Ziekenhuis Gelderse Vallei"),
+    ("school", "Ze is leerkracht op basisschool De Regenboog in een nieuwbouwwijk.", "basisschool De Regenboog"),
+    ("gemeente", "Hij is beleidsmedewerker bij de gemeente Zwolle sinds vorig jaar.", "gemeente Zwolle"),
+    ("plaats", "Het ging mis op het bedrijfsuitje in Valkenburg, na de borrel.", "Valkenburg"),
+    ("eigennaam", "Ze werkt sinds vorig jaar bij Qwintara en voelt zich daar niet veilig.", "Qwintara"),
+]
+
+
+def test_every_kind_has_an_example_and_a_label():
+    from casebook.messages import t
+
+    assert {kind for kind, _, _ in EXAMPLES} == set(KINDS)
+    for kind in KINDS:
+        assert t(f"anonymisation.kind.{kind}", "nl") and t(f"anonymisation.kind.{kind}", "en")
+
+
+@pytest.mark.parametrize("kind,text,identifier", EXAMPLES, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(EXAMPLES)])
+def test_each_kind_of_identifier_is_found_with_its_place(kind, text, identifier):
+    findings = check_text(text)
+    matching = [f for f in findings if f.text == identifier]
+    assert matching, f"{identifier!r} not found in {text!r}: {findings}"
+    finding = matching[0]
+    assert finding.kind == kind
+    assert text[finding.start:finding.end] == identifier
+    assert finding.line == 1
+
+
+def test_lines_count_from_one_in_the_text_checked():
+    text = "De melder komt binnen.\nZe is boos.\n\nHaar teamleider Kees de Boer stuurt appjes."
+    [finding] = check_text(text)
+    assert (finding.kind, finding.text, finding.line) == ("naam", "Kees de Boer", 4)
+    assert text[finding.start:finding.end] == "Kees de Boer"
+
+
+@pytest.mark.parametrize("text", [
+    "Pas toen de teamleider voor de derde keer begon, ging ze naar de vertrouwenspersoon.",
+    "Mooi is anders, zegt ze zelf. Best lastig, want de directeur is ook de eigenaar.",
+    "Just before the meeting ended, the team lead laughed. My first thought was to leave.",
+    "Op een maandagochtend in maart belt een medewerker van de schoonmaakploeg. Ze werkt er twaalf jaar.",
+    "De VP vraagt door. De HR-adviseur en de OR weten van niets, en de CAO zegt er niets over.",
+    "On Monday she sent a message on WhatsApp; on Friday the Head of Operations called HR.",
+    "(huilt) Ik wil gewoon niet dat iedereen het weet.",
+    "Het bedrijf heeft 1.200 medewerkers, een omzet van € 250.000 en is 24/7 bereikbaar van 06.00 tot 14.00 uur.",
+    "In 2019 kreeg ze een vast contract; sinds de COVID-19-maatregelen werkt het team thuis.",
+    "Volgens de Arbowet moet de werkgever iets doen, zegt de melder. Ze denkt aan de Arbeidsinspectie.",
+])
+def test_ordinary_vignette_language_passes(text):
+    assert check_text(text) == []
+
+
+def test_a_word_that_opens_a_sentence_still_counts_as_a_name_with_a_surname_or_mid_sentence():
+    assert [f.text for f in check_text("Pas Jansen belde haar op zondag.")] == ["Pas Jansen"]
+    assert [f.text for f in check_text("Ze zei tegen Mooi dat het over was.")] == ["Mooi"]
+
+
+def test_the_allow_list_lets_confirmed_tokens_pass_and_nothing_more():
+    text = "Anouk vertelt dat Kees haar appt. Anouk de Vries wil geen klacht."
+    assert {f.text for f in check_text(text)} == {"Anouk", "Kees", "Anouk de Vries"}
+    assert {f.text for f in check_text(text, allow=["Anouk"])} == {"Kees", "Anouk de Vries"}
+    assert {f.text for f in check_text(text, allow=["anouk", "Kees"])} == {"Anouk de Vries"}
+    assert check_text(text, allow=["Anouk", "Kees", "Anouk de Vries"]) == []
+    assert check_text("Bel 06-48213957.", allow=["Anouk"]) != []
+
+
+def test_check_case_names_field_and_file_line_and_keeps_allowed_findings_apart():
+    case = parse_case_file(DIRTY / "tst-vuil.md")
+    result = check_case(case)
+    assert not result.clean
+    found = {(f.field, f.kind, f.text, f.line) for f in result.findings}
+    assert found == {("dialogue[2]", "telefoonnummer", "06-48213957", 14), ("body", "naam", "Kees de Boer", 17)}
+    assert [(f.field, f.text, f.allowed) for f in result.allowed] == [("body", "Anouk", True)]
+    lines = (DIRTY / "tst-vuil.md").read_text().splitlines()
+    for finding in result.findings + result.allowed:
+        assert finding.text in lines[finding.line - 1]
+    assert set(result.by_field()) == {"dialogue[2]", "body"}
+
+
+def test_check_case_covers_every_text_a_reader_sees(tmp_path):
+    case_file = tmp_path / "tst-overal.md"
+    case_file.write_text(textwrap.dedent("""\
+        ---
+        id: tst-overal
+        title: De appjes van Kees de Boer
+        language: nl
+        themes: [pesten]
+        summary: Een melder uit Valkenburg twijfelt.
+        key:
+          - item: beloftes-doen
+            why: De VP belooft dat Kees de Boer wordt overgeplaatst.
+        dialogue:
+          - speaker: melder
+            text: Bel me op 06-48213957.
+        questions:
+          - Wat als m.verhoeven@gmail.com het leest?
+        what_happened: |
+          De VP belde op 12 maart 2023
+          met Ziekenhuis Gelderse Vallei.
+        ---
+        De vignette zelf is schoon.
+        """), "utf-8")
+    result = check_case(parse_case_file(case_file))
+    where = {(f.field, f.text, f.line) for f in result.findings}
+    assert where == {
+        ("title", "Kees de Boer", 3), ("summary", "Valkenburg", 6), ("key[1].why", "Kees de Boer", 9),
+        ("dialogue[1]", "06-48213957", 12), ("questions[1]", "m.verhoeven@gmail.com", 14),
+        ("what_happened", "12 maart 2023", 16), ("what_happened", "Ziekenhuis Gelderse Vallei", 17),
+    }
+
+
+def test_every_builtin_case_is_clean(cli):
+    result = cli("--language", "en", "check", "--format", "json", str(builtin_cases_dir()))
+    reports = json.loads(result.output)
+    assert len(reports) == 26
+    assert [(r["file"], r["findings"]) for r in reports if r["findings"]] == []
+    assert result.exit_code == 0
+
+
+def test_check_reports_findings_in_json_and_exits_1(cli):
+    result = cli("check", "--format", "json", str(DIRTY / "tst-vuil.md"))
+    assert result.exit_code == 1
+    [report] = json.loads(result.output)
+    assert report["ok"] is False and report["errors"] == []
+    for finding in report["findings"]:
+        assert {"kind", "text", "start", "end", "line", "field", "message"} <= set(finding)
+    assert [f["text"] for f in report["findings"]] == ["06-48213957", "Kees de Boer"]
+    assert [f["text"] for f in report["allowed"]] == ["Anouk"]
+
+
+def test_check_text_output_shows_findings_with_line_and_what_the_allow_list_let_pass(cli):
+    result = cli("--language", "en", "check", str(DIRTY / "tst-vuil.md"))
+    assert result.exit_code == 1
+    assert "tst-vuil.md:14: dialogue[2]: phone number found: “06-48213957”" in result.output
+    assert "tst-vuil.md:17: body: name found: “Kees de Boer”" in result.output
+    assert "let pass by allow: name “Anouk”" in result.output
+
+
+def test_a_plain_text_draft_is_checked_for_identifiers_only(cli, tmp_path):
+    draft = tmp_path / "concept.txt"
+    draft.write_text("Een eerste versie.\nDe melder werkt bij Bakkerij Vermeulen in Meppel.\n", "utf-8")
+    result = cli("check", "--format", "json", str(draft))
+    assert result.exit_code == 1
+    [report] = json.loads(result.output)
+    assert report["errors"] == []
+    assert [(f["kind"], f["text"], f["line"]) for f in report["findings"]] == [
+        ("organisatie", "Bakkerij Vermeulen", 2), ("plaats", "Meppel", 2)]
+    clean = tmp_path / "schoon.txt"
+    clean.write_text("De melder werkt sinds maart bij een bakkerij op het platteland.\n", "utf-8")
+    assert cli("check", str(clean)).exit_code == 0
+
+
+def test_importing_deduce_leaves_logging_and_stdout_alone():
+    """deduce configures DEBUG logging to stdout on import; the check must not let it."""
+    code = ("import logging; import casebook.anonymise as a; a._import_deduce(); "
+            "logging.getLogger('x').debug('noise'); print(logging.getLogger().handlers)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
