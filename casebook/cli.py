@@ -166,29 +166,47 @@ def _fail(message: str, code: int = 1):
 @click.option("--title", default="", help="Title shown on every screen.")
 @click.option("--minutes", default=None, help="Minutes per phase: one number, or 'phase=min,phase=min'.")
 @click.option("--no-key", "hide_key", is_flag=True, help="Never reveal the trainer's key to participants.")
+@click.option("--plan", "plan_html", type=click.Path(dir_okay=False), default=None,
+              help="Also write the printable plan (one self-contained HTML file) here.")
 @click.option("--format", "fmt", type=FORMATS, default="text")
 @click.pass_obj
-def session_new(obj, case_ids, method, session_language, title, minutes, hide_key, fmt):
-    """Register a session; prints its code and the participant, facilitator and projector URLs."""
-    from casebook import sessions
-    from casebook.links import base_url, session_links
-    from casebook.store import open_store
+def session_new(obj, case_ids, method, session_language, title, minutes, hide_key, plan_html, fmt):
+    """Prepare a session with the papermill template notebooks/session.ipynb; prints its code and
+    the participant, facilitator and projector URLs."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from casebook import plan, sessions
 
     lang = obj["language"]
     cases = [c for c in case_ids.replace(",", " ").split() if c]
+    parameters = {"cases": cases, "method": method, "language": session_language or lang, "title": title,
+                  "minutes": _parse_minutes(minutes) or {}, "reveal_key": not hide_key}
+    if not isinstance(parameters["minutes"], dict):
+        parameters["minutes"] = {phase: parameters["minutes"] for phase in _phase_ids(method)}
     try:
-        created = sessions.create_session(
-            open_store(), cases, method=method, language=session_language or lang, title=title,
-            minutes=_parse_minutes(minutes), reveal_key=not hide_key,
-        )
+        prepared, notebook = plan.new_session(parameters)
     except sessions.SessionError as exc:
         _fail(exc.message(lang), 1)
-    links = {"code": created.code, **session_links(created.code, created.facilitator_key, base_url())}
+    except PapermillExecutionError as exc:
+        _fail(f"{exc.ename}: {exc.evalue}", 1)
+    served = f"{plan.SESSIONS_FOLDER}/{notebook.stem}"
+    links = {**prepared.links(served), "plan_notebook": str(notebook)}
+    if plan_html:
+        links["plan_html"] = str(plan.export_html(notebook, plan_html))
     if fmt == "json":
         _dump(links)
     else:
         for name, value in links.items():
             click.echo(f"{name:16} {value}")
+
+
+def _phase_ids(method: str) -> list[str]:
+    from casebook.phases import UnknownMethod, phases_of
+
+    try:
+        return [phase.id for phase in phases_of(method)]
+    except UnknownMethod:
+        return []
 
 
 def _parse_minutes(text: str | None):

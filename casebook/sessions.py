@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 from casebook.cases import Casebook, load_cases
 from casebook.catalogue import load_catalogue
 from casebook.exceptions import CasebookError
-from casebook.messages import t
+from casebook.messages import default_language, t
 from casebook.phases import DEFAULT_METHOD, METHODS, Step, phases_of, programme, rounds_of
 from casebook.store import ParticipantRow, SessionCaseRow, SessionRow, Store, VoteRow
 
@@ -34,7 +34,8 @@ class SessionError(CasebookError):
     def __init__(self, reason: str, **params):
         self.reason = reason
         self.params = params
-        super().__init__(t(f"session.{reason}", "en", **params))
+        # the text a traceback or papermill shows: in the user's language (Dutch by default)
+        super().__init__(self.message(default_language()))
 
     def message(self, language: str = "nl") -> str:
         return t(f"session.{self.reason}", language, **self.params)
@@ -58,7 +59,7 @@ class BadParameter(SessionError):
 
     def __init__(self, name: str, value, problem: str, **details):
         self.name, self.value, self.problem, self.details = name, value, problem, details
-        super().__init__("bad_parameter", name=name, value=repr(value), problem=problem)
+        super().__init__("bad_parameter", name=name, value=repr(value))
 
     def message(self, language: str = "nl") -> str:
         problem = t(f"parameter.{self.problem}", language, **self.details)
@@ -174,8 +175,13 @@ def create_session(
     minutes=None,
     reveal_key: bool = True,
     casebook: Casebook | None = None,
+    code: str | None = None,
+    facilitator_key: str | None = None,
 ) -> CreatedSession:
-    """Validate every parameter, then register the session; nothing is written on a bad one."""
+    """Validate every parameter, then register the session; nothing is written on a bad one.
+
+    ``code`` and ``facilitator_key`` may be chosen beforehand (a session plan is prepared with
+    them, so that re-running the plan finds its session); by default they are drawn here."""
     if isinstance(cases, str) or not isinstance(cases, (list, tuple)) or not cases:
         raise BadParameter("cases", cases, "cases_list")
     book = casebook if casebook is not None else load_cases()
@@ -190,10 +196,17 @@ def create_session(
     if language not in ("nl", "en"):
         raise BadParameter("language", language, "language_unknown")
     clean_minutes = validate_minutes(method, minutes)
-    key = secrets.token_urlsafe(24)
+    if code is not None and (len(code) != CODE_LENGTH or not set(code) <= set(CODE_ALPHABET)):
+        raise BadParameter("session_code", code, "code_shape")
+    if facilitator_key is not None and len(facilitator_key) < 24:
+        raise BadParameter("facilitator_key", "…", "key_shape")
+    key = facilitator_key or secrets.token_urlsafe(24)
     with store.writing() as db:
-        code = new_code()
-        while db.execute(select(SessionRow.id).where(SessionRow.code == code)).first():
+        taken = lambda candidate: db.execute(select(SessionRow.id).where(SessionRow.code == candidate)).first()  # noqa: E731
+        if code is not None and taken(code):
+            raise BadParameter("session_code", code, "code_taken")
+        code = code or new_code()
+        while taken(code):
             code = new_code()
         row = SessionRow(
             code=code, facilitator_key_hash=_hash_key(key), title=title or "", method=method,

@@ -210,3 +210,12 @@ def facilitator_app(store: Store | None = None, casebook: Casebook | None = None
     view.language = page_language()
     view.show_session(code or params.get("code", ""), key or params.get("key", ""))
     return view
+
+
+def session_facilitator_app(plan, store: Store | None = None, casebook: Casebook | None = None) -> FacilitatorView:
+    """The facilitator's app inside an executed session plan. Served by Voila anyone may open the
+    page, so the key must come with the link (``?key=``); in JupyterLab the file's owner has it."""
+    from casebook.plan import served_by_voila
+
+    key = request_params().get("key", "") if served_by_voila() else plan.facilitator_key
+    return facilitator_app(store, casebook, code=plan.code, key=key)
