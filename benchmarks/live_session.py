@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -47,6 +48,29 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        except (OSError, IndexError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(server: VoilaServer, quiet: float = 0.05, timeout: float = 600) -> float:
+    """Pools count as filled once their kernels started; wait until they also ran the notebooks."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        pids = kernel_pids(server) + [server.process.pid]
+        before = cpu_seconds(pids)
+        time.sleep(2)
+        if cpu_seconds(pids) - before < quiet * 2:
+            break
+    return time.monotonic() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=30)
@@ -57,7 +81,10 @@ def main() -> None:
     print(f"starting casebook serve with a participant pool of {n} ...", flush=True)
     started = time.monotonic()
     server = VoilaServer(tmp, pool=n).start(timeout=600)
-    print(f"  ready (all pools filled) after {time.monotonic() - started:.1f} s", flush=True)
+    print(f"  pools filled after {time.monotonic() - started:.1f} s", flush=True)
+    wait_until_idle(server)
+    print(f"  every preheated kernel idle (notebook run, waiting for its page) after "
+          f"{time.monotonic() - started:.1f} s", flush=True)
     env = {**server.env, "CASEBOOK_PUBLIC_URL": server.url}
     session = json.loads(subprocess.run(
         [sys.executable, "-m", "casebook.cli", "session", "new", "--cases", "vp-003", "--format", "json"],
@@ -99,7 +126,7 @@ def main() -> None:
             warm_page.goto(session["participant_url"])
             warm_page.wait_for_selector(".cb-join")
             usable, toggles = [], []
-            time.sleep(8)  # let the pool refill after the burst
+            wait_until_idle(server)  # let the pool refill after the burst
             for index in range(5):
                 t0 = time.monotonic()
                 warm_page.goto(session["participant_url"])
@@ -110,7 +137,7 @@ def main() -> None:
                 warm_page.click(".cb-join")
                 warm_page.wait_for_selector(".cb-item-beloftes-doen:not([disabled])", state="visible")
                 toggles.append(time.monotonic() - t1)
-                time.sleep(3)
+                wait_until_idle(server)
             results["page_usable"] = statistics.median(usable)
             results["join_to_toggles"] = statistics.median(toggles)
             print(f"2. one browser: page opened -> join usable, median of 5: {results['page_usable']:.2f} s; "
