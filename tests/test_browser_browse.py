@@ -16,6 +16,11 @@ def test_filter_by_theme_and_open_a_case(voila_server, page, artifacts):
     expected = sum("seksuele-intimidatie" in case.themes for case in load_cases())
     page.select_option(".cb-filter-theme select", label="Seksuele intimidatie")
     page.wait_for_selector(f".cb-count:has-text('{expected} van {all_cards}')")
+    # the count and the cards' visibility are separate widget messages: wait for both
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('.cb-case-card')].filter(e => e.offsetParent !== null).length === n",
+        arg=expected,
+    )
     visible = page.locator(".cb-case-card:visible")
     assert visible.count() == expected >= 3
     for index in range(visible.count()):
