@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import metadata, resources
@@ -157,13 +158,26 @@ def _message(key: str, **params) -> str:
     return t(f"anonymisation.{key}", None, **params)
 
 
-@lru_cache(maxsize=1)
+_loading = threading.Lock()
+
+
 def _deducer():
     """One Deduce per process; built lookup data is prepared first when missing."""
+    with _loading:  # the author app warms it up in a thread while the user types
+        return _load_deducer()
+
+
+@lru_cache(maxsize=1)
+def _load_deducer():
     if not is_prepared():
         prepare()
     deduce = _import_deduce()
     return deduce.Deduce(cache_path=lookup_dir())
+
+
+def warm_up() -> None:
+    """Load deduce's lookup data now (seconds), so that the first check is quick."""
+    _deducer()
 
 
 @lru_cache(maxsize=1)
