@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from casebook.clearance import cache_dir, fingerprint  # noqa: F401 - part of the API
+from casebook.clearance import cache_dir
 from casebook.exceptions import CasebookError
 
 log = logging.getLogger("casebook")
@@ -131,16 +131,16 @@ def _import_deduce():
     return deduce
 
 
-def prepare(force: bool = False, progress=None) -> Path:
+def prepare(force: bool = False, progress=None, language: str | None = None) -> Path:
     """Build deduce's lookup structures once from the lists the package ships.
 
     ``progress`` is called with a line of text to show (default: standard error).
     """
     say = progress or (lambda text: print(text, file=sys.stderr, flush=True))
     if is_prepared() and not force:
-        say(_message("prepare_done", path=str(lookup_dir())))
+        say(_message("prepare_done", language, path=str(lookup_dir())))
         return lookup_dir()
-    say(_message("prepare_start", version=DEDUCE_VERSION, path=str(lookup_dir())))
+    say(_message("prepare_start", language, version=DEDUCE_VERSION, path=str(lookup_dir())))
     deduce = _import_deduce()
     lookup_dir().mkdir(parents=True, exist_ok=True)
     try:
@@ -148,14 +148,14 @@ def prepare(force: bool = False, progress=None) -> Path:
     except Exception as exc:  # noqa: BLE001 - told to the user with the cause
         raise AnonymisationSetupError(f"cannot build deduce's lookup data in {lookup_dir()}: {exc}") from exc
     _stamp().write_text(DEDUCE_VERSION)
-    say(_message("prepare_done", path=str(lookup_dir())))
+    say(_message("prepare_done", language, path=str(lookup_dir())))
     return lookup_dir()
 
 
-def _message(key: str, **params) -> str:
+def _message(key: str, language: str | None, **params) -> str:
     from casebook.messages import t
 
-    return t(f"anonymisation.{key}", None, **params)
+    return t(f"anonymisation.{key}", language, **params)
 
 
 _loading = threading.Lock()

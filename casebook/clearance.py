@@ -182,6 +182,9 @@ def clear(cases: list[Case] | Casebook | None = None, say=None) -> Clearance:
     for case in cases:
         key = keys[case.id]
         if key is not None:
+            # an earlier version of the same file is not served any more: forget its verdict
+            for old in [k for k, entry in record["cases"].items() if entry["file"] == case.path and k != key]:
+                del record["cases"][old]
             record["cases"][key] = {"id": case.id, "file": case.path, "findings": result.findings[case.id]}
     _write_json(record_path(), record)
     if say:

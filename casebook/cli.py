@@ -122,12 +122,13 @@ def anonymisation():
 
 @anonymisation.command("prepare")
 @click.option("--force", is_flag=True, help="Build again even when the data is there.")
-def anonymisation_prepare(force):
+@click.pass_obj
+def anonymisation_prepare(obj, force):
     """Build deduce's name and place lists once (1-2 minutes), before anyone needs them."""
     from casebook.anonymise import AnonymisationSetupError, prepare
 
     try:
-        prepare(force=force, progress=click.echo)
+        prepare(force=force, progress=click.echo, language=obj["language"])
     except AnonymisationSetupError as exc:
         _fail(str(exc), 1)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from casebook.anonymise import KINDS, check_case, check_text, scan_text
+from casebook.anonymise import KINDS, check_case, check_text
 from casebook.cases import builtin_cases_dir, parse_case_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,3 +193,26 @@ def test_importing_deduce_leaves_logging_and_stdout_alone():
             "logging.getLogger('x').debug('noise'); print(logging.getLogger().handlers)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_prepare_builds_the_lookup_data_once_with_a_visible_message(cli, tmp_path, monkeypatch):
+    import casebook.anonymise as anonymise
+
+    built = []
+
+    class FakeDeduce:  # the real build takes minutes; what matters here is what prepare does
+        def __init__(self, cache_path, build_lookup_structs=False):
+            built.append((Path(cache_path), build_lookup_structs))
+            (Path(cache_path) / "cache").mkdir(parents=True)
+            (Path(cache_path) / "cache" / "lookup_structs.pickle").write_bytes(b"built")
+
+    monkeypatch.setenv("CASEBOOK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(anonymise._import_deduce(), "Deduce", FakeDeduce)
+    first = cli("--language", "en", "anonymisation", "prepare")
+    assert first.exit_code == 0
+    assert "building the name and place lists of the anonymisation check" in first.output
+    assert "1 to 2 minutes" in first.output and "anonymisation check ready" in first.output
+    assert built == [(tmp_path / "cache" / f"deduce-{anonymise.DEDUCE_VERSION}", True)]
+    again = cli("--language", "en", "anonymisation", "prepare")
+    assert "building" not in again.output and "ready" in again.output
+    assert len(built) == 1
