@@ -459,8 +459,10 @@ def _deduce_findings(text: str) -> list[tuple[str, int, int]]:
         words = annotation.text.split()
         # deduce's lists of names and places hold many ordinary words ("Pas", "Mooi", "Best"):
         # one such word opening a sentence is the word, not a name
+        # with a contraction's tail: "Don" of "Don't"
+        word = (annotation.text + (re.match(r"['’]\w+", text[end:]) or [""])[0]).replace("’", "'").lower()
         if (kind in ("naam", "plaats") and len(words) == 1 and _at_sentence_start(text, start)
-                and annotation.text.lower() in lists["ordinary"]):
+                and (annotation.text.lower() in lists["ordinary"] or word in lists["ordinary"])):
             continue
         found.append((kind, start, end))
     return found
