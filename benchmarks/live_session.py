@@ -121,12 +121,13 @@ def main() -> None:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             # 2. one browser, cache warm: page opened -> usable, join -> toggles usable
             control.go_to(2)  # voting, so that joining shows the toggles
+            wait_until_idle(server)  # let the pool refill after the burst
             warm = browser.new_context()
             warm_page = warm.new_page()
-            warm_page.goto(session["participant_url"])
-            warm_page.wait_for_selector(".cb-join")
+            warm_page.goto(session["participant_url"], timeout=180_000)
+            warm_page.wait_for_selector(".cb-join", timeout=180_000)  # the browser's cache is warm now
             usable, toggles = [], []
-            wait_until_idle(server)  # let the pool refill after the burst
+            wait_until_idle(server)
             for index in range(5):
                 t0 = time.monotonic()
                 warm_page.goto(session["participant_url"])
