@@ -10,6 +10,7 @@ from casebook.catalogue import Catalogue, load_catalogue
 from casebook.clearance import served_cases
 from casebook.messages import t
 from casebook.render import escape
+from widgets.case_list import CaseList
 from widgets.case_view import CaseView
 from widgets.common import ErrorBanner, guarded, page_language, stylesheet, theme_chip
 
@@ -77,9 +78,8 @@ class BrowseView(W.VBox):
         self._search.add_class("cb-filter-search")
         self._count = W.HTML()
         self._count.add_class("cb-count")
-        self._cards = {case.id: self._card(case) for case in model.casebook}
-        self._list = W.VBox(list(self._cards.values()))
-        self._list.add_class("cb-case-list")
+        self._list = CaseList(model.casebook, self._card_html, self._on_open_click)
+        self._cards = self._list.cards
         self._case_view = CaseView(catalogue=self._catalogue)
         self._placeholder = W.HTML()
         self._placeholder.add_class("cb-placeholder")
@@ -127,19 +127,8 @@ class BrowseView(W.VBox):
         dropdown.add_class(css_class)
         return dropdown
 
-    def _card(self, case: Case) -> W.VBox:
-        text = W.HTML()
-        button = W.Button()
-        button.add_class("cb-open")
-        button.add_class(f"cb-open-{case.id}")
-        button.on_click(lambda _button, case_id=case.id: self._on_open_click(case_id))
-        card = W.VBox([text, button])
-        card.add_class("cb-case-card")
-        card.add_class(f"cb-card-{case.id}")
-        return card
-
-    def _card_html(self, case: Case) -> str:
-        lang, cat = self.language, self._catalogue
+    def _card_html(self, case: Case, lang: str) -> str:
+        cat = self._catalogue
         chips = " ".join(theme_chip(cat, theme, lang) for theme in case.themes)
         flags = f'<span class="cb-card-lang">{case.language.upper()}</span>'
         if case.sector:
@@ -174,9 +163,7 @@ class BrowseView(W.VBox):
         self._search.description = t("browse.search", lang)
         self._search.placeholder = t("browse.search_placeholder", lang)
         self._show_key.description = t("view.key", lang)
-        for case_id, card in self._cards.items():
-            card.children[0].value = self._card_html(model.casebook.get(case_id))
-            card.children[1].description = t("browse.open", lang)
+        self._list.language = lang
         problems = model.casebook.problems
         self._problems.value = (
             f'<div class="cb-warning">{t("browse.load_problems", lang, count=len({p.file for p in problems}))}</div>'
@@ -201,8 +188,7 @@ class BrowseView(W.VBox):
     @guarded
     def _on_matching_change(self, change=None) -> None:
         shown = set(self.model.matching)
-        for case_id, card in self._cards.items():
-            card.layout.display = None if case_id in shown else "none"
+        self._list.show_only(shown)
         lang = self.language
         text = t("browse.count", lang, shown=len(shown), total=len(self._cards))
         if not shown:
@@ -212,11 +198,7 @@ class BrowseView(W.VBox):
     @guarded
     def _on_selected_change(self, change=None) -> None:
         selected = self.model.selected
-        for case_id, card in self._cards.items():
-            if case_id == selected:
-                card.add_class("cb-selected")
-            else:
-                card.remove_class("cb-selected")
+        self._list.selected = selected
         case = self.model.casebook.cases.get(selected)
         self._case_view.show_case(case)
         self._show_key.layout.display = None if case else "none"

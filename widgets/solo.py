@@ -16,6 +16,7 @@ from casebook.messages import t
 from casebook.render import escape
 from casebook.solo import Feedback, score_answer, vp_turns
 from casebook.store import Store, open_store
+from widgets.case_list import CaseList
 from widgets.case_view import CaseView
 from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet, theme_chip
 from widgets.item_picker import ItemPicker
@@ -236,9 +237,8 @@ class SoloView(W.VBox):
         self._count.add_class("cb-count")
         filters = W.VBox([self._theme, self._item, self._case_language, self._weak_only, self._count])
         filters.add_class("cb-filters")
-        self._cards = {case.id: self._card(case) for case in model.casebook}
-        self._list = W.VBox(list(self._cards.values()))
-        self._list.add_class("cb-case-list")
+        self._list = CaseList(model.casebook, self._card_html, self._on_open_click, open_label="solo.open")
+        self._cards = self._list.cards
         left = W.VBox([filters, self._list])
         left.add_class("cb-left")
 
@@ -338,19 +338,7 @@ class SoloView(W.VBox):
         dropdown.add_class(css_class)
         return dropdown
 
-    def _card(self, case: Case) -> W.VBox:
-        text = W.HTML()
-        button = W.Button()
-        button.add_class("cb-open")
-        button.add_class(f"cb-open-{case.id}")
-        button.on_click(lambda _button, case_id=case.id: self._on_open_click(case_id))
-        card = W.VBox([text, button])
-        card.add_class("cb-case-card")
-        card.add_class(f"cb-card-{case.id}")
-        return card
-
-    def _card_html(self, case: Case) -> str:
-        lang = self.language
+    def _card_html(self, case: Case, lang: str) -> str:
         chips = " ".join(theme_chip(self._catalogue, theme, lang) for theme in case.themes)
         flags = f'<span class="cb-card-lang">{case.language.upper()}</span>'
         last = self.model.progress.last_answer(case.id) if self.model.progress else None
@@ -428,8 +416,7 @@ class SoloView(W.VBox):
     @guarded
     def _on_matching_change(self, change=None) -> None:
         shown = set(self.model.matching)
-        for case_id, card in self._cards.items():
-            card.layout.display = None if case_id in shown else "none"
+        self._list.show_only(shown)
         lang = self.language
         text = t("browse.count", lang, shown=len(shown), total=len(self._cards))
         if not shown:
@@ -504,11 +491,7 @@ class SoloView(W.VBox):
 
     def _show_case(self, case: Case | None) -> None:
         self._feedback_shown = None
-        for case_id, card in self._cards.items():
-            if case is not None and case_id == case.id:
-                card.add_class("cb-selected")
-            else:
-                card.remove_class("cb-selected")
+        self._list.selected = case.id if case is not None else ""
         self._case_view.show_case(case)
         self._picker.value = []
         self._tagger.show_case(case)
@@ -536,10 +519,10 @@ class SoloView(W.VBox):
             self._next_button.layout.display = None if suggestion else "none"
 
     def _render_cards(self) -> None:
-        lang = self.language
-        for case_id, card in self._cards.items():
-            card.children[0].value = self._card_html(self.model.casebook.get(case_id))
-            card.children[1].description = t("solo.open", lang)
+        if self._list.language == self.language:
+            self._list.redraw()  # e.g. a new answer: the cards show the last result
+        else:
+            self._list.language = self.language  # redraws
 
     def _render_progress(self) -> None:
         lang, progress = self.language, self.model.progress
