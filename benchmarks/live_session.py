@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from casebook.serve import pool_sizes  # noqa: E402
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer  # noqa: E402
 
 
@@ -169,16 +170,14 @@ def main() -> None:
                   f"max {results['rss_max']:.0f} MB", flush=True)
             browser.close()
         # 5. kernels of closed pages: every page is closed now
-        served = set(page_kernels) | (set(kernel_pids(server)) - before)
-        pools = set(kernel_pids(server))
         print(f"5. all pages closed; waiting {args.close_wait:.0f} s ...", flush=True)
         time.sleep(args.close_wait)
-        alive = [pid for pid in page_kernels if Path(f"/proc/{pid}").exists()]
-        results["kernels_alive"] = len(alive)
-        print(f"   kernels that served pages and are still alive: {len(alive)} of {len(page_kernels)} "
-              f"(kernels now: {len(kernel_pids(server))}, of which preheated pool: waiting for the next page)",
-              flush=True)
-        del served, pools
+        # what may stay: the preheated kernels waiting for the next page (pools refill after use)
+        standby = sum(pool["pool_size"] for pool in pool_sizes(n).values())
+        now = len(kernel_pids(server))
+        results["kernels_alive"] = max(0, now - standby)
+        print(f"   kernels now: {now}, of which {standby} preheated and waiting for a page; "
+              f"kernels of closed pages still alive: {results['kernels_alive']}", flush=True)
     finally:
         server.stop()
         store.dispose()
