@@ -10,7 +10,7 @@ from casebook.catalogue import Catalogue, load_catalogue
 from casebook.clearance import served_cases
 from casebook.messages import t
 from casebook.render import escape
-from widgets.case_list import CaseList
+from widgets.case_list import CaseList, filter_dropdown, label_filters, set_options
 from widgets.case_view import CaseView
 from widgets.common import ErrorBanner, guarded, page_language, stylesheet, theme_chip
 
@@ -70,10 +70,10 @@ class BrowseView(W.VBox):
         self._title = W.HTML()
         self._language = W.ToggleButtons(options=[("NL", "nl"), ("EN", "en")], value=model.language)
         self._language.add_class("cb-language")
-        self._theme = self._dropdown("cb-filter-theme")
-        self._item = self._dropdown("cb-filter-item")
-        self._case_language = self._dropdown("cb-filter-language")
-        self._sector = self._dropdown("cb-filter-sector")
+        self._theme = filter_dropdown("cb-filter-theme")
+        self._item = filter_dropdown("cb-filter-item")
+        self._case_language = filter_dropdown("cb-filter-language")
+        self._sector = filter_dropdown("cb-filter-sector")
         self._search = W.Text(continuous_update=False, style={"description_width": "130px"})
         self._search.add_class("cb-filter-search")
         self._count = W.HTML()
@@ -122,11 +122,6 @@ class BrowseView(W.VBox):
 
     # -- building blocks
 
-    def _dropdown(self, css_class: str) -> W.Dropdown:
-        dropdown = W.Dropdown(options=[("", "")], value="", style={"description_width": "130px"})
-        dropdown.add_class(css_class)
-        return dropdown
-
     def _card_html(self, case: Case, lang: str) -> str:
         cat = self._catalogue
         chips = " ".join(theme_chip(cat, theme, lang) for theme in case.themes)
@@ -152,14 +147,8 @@ class BrowseView(W.VBox):
             f'<div class="cb-app-title">{t("app.name", lang)}</div>'
             f'<div class="cb-app-tagline">{t("app.tagline", lang)}</div>'
         )
-        self._set_options(self._theme, t("browse.theme", lang),
-                          [everything] + [(th.label_in(lang), th.id) for th in cat.themes])
-        self._set_options(self._item, t("browse.item", lang), [everything] + [
-            (f"{t('catalogue.' + i.kind, lang)}: {i.label_in(lang)}", i.id) for i in cat.items
-        ])
-        self._set_options(self._case_language, t("browse.language", lang),
-                          [everything] + [(t(f"case_language.{code}", lang), code) for code in ("nl", "en")])
-        self._set_options(self._sector, t("browse.sector", lang), [everything] + [(s, s) for s in model.sectors])
+        label_filters(lang, cat, self._theme, self._item, self._case_language)
+        set_options(self._sector, t("browse.sector", lang), [everything] + [(s, s) for s in model.sectors])
         self._search.description = t("browse.search", lang)
         self._search.placeholder = t("browse.search_placeholder", lang)
         self._show_key.description = t("view.key", lang)
@@ -171,13 +160,6 @@ class BrowseView(W.VBox):
         )
         self._on_matching_change()
         self._on_selected_change()
-
-    @staticmethod
-    def _set_options(dropdown: W.Dropdown, description: str, options: list[tuple[str, str]]) -> None:
-        value = dropdown.value
-        dropdown.options = options
-        dropdown.value = value if value in [v for _, v in options] else ""
-        dropdown.description = description
 
     # -- handlers
 

@@ -16,7 +16,7 @@ from casebook.messages import t
 from casebook.render import escape
 from casebook.solo import Feedback, score_answer, vp_turns
 from casebook.store import Store, open_store
-from widgets.case_list import CaseList
+from widgets.case_list import CaseList, filter_dropdown, label_filters
 from widgets.case_view import CaseView
 from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet, theme_chip
 from widgets.item_picker import ItemPicker
@@ -228,9 +228,9 @@ class SoloView(W.VBox):
         self._sections.add_class("cb-solo-sections")
 
         # choose
-        self._theme = self._dropdown("cb-filter-theme")
-        self._item = self._dropdown("cb-filter-item")
-        self._case_language = self._dropdown("cb-filter-language")
+        self._theme = filter_dropdown("cb-filter-theme", "110px")
+        self._item = filter_dropdown("cb-filter-item", "110px")
+        self._case_language = filter_dropdown("cb-filter-language", "110px")
         self._weak_only = W.Checkbox(value=False, indent=False)
         self._weak_only.add_class("cb-filter-weak")
         self._count = W.HTML()
@@ -333,11 +333,6 @@ class SoloView(W.VBox):
 
     # -- building blocks
 
-    def _dropdown(self, css_class: str) -> W.Dropdown:
-        dropdown = W.Dropdown(options=[("", "")], value="", style={"description_width": "110px"})
-        dropdown.add_class(css_class)
-        return dropdown
-
     def _card_html(self, case: Case, lang: str) -> str:
         chips = " ".join(theme_chip(self._catalogue, theme, lang) for theme in case.themes)
         flags = f'<span class="cb-card-lang">{case.language.upper()}</span>'
@@ -358,19 +353,13 @@ class SoloView(W.VBox):
 
     def _apply_language(self) -> None:
         lang, cat = self.language, self._catalogue
-        everything = (t("browse.all", lang), "")
         self._title.value = (
             f'<div class="cb-app-title">{t("solo.title", lang)}</div>'
             f'<div class="cb-app-tagline">{t("solo.tagline", lang)}</div>'
         )
         self._sections.options = [(t("solo.section.practise", lang), PRACTISE),
                                   (t("solo.section.progress", lang), PROGRESS)]
-        self._set_options(self._theme, t("browse.theme", lang),
-                          [everything] + [(th.label_in(lang), th.id) for th in cat.themes])
-        self._set_options(self._item, t("browse.item", lang), [everything] + [
-            (f"{t('catalogue.' + i.kind, lang)}: {i.label_in(lang)}", i.id) for i in cat.items])
-        self._set_options(self._case_language, t("browse.language", lang),
-                          [everything] + [(t(f"case_language.{code}", lang), code) for code in ("nl", "en")])
+        label_filters(lang, cat, self._theme, self._item, self._case_language)
         self._weak_only.description = t("solo.filter.weak", lang)
         self._prompt.value = f'<p class="cb-prompt">{t("solo.prompt", lang)}</p>'
         self._check.description = t("solo.check", lang)
@@ -384,13 +373,6 @@ class SoloView(W.VBox):
         self._on_matching_change()
         self._render_case_state()
         self._render_progress()
-
-    @staticmethod
-    def _set_options(dropdown: W.Dropdown, description: str, options: list[tuple[str, str]]) -> None:
-        value = dropdown.value
-        dropdown.options = options
-        dropdown.value = value if value in [v for _, v in options] else ""
-        dropdown.description = description
 
     # -- handlers
 
