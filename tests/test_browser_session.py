@@ -101,7 +101,7 @@ def test_a_whole_case_with_every_role(voila_server, browser, artifacts):
     assert "Stemronde 1" in refused.inner_text()
     assert facilitator.locator(".cb-result-oordelen[data-round-1='0']").count() == 1  # not stored
     for page, name in ((projector, "projector"), (facilitator, "facilitator"), (people[0], "participant")):
-        page.evaluate("window.scrollTo(0, 0)")
+        page.locator(".cb-header-bar").first.scroll_into_view_if_needed()
         page.screenshot(path=str(artifacts / f"session-reveal-{name}.png"))
     # nobody sees who voted what: pseudonyms appear on no one else's screen
     for page in [facilitator, projector] + people[1:]:
@@ -126,7 +126,7 @@ def test_a_whole_case_with_every_role(voila_server, browser, artifacts):
         page.wait_for_selector(".cb-result-zelf-keuze-laten-maken[data-round-2]")
         assert page.locator(".cb-key-item").count() >= 3
         assert "Wat er gebeurde" in page.locator(".cb-case-view").inner_text()
-    projector.evaluate("window.scrollTo(0, 0)")
+    projector.locator(".cb-header-bar").first.scroll_into_view_if_needed()
     projector.screenshot(path=str(artifacts / "session-key-projector.png"))
     for page in people + [facilitator, projector]:
         assert page.locator(".cb-error:visible").count() == 0 or page is people[1]
