@@ -191,8 +191,7 @@ def prepare_session(
     """Validate every parameter, then register the session (or find the one already
     registered under ``session_code`` with its key, when Voila re-runs an executed plan)."""
     book = casebook if casebook is not None else load_cases()
-    database = open_store(store or None) if store else open_store()
-    language = language if language in ("nl", "en") else language
+    database = open_store(store or None)
     if session_code and sessions.session_exists(database, session_code):
         sessions.FacilitatorControl(database, session_code, facilitator_key)  # the key must fit
         current = sessions.state(database, session_code)
