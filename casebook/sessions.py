@@ -336,6 +336,17 @@ def is_participant(store: Store, code: str, participant_id: str) -> bool:
             ParticipantRow, participant_id).session_id == row.id
 
 
+def participant_pseudonym(store: Store, code: str, participant_id: str) -> str | None:
+    """The pseudonym of ``participant_id`` if it joined session ``code`` (to continue after a
+    reload with one's personal link, instead of joining again and voting twice)."""
+    with store.reading() as db:
+        row = db.execute(select(SessionRow.id).where(SessionRow.code == normalise_code(code))).scalar()
+        participant = db.get(ParticipantRow, participant_id or "")
+        if row is None or participant is None or participant.session_id != row:
+            return None
+        return participant.pseudonym
+
+
 def touch(store: Store, participant_id: str, now: float | None = None) -> None:
     """Presence: the participant's page is still open."""
     with store.writing() as db:

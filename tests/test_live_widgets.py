@@ -134,3 +134,34 @@ def test_english_on_request(room, test_cases):
     assert person._join.description == "Join"
     person.join_as("Owl")
     assert "Introducing the case" in person._status.phase.value
+
+
+def test_the_personal_link_continues_as_the_same_participant_without_a_second_vote(room, test_cases):
+    store, created, facilitator, projector, people = room
+    to_voting(facilitator, projector, people)
+    first = people[0]
+    first._picker.toggle("oordelen").value = True
+    first._submit.click()
+    link = first._header.value.split('class="cb-personal-link" href="')[1].split('"')[0]
+    from urllib.parse import parse_qs, urlparse
+
+    params = {k: v[-1] for k, v in parse_qs(urlparse(link.replace("&amp;", "&")).query).items()}
+    assert params["code"] == created.code and params["p"] == first.participant_id
+    reloaded = ParticipantView(store, test_cases)  # the page opened again with the link
+    reloaded.apply_request(params, "nl")
+    assert reloaded._pseudonym.value == "Uil 0" and reloaded._join.description == "Verder"
+    reloaded._join.click()
+    assert reloaded.participant_id == first.participant_id
+    assert reloaded._picker.value == ["oordelen"]  # their vote, still theirs to change
+    reloaded._picker.toggle("serieus-nemen").value = True
+    reloaded._submit.click()
+    result = sessions.results(store, created.code, 0, 1)
+    assert result.voters == 1 and result.counts["serieus-nemen"] == 1  # replaced, not doubled
+
+
+def test_a_personal_link_of_another_session_is_not_accepted(room, test_cases):
+    store, created, facilitator, projector, people = room
+    other = sessions.create_session(store, ["tst-goed"], casebook=test_cases)
+    stranger = ParticipantView(store, test_cases)
+    stranger.apply_request({"code": other.code, "p": people[0].participant_id}, "nl")
+    assert stranger._join.description == "Deelnemen" and not stranger._pseudonym.disabled

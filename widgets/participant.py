@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import ipywidgets as W
 from traitlets import Unicode, observe
 
@@ -37,6 +39,7 @@ class ParticipantView(W.VBox):
         self._voting_key: tuple | None = None  # (position, round) the picker is loaded for
         self._saved: list[str] | None = None  # what the store has for that round
         self._ticks = 0
+        self._resume_id = ""  # a participant continuing with their personal link
 
         self._error = ErrorBanner()
         self._ticker = PageTicker()
@@ -99,7 +102,7 @@ class ParticipantView(W.VBox):
         self._code.description = t("participant.code", lang)
         self._pseudonym.description = t("participant.pseudonym", lang)
         self._hint.value = f'<p class="cb-hint">{t("participant.pseudonym_hint", lang)}</p>'
-        self._join.description = t("participant.join", lang)
+        self._join.description = t("participant.continue" if self._resume_id else "participant.join", lang)
         self._prompt.value = f'<p class="cb-prompt">{t("participant.vote_prompt", lang)}</p>'
         self._submit.description = t("participant.submit", lang)
         self._render_header()
@@ -109,8 +112,14 @@ class ParticipantView(W.VBox):
     def _render_header(self) -> None:
         state = self.model.state
         title = escape(state.title) if state is not None and state.title else t("app.name", self.language)
-        who = (f'<span class="cb-who">{t("participant.joined_as", self.language, pseudonym=escape(self._pseudonym.value))}</span>'
-               if self.participant_id else "")
+        who = ""
+        if self.participant_id:
+            # relative: the page's own server and path, whatever address the phone used
+            link = "participant.ipynb?" + urlencode({"code": self.model.code, "p": self.participant_id,
+                                                     "lang": self.language})
+            who = (f'<span class="cb-who">{t("participant.joined_as", self.language, pseudonym=escape(self._pseudonym.value))}'
+                   f' · <a class="cb-personal-link" href="{escape(link)}" title="{escape(t("participant.personal_link_title", self.language))}">'
+                   f'{t("participant.personal_link", self.language)}</a></span>')
         self._header.value = f'<div class="cb-bar-title">{title}</div>{who}'
 
     # -- handlers
@@ -120,8 +129,11 @@ class ParticipantView(W.VBox):
         code = sessions.normalise_code(self._code.value)
         if not sessions.session_exists(self.model.store, code):
             raise sessions.UnknownSession(code or "—")
-        self.participant_id = sessions.join(self.model.store, code, self._pseudonym.value)
-        self._ticker.start()
+        if self._resume_id:
+            self.participant_id = self._resume_id  # checked against this session in apply_request
+        else:
+            self.participant_id = sessions.join(self.model.store, code, self._pseudonym.value)
+        self._ticker.start()  # the first click starts the page's ticker
         self.model.code = code
         self.model.refresh(force=True)
         self._join_panel.layout.display = "none"
@@ -234,8 +246,16 @@ class ParticipantView(W.VBox):
         self._own_votes.value = f'<ul class="cb-own-vote-list">{"".join(lines)}</ul>' if lines else ""
 
     def apply_request(self, params: dict[str, str], language: str) -> None:
-        """The page's query string: ``code`` fills in the join form."""
-        self._code.value = sessions.normalise_code(params.get("code", ""))
+        """The page's query string: ``code`` fills in the join form; ``p`` (from one's personal
+        link) continues as that participant, so a reloaded page does not vote twice."""
+        code = sessions.normalise_code(params.get("code", ""))
+        self._code.value = code
+        pseudonym = sessions.participant_pseudonym(self.model.store, code, params.get("p", "")) if code else None
+        if pseudonym is not None:
+            self._resume_id = params["p"]
+            self._pseudonym.value = pseudonym
+            self._pseudonym.disabled = True
+            self._join.description = t("participant.continue", language)
         self.language = language
 
     # -- for tests: what a participant would click
