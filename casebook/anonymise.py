@@ -27,10 +27,10 @@ from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
 
-import yaml
 
 from casebook.clearance import cache_dir
 from casebook.exceptions import CasebookError
+from casebook.yamlfile import load_yaml
 
 log = logging.getLogger("casebook")
 
@@ -182,7 +182,7 @@ def warm_up() -> None:
 
 @lru_cache(maxsize=1)
 def _word_lists() -> dict:
-    data = yaml.safe_load(resources.files("casebook").joinpath("data", "anonymisation.yml").read_text("utf-8"))
+    data = load_yaml(resources.files("casebook").joinpath("data", "anonymisation.yml").read_text("utf-8"))
     ordinary = {w.lower() for words in data["ordinary_words"].values() for w in words}
     # deduce ships lists of common Dutch words; read them without loading deduce
     source = Path(metadata.distribution("deduce").locate_file("deduce")) / "data" / "lookup" / "src" / "whitelist"
@@ -523,37 +523,9 @@ def case_texts(case) -> list[tuple[str, str, str]]:
     return [(name, text, path) for name, text, path in texts if text and text.strip()]
 
 
-def _file_lines(case) -> dict[str, int]:
-    """Line in the case file where each text starts (empty when the file cannot be read)."""
-    from casebook.cases import read_text, split_front_matter
-
-    try:
-        raw = read_text(Path(case.path))
-        front, body, body_line = split_front_matter(raw, case.path)
-        node = yaml.compose(front)
-    except Exception:  # noqa: BLE001 - lines are a help, never a reason to fail
-        return {}
-    lines = {"body": body_line + len(body) - len(body.lstrip("\n"))}
-
-    def walk(n, path):
-        if isinstance(n, yaml.ScalarNode):
-            # a block scalar's text starts on the line after its "|" or ">"
-            lines[".".join(map(str, path))] = n.start_mark.line + 2 + (1 if n.style in ("|", ">") else 0)
-        elif isinstance(n, yaml.MappingNode):
-            for key, value in n.value:
-                walk(value, path + (key.value,))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, child in enumerate(n.value):
-                walk(child, path + (i,))
-
-    if node is not None:
-        walk(node, ())
-    return lines
-
-
 def check_case(case) -> CaseFindings:
     """Every text of a case, each finding named with its field and its line in the file."""
-    lines = _file_lines(case) if case.path else {}
+    lines = case.lines  # where each text starts in the case file, as the loader found it
     result = CaseFindings()
     for name, text, path in case_texts(case):
         first = lines.get(path)

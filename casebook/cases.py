@@ -17,6 +17,7 @@ import yaml
 
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.exceptions import CaseFileError, CaseNotFound
+from casebook.yamlfile import SafeLoader
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SPEAKERS = ("melder", "vp", "other")
@@ -24,8 +25,6 @@ CASE_LANGUAGES = ("nl", "en")
 REQUIRED_FIELDS = ("id", "title", "language", "themes", "key")
 OPTIONAL_FIELDS = ("sector", "summary", "dialogue", "questions", "what_happened", "allow")
 KNOWN_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
-# libyaml's loader parses a casebook several times faster; the pure-Python one is the fallback
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,8 @@ class Case:
     questions: tuple[str, ...] = ()
     what_happened: str = ""
     allow: tuple[str, ...] = ()
-    # 1-based line in the file of each field, for messages that point back into it
+    # 1-based line in the file where each value starts, by dotted path ("title", "key.0.why"),
+    # for messages that point back into the file
     lines: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -127,7 +127,7 @@ def split_front_matter(text: str, file: str) -> tuple[str, str, int]:
 
 def _compose(front: str, file: str) -> tuple[object, dict[tuple, int]]:
     """Load YAML and remember the line of every value (front matter starts on line 2)."""
-    loader = _Loader(front)
+    loader = SafeLoader(front)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -142,7 +142,9 @@ def _compose(front: str, file: str) -> tuple[object, dict[tuple, int]]:
     lines: dict[tuple, int] = {}
 
     def walk(n, path):
-        lines[path] = n.start_mark.line + 2
+        # a block scalar's text starts on the line after its "|" or ">"
+        block = isinstance(n, yaml.ScalarNode) and n.style in ("|", ">")
+        lines[path] = n.start_mark.line + 2 + (1 if block else 0)
         if isinstance(n, yaml.MappingNode):
             for key_node, value_node in n.value:
                 walk(value_node, path + (key_node.value,))
@@ -153,6 +155,21 @@ def _compose(front: str, file: str) -> tuple[object, dict[tuple, int]]:
     if node is not None:
         walk(node, ())
     return data, lines
+
+
+def _dotted_lines(lines: dict[tuple, int], body: str, body_line: int) -> dict[str, int]:
+    return {**{".".join(map(str, k)): v for k, v in lines.items() if k},
+            "body": body_line + len(body) - len(body.lstrip("\n"))}
+
+
+def file_lines(path: Path) -> dict[str, int]:
+    """Where each value starts in a case file, even one that does not validate ({} if unreadable)."""
+    try:
+        front, body, body_line = split_front_matter(read_text(path), str(path))
+        _, lines = _compose(front, str(path))
+    except CaseFileError:
+        return {}
+    return _dotted_lines(lines, body, body_line)
 
 
 def _parse(path: Path, catalogue: Catalogue, errors: list[CaseFileError]) -> Case | None:
@@ -282,7 +299,7 @@ def _parse(path: Path, catalogue: Catalogue, errors: list[CaseFileError]) -> Cas
         questions=string_list("questions"),
         what_happened=text_field("what_happened"),
         allow=string_list("allow"),
-        lines={**{k[0]: v for k, v in lines.items() if len(k) == 1}, "body": body_line},
+        lines=_dotted_lines(lines, body, body_line),
     )
     return case
 

@@ -10,6 +10,7 @@ import yaml
 
 from casebook.exceptions import CatalogueError
 from casebook.messages import normalise_language
+from casebook.yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def load_catalogue() -> Catalogue:
     """The built-in catalogue (``casebook/data/catalogue.yml``), checked for consistency."""
     source = resources.files("casebook").joinpath("data/catalogue.yml")
     try:
-        data = yaml.safe_load(source.read_text("utf-8"))
+        data = load_yaml(source.read_text("utf-8"))
         items = tuple(
             Item(d["id"], d["kind"], dict(d["label"]), dict(d["explanation"])) for d in data["items"]
         )

@@ -10,7 +10,7 @@ import os
 from functools import lru_cache
 from importlib import resources
 
-import yaml
+from casebook.yamlfile import load_yaml
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
@@ -23,7 +23,7 @@ def messages() -> dict[str, dict[str, str]]:
     data = resources.files("casebook").joinpath("data")
     for source in sorted(data.iterdir(), key=lambda p: p.name):
         if source.name.startswith("messages") and source.name.endswith(".yml"):
-            part = _flatten(yaml.safe_load(source.read_text("utf-8")) or {})
+            part = _flatten(load_yaml(source.read_text("utf-8")) or {})
             clash = set(part) & set(merged)
             if clash:
                 raise KeyError(f"{source.name} repeats message keys: {sorted(clash)}")

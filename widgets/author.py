@@ -20,7 +20,7 @@ import ipywidgets as W
 import yaml
 from traitlets import Bool, HasTraits, List, Unicode, observe
 
-from casebook.cases import CASE_LANGUAGES, Case, CaseFileErrors, KeyItem, Turn, load_cases, parse_case_file
+from casebook.cases import CASE_LANGUAGES, Case, CaseFileErrors, KeyItem, Turn, file_lines, load_cases, parse_case_file
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.config import data_dir
 from casebook.exceptions import CaseFileError, CasebookError
@@ -170,7 +170,7 @@ class AuthorModel(HasTraits):
             sector=data.get("sector", ""), summary=data.get("summary", ""),
             dialogue=tuple(Turn(turn["speaker"], turn["text"]) for turn in data.get("dialogue", [])),
             questions=tuple(data.get("questions", [])), what_happened=data.get("what_happened", ""),
-            allow=tuple(data.get("allow", [])),
+            allow=tuple(data.get("allow", [])), lines=file_lines(path),
         )
 
     def _duplicate_id(self, case: Case) -> list[CaseFileError]:

@@ -10,9 +10,9 @@ from casebook.catalogue import Catalogue, load_catalogue
 from casebook.clearance import served_cases
 from casebook.messages import t
 from casebook.render import escape
-from widgets.case_list import CaseList, filter_dropdown, label_filters, set_options
+from widgets.case_list import CaseList, card_html, filter_dropdown, label_filters, set_options
 from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, page_language, stylesheet, theme_chip
+from widgets.common import ErrorBanner, guarded, page_language, stylesheet
 
 
 class BrowseModel(HasTraits):
@@ -123,16 +123,8 @@ class BrowseView(W.VBox):
     # -- building blocks
 
     def _card_html(self, case: Case, lang: str) -> str:
-        cat = self._catalogue
-        chips = " ".join(theme_chip(cat, theme, lang) for theme in case.themes)
-        flags = f'<span class="cb-card-lang">{case.language.upper()}</span>'
-        if case.sector:
-            flags += f' <span class="cb-card-sector">{escape(case.sector)}</span>'
-        return (
-            f'<div class="cb-card-title">{escape(case.title)}</div>'
-            f'<div class="cb-card-meta">{chips} {flags}</div>'
-            f'<div class="cb-card-summary">{escape(case.summary)}</div>'
-        )
+        sector = f'<span class="cb-card-sector">{escape(case.sector)}</span>' if case.sector else ""
+        return card_html(case, self._catalogue, lang, sector, summary=True)
 
     # -- language
 

@@ -10,6 +10,18 @@ from traitlets import Unicode, observe
 
 from casebook.cases import Case, Casebook
 from casebook.messages import t
+from casebook.render import escape
+from widgets.common import theme_chip
+
+
+def card_html(case: Case, catalogue, language: str, extra: str = "", summary: bool = False) -> str:
+    """A card's text: title, theme chips, the case's language and ``extra`` flags, the summary."""
+    chips = " ".join(theme_chip(catalogue, theme, language) for theme in case.themes)
+    flags = f'<span class="cb-card-lang">{case.language.upper()}</span>{" " + extra if extra else ""}'
+    text = f'<div class="cb-card-title">{escape(case.title)}</div><div class="cb-card-meta">{chips} {flags}</div>'
+    if summary:
+        text += f'<div class="cb-card-summary">{escape(case.summary)}</div>'
+    return text
 
 
 class CaseList(W.VBox):

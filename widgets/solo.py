@@ -16,9 +16,9 @@ from casebook.messages import t
 from casebook.render import escape
 from casebook.solo import Feedback, score_answer, vp_turns
 from casebook.store import Store, open_store
-from widgets.case_list import CaseList, filter_dropdown, label_filters
+from widgets.case_list import CaseList, card_html, filter_dropdown, label_filters
 from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet, theme_chip
+from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet
 from widgets.item_picker import ItemPicker
 from widgets.solo_html import (
     feedback_html, history_html, next_case_html, progress_chart_html, progress_summary_html, weak_html,
@@ -334,16 +334,12 @@ class SoloView(W.VBox):
     # -- building blocks
 
     def _card_html(self, case: Case, lang: str) -> str:
-        chips = " ".join(theme_chip(self._catalogue, theme, lang) for theme in case.themes)
-        flags = f'<span class="cb-card-lang">{case.language.upper()}</span>'
         last = self.model.progress.last_answer(case.id) if self.model.progress else None
+        done = ""
         if last is not None:
-            flags += (f' <span class="cb-card-done" title="{escape(t("solo.card.last_title", lang))}">'
-                      f'{t("solo.card.last", lang, found=len(last.found), total=len(last.key_items))}</span>')
-        return (
-            f'<div class="cb-card-title">{escape(case.title)}</div>'
-            f'<div class="cb-card-meta">{chips} {flags}</div>'
-        )
+            done = (f'<span class="cb-card-done" title="{escape(t("solo.card.last_title", lang))}">'
+                    f'{t("solo.card.last", lang, found=len(last.found), total=len(last.key_items))}</span>')
+        return card_html(case, self._catalogue, lang, done)
 
     # -- language
 
