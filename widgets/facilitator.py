@@ -10,6 +10,7 @@ from casebook.cases import Casebook
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.clearance import served_cases
 from casebook.links import app_url, qr_svg
+from widgets.request import page_base_url
 from casebook.messages import t
 from casebook.phases import FACILITATOR, phases_of
 from casebook.render import escape
@@ -167,7 +168,7 @@ class FacilitatorView(W.VBox):
             "" if any(r is not None for r in shown.values())
             else f'<p class="cb-note">{too_few_note(self.model, lang)}</p>'
         )
-        join_url = app_url("participant", code=state.code)
+        join_url = app_url("participant", page_base_url(), code=state.code)
         self._join_info.value = (
             f'<div class="cb-join-box"><div class="cb-join-code-big">{state.code}</div>'
             f'<div class="cb-qr cb-qr-small">{qr_svg(join_url)}</div>'
@@ -215,7 +216,7 @@ def facilitator_app(store: Store | None = None, casebook: Casebook | None = None
 def session_facilitator_app(plan, store: Store | None = None, casebook: Casebook | None = None) -> FacilitatorView:
     """The facilitator's app inside an executed session plan. Served by Voila anyone may open the
     page, so the key must come with the link (``?key=``); in JupyterLab the file's owner has it."""
-    from casebook.plan import served_by_voila
+    from widgets.request import served_by_voila
 
     key = request_params().get("key", "") if served_by_voila() else plan.facilitator_key
     return facilitator_app(store, casebook, code=plan.code, key=key)

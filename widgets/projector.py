@@ -10,6 +10,7 @@ from casebook.cases import Casebook
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.clearance import served_cases
 from casebook.links import app_url, qr_svg
+from widgets.request import page_base_url
 from casebook.messages import t
 from casebook.phases import PROJECTOR, may_see_key
 from casebook.render import escape
@@ -93,7 +94,7 @@ class ProjectorView(W.VBox):
         state = self.model.state
         lang = self.language
         case = self.model.casebook.get(state.case_id)
-        join_url = app_url("participant", code=state.code)
+        join_url = app_url("participant", page_base_url(), code=state.code)
         self._header.value = (
             f'<div class="cb-bar-title">{escape(state.title) or t("app.name", lang)}</div>'
             f'<div class="cb-bar-meta">{escape(t("live.join_at", lang, url=join_url))}</div>'
