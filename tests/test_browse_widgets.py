@@ -67,7 +67,7 @@ def test_opening_a_case_shows_vignette_and_dialogue_but_not_the_key(view):
 def test_english_on_request(view):
     case = next(iter(view.model.casebook))
     view._cards[case.id].children[1].click()
-    view._language.value = "en"
+    view._header.switch.value = "en"
     assert view._filters.theme.description == "Theme"
     assert view._cards[case.id].children[1].description == "Open"
     assert "Bullying" in [label for label, _ in view._filters.theme.options]

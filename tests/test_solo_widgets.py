@@ -223,7 +223,7 @@ def test_english_on_request(book, store, monkeypatch):
     view.answer(view.model.casebook.get(view.model.selected).key_items[0])
     view._check.click()
     assert "key items found" in view._feedback.value and "Questions for discussion" in view._feedback.value
-    view._language.value = "nl"
+    view._header.switch.value = "nl"
     assert "sleutelitems gevonden" in view._feedback.value
 
 

@@ -10,7 +10,7 @@ from casebook.catalogue import Catalogue, load_catalogue
 from casebook.clearance import served_cases
 from casebook.messages import t
 from casebook.render import escape
-from widgets.case_filter import CaseChooser, FilterBar
+from widgets.case_filter import AppHeader, CaseChooser, FilterBar
 from widgets.case_list import CaseList, card_html
 from widgets.case_view import CaseView
 from widgets.common import ErrorBanner, guarded, page_language, stylesheet
@@ -48,13 +48,9 @@ class BrowseView(W.VBox):
         self._on_matching_change()
         self._on_selected_change()
 
-    def _build_header(self) -> W.HBox:
-        self._title = W.HTML()
-        self._language = W.ToggleButtons(options=[("NL", "nl"), ("EN", "en")], value=self.model.language)
-        self._language.add_class("cb-language")
-        header = W.HBox([self._title, self._language])
-        header.add_class("cb-header")
-        return header
+    def _build_header(self) -> AppHeader:
+        self._header = AppHeader(self.model, "app.name", "app.tagline")
+        return self._header
 
     def _build_left(self) -> W.VBox:
         self._filters = FilterBar(self.model.filters, self._catalogue, sectors=self.model.sectors, search=True)
@@ -75,7 +71,6 @@ class BrowseView(W.VBox):
         return right
 
     def _connect(self) -> None:
-        W.link((self._language, "value"), (self.model, "language"))
         W.link((self.model, "language"), (self, "language"))
         W.link((self, "language"), (self._case_view, "language"))
         self._show_key.observe(self._on_show_key_change, "value")
@@ -100,10 +95,6 @@ class BrowseView(W.VBox):
 
     def _apply_language(self) -> None:
         lang = self.language
-        self._title.value = (
-            f'<div class="cb-app-title">{t("app.name", lang)}</div>'
-            f'<div class="cb-app-tagline">{t("app.tagline", lang)}</div>'
-        )
         self._filters.language = lang
         self._show_key.description = t("view.key", lang)
         self._list.language = lang

@@ -1,5 +1,5 @@
 """Choosing cases from the casebook (browse and solo review): the filter model, the model of a
-page that lists matching cases and opens one, and the filter bar above the list."""
+page that lists matching cases and opens one, the filter bar above the list and the page's header."""
 
 from __future__ import annotations
 
@@ -137,3 +137,31 @@ class FilterBar(W.VBox):
         if not shown:
             text += f'<div class="cb-empty">{t(empty_message, self.language)}</div>'
         self.count.value = text
+
+
+class AppHeader(W.HBox):
+    """The page's title and tagline (message keys) and the NL/EN switch of ``model.language``."""
+
+    language = Unicode("nl")
+
+    def __init__(self, model: CaseChooser, title: str, tagline: str, **kwargs):
+        super().__init__(**kwargs)
+        self.add_class("cb-header")
+        self._title_key, self._tagline_key = title, tagline
+        self.title = W.HTML()
+        self.switch = W.ToggleButtons(options=[("NL", "nl"), ("EN", "en")], value=model.language)
+        self.switch.add_class("cb-language")
+        W.link((self.switch, "value"), (model, "language"))
+        W.dlink((model, "language"), (self, "language"))
+        self.children = [self.title, self.switch]
+        self._apply_language()
+
+    @observe("language")
+    def _on_language_change(self, change) -> None:
+        self._apply_language()
+
+    def _apply_language(self) -> None:
+        self.title.value = (
+            f'<div class="cb-app-title">{t(self._title_key, self.language)}</div>'
+            f'<div class="cb-app-tagline">{t(self._tagline_key, self.language)}</div>'
+        )

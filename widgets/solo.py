@@ -16,7 +16,7 @@ from casebook.messages import t
 from casebook.render import escape
 from casebook.solo import Feedback, score_answer, vp_turns
 from casebook.store import Store, open_store
-from widgets.case_filter import CaseChooser, FilterBar
+from widgets.case_filter import AppHeader, CaseChooser, FilterBar
 from widgets.case_list import CaseList, card_html
 from widgets.case_view import CaseView
 from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet
@@ -208,13 +208,9 @@ class SoloView(W.VBox):
 
     # -- building the page
 
-    def _build_header(self) -> W.HBox:
-        self._title = W.HTML()
-        self._language = W.ToggleButtons(options=[("NL", "nl"), ("EN", "en")], value=self.model.language)
-        self._language.add_class("cb-language")
-        header = W.HBox([self._title, self._language])
-        header.add_class("cb-header")
-        return header
+    def _build_header(self) -> AppHeader:
+        self._header = AppHeader(self.model, "solo.title", "solo.tagline")
+        return self._header
 
     def _build_sections(self) -> W.ToggleButtons:
         self._sections = W.ToggleButtons(options=[("", PRACTISE), ("", PROGRESS)], value=PRACTISE)
@@ -308,7 +304,6 @@ class SoloView(W.VBox):
         return profile_box
 
     def _connect(self) -> None:
-        W.link((self._language, "value"), (self.model, "language"))
         W.link((self.model, "language"), (self, "language"))
         for part in (self._case_view, self._picker, self._tagger):
             W.dlink((self, "language"), (part, "language"))
@@ -339,10 +334,6 @@ class SoloView(W.VBox):
 
     def _apply_language(self) -> None:
         lang = self.language
-        self._title.value = (
-            f'<div class="cb-app-title">{t("solo.title", lang)}</div>'
-            f'<div class="cb-app-tagline">{t("solo.tagline", lang)}</div>'
-        )
         self._sections.options = [(t("solo.section.practise", lang), PRACTISE),
                                   (t("solo.section.progress", lang), PROGRESS)]
         self._filters.language = lang
