@@ -165,7 +165,7 @@ class LiveView(W.VBox):
     def _build_frame(self, case_view_options: dict) -> None:
         self._error = ErrorBanner()
         self._ticker = PageTicker()
-        self._ticker.on_tick(self._on_tick)
+        self._ticker.on_tick(self._on_ticker_tick)
         self._header = W.HTML()
         self._header.add_class("cb-header-bar")
         self._status = StatusLine()
@@ -192,7 +192,7 @@ class LiveView(W.VBox):
     # -- following the store
 
     @guarded
-    def _on_tick(self) -> None:
+    def _on_ticker_tick(self) -> None:
         self._follow_store()
 
     def _follow_store(self) -> None:
@@ -223,4 +223,4 @@ class LiveView(W.VBox):
     # -- for tests
 
     def tick(self) -> None:
-        self._on_tick()
+        self._on_ticker_tick()

@@ -129,7 +129,7 @@ class ParticipantView(LiveView):
         self._render()
 
     @guarded
-    def _on_tick(self) -> None:
+    def _on_ticker_tick(self) -> None:
         self._ticks += 1
         if self._ticks % PRESENCE_EVERY_TICKS == 0 and self.participant_id:
             sessions.touch(self.model.store, self.participant_id, now=self.model.clock())
