@@ -178,3 +178,13 @@ def test_cases(cleared_test_cases):
 
     return load_cases([DATA / "cases"])
 
+
+
+@pytest.fixture
+def fixed_clock():
+    """The casebook's clock, stopped at a known time; a test moves it with ``advance()``."""
+    from casebook.clock import clock
+
+    clock.set(1_800_000_000.0)
+    yield clock
+    clock.reset()
