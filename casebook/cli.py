@@ -116,6 +116,23 @@ def check(obj, fmt, paths):
     sys.exit(0 if all(r.ok for r in reports) else 1)
 
 
+@main.command("config")
+@click.pass_obj
+def show_config(obj):
+    """Show every configuration option: its environment variable, what it does, its value now."""
+    from casebook.config import Settings, settings
+
+    current = settings()
+    for name, variable in Settings.ENVIRONMENT.items():
+        value = getattr(current, name)
+        if name == "trainer_token" and value:
+            value = "(set)"
+        click.secho(f"{variable}", bold=True, nl=False)
+        click.echo(f" = {value or '-'}")
+        help_text = " ".join(Settings.class_traits()[name].help.split())
+        click.echo(f"    {help_text}")
+
+
 @main.group()
 def anonymisation():
     """The anonymisation check's set-up."""
