@@ -16,6 +16,7 @@ from casebook.cases import Casebook, load_cases
 from casebook.catalogue import load_catalogue
 from casebook.exceptions import CasebookError
 from casebook.messages import default_language, t
+from casebook.phaselog import note_phase
 from casebook.phases import DEFAULT_METHOD, METHODS, Step, phases_of, programme, rounds_of
 from casebook.store import ParticipantRow, SessionCaseRow, SessionRow, Store, VoteRow
 
@@ -429,7 +430,9 @@ class FacilitatorControl:
     def go_to(self, step_index: int) -> None:
         def apply(db, row, now):
             total = len(programme(row.method, len(_case_ids(db, row))))
-            row.step = max(0, min(step_index, total - 1))
+            new_step = max(0, min(step_index, total - 1))
+            note_phase(db, row, new_step, now)  # for the intervision record's net contact hours
+            row.step = new_step
             running = row.timer_started_at is not None
             row.timer_elapsed = 0.0
             row.timer_started_at = now if running else None
@@ -446,6 +449,7 @@ class FacilitatorControl:
         def apply(db, row, now):
             if row.timer_started_at is None:
                 row.timer_started_at = now
+            note_phase(db, row, row.step, now)
 
         self._change(apply)
 
