@@ -325,6 +325,8 @@ def join(store: Store, code: str, pseudonym: str) -> str:
         row = store.lock_session(db, normalise_code(code))
         if row is None:
             raise UnknownSession(code)
+        if row.closed_at is not None:  # closing deleted the pseudonyms; nothing personal comes back
+            raise SessionError("session_closed")
         db.add(ParticipantRow(id=participant_id, session_id=row.id, pseudonym=pseudonym, last_seen=time.time()))
         row.version += 1
     return participant_id
@@ -371,6 +373,8 @@ def cast_vote(store: Store, code: str, participant_id: str, position: int, round
         row = store.lock_session(db, normalise_code(code))
         if row is None:
             raise UnknownSession(code)
+        if row.closed_at is not None:
+            raise VoteRefused("session_closed")
         participant = db.get(ParticipantRow, participant_id or "")
         if participant is None or participant.session_id != row.id:
             raise VoteRefused("not_a_participant")

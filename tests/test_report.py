@@ -124,6 +124,7 @@ def test_html_is_printable_escaped_and_names_the_record(voted):
         assert typed in page
     assert "Regio &lt;Oost&gt;" in page and "<script>" not in page
     assert "De groep" in page and "Verslag van de intervisie" in page
+    assert "<b>Bespreek eerst:</b>" in page
 
 
 def test_record_needs_the_facilitator_key_and_round_trips(voted):
@@ -174,6 +175,9 @@ def test_close_keeps_the_report_identical_and_deletes_votes_and_pseudonyms(voted
         kept = json.dumps([r.counts for r in db.execute(select(RoundAggregateRow)).scalars()])
     assert "p0" not in kept and "laat" not in kept
     assert close_session(store, created.code, casebook=book) == {"closed": False, "votes": 0, "participants": 0}
+    with pytest.raises(sessions.SessionError) as refused:
+        sessions.join(store, created.code, "nakomer")
+    assert refused.value.reason == "session_closed"
     assert build_report(store, created.code, casebook=book)["cases"] == before["cases"]
 
 
@@ -192,6 +196,10 @@ def test_net_minutes_count_only_phases_actually_run():
     # with the typed times: start 5 minutes earlier, end 15 minutes after entering the last step
     assert net_minutes(runs, planned, started_at=-300.0, ended_at=1220.0 + 900) == pytest.approx(40)
     assert net_minutes([], planned) == 0
+    # a record typed for another day does not stretch the log; typed times cap the total
+    assert net_minutes(runs, planned, started_at=-3 * 86400.0, ended_at=5 * 86400.0) == pytest.approx(25)
+    # phases clicked through before the typed start (preparing) do not count beyond start to end
+    assert net_minutes(runs, planned, started_at=600.0, ended_at=1220.0 + 300) == pytest.approx(920 / 60)
 
 
 def test_cli_reports_and_closes(cli, store_url, monkeypatch, tmp_path, test_cases):
