@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import select
 
-from casebook.sessions import FacilitatorControl, SessionError, _session
+from casebook.sessions import FacilitatorControl, SessionError, _case_ids, _session
 from casebook.store import SessionRecordRow, Store, utcnow
 
 SETTINGS = ("fysiek", "online")
@@ -124,8 +124,6 @@ def load_record(db, session_id: int) -> IntervisionRecord | None:
 def save_record(store: Store, code: str, key: str, record: IntervisionRecord) -> IntervisionRecord:
     """Store (or replace) the session's record; needs the facilitator key. Returns what was stored."""
     control = FacilitatorControl(store, code, key)  # raises NotAllowed without the key
-    from casebook.sessions import _case_ids
-
     with store.writing() as db:
         session_row = store.lock_session(db, control.code)
         clean = validate(record, len(_case_ids(db, session_row)))
