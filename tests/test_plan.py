@@ -96,11 +96,14 @@ def test_cli_session_new_runs_the_template_and_exports_a_printable_plan(cli, tmp
                  "--format", "json")
     assert result.exit_code == 0, result.output
     links = json.loads(result.output)
-    assert set(links) >= {"code", "participant_url", "facilitator_url", "projector_url", "plan_html"}
+    assert set(links) >= {"code", "participant_url", "facilitator_url", "projector_url", "plan_url", "plan_html"}
     notebook = Path(links["plan_notebook"])
     try:
         assert notebook.parent == ROOT / "notebooks" / "sessions"
-        assert f"sessions/{notebook.stem}.ipynb?key=" in links["facilitator_url"]
+        assert links["plan_url"].endswith(f"sessions/{notebook.stem}.ipynb")
+        assert f"facilitator.ipynb?code={links['code']}&key=" in links["facilitator_url"]
+        key = links["facilitator_url"].split("key=")[1]
+        assert key not in notebook.read_text("utf-8")  # an executed plan holds no authority
         page = html_file.read_text("utf-8")
         assert page.startswith("<!DOCTYPE html>")
         assert "Morgen neem ik iets mee" in page and "Grapjes bij de kassa" in page
@@ -122,3 +125,18 @@ def test_cli_session_new_names_a_bad_case(cli):
     assert result.exit_code == 1
     assert "vp-999" in result.output
     assert sessions_in_store() == 0
+
+
+def test_a_failed_session_new_leaves_no_session_and_no_notebook(cli, monkeypatch):
+    import papermill
+
+    before = set((ROOT / "notebooks" / "sessions").glob("*.ipynb")) if (ROOT / "notebooks" / "sessions").exists() else set()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the kernel died")
+
+    monkeypatch.setattr(papermill, "execute_notebook", broken)
+    with pytest.raises(RuntimeError):
+        cli("session", "new", "--cases", "vp-003")
+    assert sessions_in_store() == 0
+    assert set((ROOT / "notebooks" / "sessions").glob("*.ipynb")) == before
