@@ -120,15 +120,15 @@ def _draft_check(answer: dict, file: str) -> DraftCheck:
 _CHECK_REFUSALS = {"timeout": "check_timeout", "text_too_long": "too_long"}
 
 
-def worker_checker(text: str, file: str) -> DraftCheck:
+def worker_checker(text: str, file: str, timeout: float | None = None) -> DraftCheck:
     """Check a draft in the check worker: the server's shared one (``CASEBOOK_CHECKER``, set by
     ``casebook serve``) or, outside a server, a child process of its own. A check the worker
     refused or stopped is an AuthorError in plain words (the details go to the log only: they
-    may name server paths)."""
-    from casebook.worker import MAX_TEXT, CheckFailed, CheckWorker
+    may name server paths). ``timeout``: seconds to wait for the answer (default: the worker's)."""
+    from casebook.worker import DEFAULT_TIMEOUT, MAX_TEXT, CheckFailed, CheckWorker
 
     try:
-        with CheckWorker(os.environ.get("CASEBOOK_CHECKER") or None) as worker:
+        with CheckWorker(os.environ.get("CASEBOOK_CHECKER") or None, timeout or DEFAULT_TIMEOUT) as worker:
             return _draft_check(worker.request("check_case_text", text=text, file=file), file)
     except CheckFailed as exc:
         log.warning("draft %r not checked: %s", file, exc.problem)

@@ -38,10 +38,12 @@ from casebook.exceptions import ClearanceError
 
 log = logging.getLogger("casebook")
 
-MAX_TEXT = 100_000  # characters of one draft: the longest built-in case is a few thousand
+MAX_TEXT = 50_000  # characters of one draft: ten times the longest built-in case
 MAX_LINE = MAX_TEXT * 4 + 64_000  # bytes of one request line: the text in UTF-8 and the rest
-CHECK_TIMEOUT = 30.0  # seconds one check may take in the socket worker (deduce's load included)
+CHECK_TIMEOUT = 20.0  # seconds one check may take in the socket worker (a case: a tenth of one)
 WARM_UP_TIMEOUT = 600.0  # loading deduce may build its lookup data first: minutes, once
+OTHER_TIMEOUT = 10.0  # anything else (ping)
+CHECKS = ("check_case_text", "check_files")
 DEFAULT_TIMEOUT = 90.0  # what a client waits: a check may queue behind another author's
 
 
@@ -118,19 +120,42 @@ def serve_stdio() -> None:
 
 class Supervisor:
     """The socket server's side: one child process holding deduce, one request at a time, each
-    within its time limit; a child that overruns is killed and the next request starts a new one."""
+    within its time limit; a child that overruns is killed and the next request starts a new one.
+
+    A fresh child loads deduce first, under the generous warm-up limit, so that a check's own
+    limit measures the check. A request may ask for a shorter limit (``"limit"``, seconds: what
+    its client will wait) than the worker's, never a longer one."""
 
     def __init__(self, timeout: float = CHECK_TIMEOUT):
         self.timeout = timeout
         self.lock = threading.Lock()  # deduce is not known to be thread-safe: one check at a time
         self.child = CheckWorker(timeout=timeout)
+        self._warm_child: int | None = None  # the pid of the child that has deduce loaded
+
+    def _limit(self, request: dict) -> float:
+        op = request.get("op")
+        if op == "warm_up":
+            return WARM_UP_TIMEOUT
+        limit = self.timeout if op in CHECKS else OTHER_TIMEOUT
+        asked = request.get("limit")
+        if isinstance(asked, (int, float)) and not isinstance(asked, bool) and 0 < asked < limit:
+            return float(asked)
+        return limit
 
     def answer(self, request: dict) -> dict:
         op = request.get("op")
-        limit = WARM_UP_TIMEOUT if op == "warm_up" else self.timeout
+        limit = self._limit(request)
         with self.lock:
             try:
-                return self.child.send(request, timeout=limit)
+                if op in CHECKS and (self.child.pid is None or self.child.pid != self._warm_child):
+                    self.child.send({"op": "warm_up"}, timeout=WARM_UP_TIMEOUT)
+                    self._warm_child = self.child.pid
+                elif op == "warm_up" and self.child.pid is not None and self.child.pid == self._warm_child:
+                    return {"ok": True}
+                answer = self.child.send(request, timeout=limit)
+                if op == "warm_up":
+                    self._warm_child = self.child.pid
+                return answer
             except CheckFailed as exc:
                 if exc.reason == "timeout":
                     log.warning("%r took longer than %s s; the checking process was stopped",
@@ -141,7 +166,7 @@ class Supervisor:
                 return {"ok": False, "error": exc.reason}
 
     def close(self) -> None:
-        self.child.close()
+        self.child.close(kill=True)  # it keeps nothing worth a graceful end, and ending 1 GB takes seconds
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -252,7 +277,11 @@ class CheckWorker:
 
     def request(self, op: str, timeout: float | None = None, **fields) -> dict:
         """Send one request and wait for its answer; CheckFailed when it is refused or there is
-        none in time (a child process of its own is then killed: the next request starts anew)."""
+        none in time (a child process of its own is then killed: the next request starts anew).
+        The socket worker is told how long this client waits, and gives up no later."""
+        timeout = timeout or self.timeout
+        if self.socket_path:
+            fields["limit"] = timeout
         return self.send({**fields, "op": op}, timeout)
 
     def send(self, request: dict, timeout: float | None = None) -> dict:
