@@ -9,6 +9,7 @@ safe shape, inside the author folder, and replaces an existing case only when as
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -24,7 +25,9 @@ from casebook.exceptions import AuthorError, CaseFileError, CasebookError
 
 # What a saved case's id (and so its file name) may look like: nothing that climbs out of
 # the author folder, nothing hidden, nothing too long for a file system.
-CASE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+CASE_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")  # fullmatch: no newline may slip past a "$"
+log = logging.getLogger("casebook")
+SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's: a long pasted dialogue dumps 4x faster
 SPEAKER = re.compile(r"^[\w-]+$")
 
 
@@ -114,13 +117,23 @@ def _draft_check(answer: dict, file: str) -> DraftCheck:
     return DraftCheck(errors, findings(answer["findings"]), findings(answer["allowed"]))
 
 
-def worker_checker(text: str, file: str) -> DraftCheck:
-    """Check a draft in the check worker: the server's shared one (``CASEBOOK_CHECKER``, set by
-    ``casebook serve``) or, outside a server, a child process of its own."""
-    from casebook.worker import CheckWorker
+# what the author is told when the worker could not check: by the worker's reason
+_CHECK_REFUSALS = {"timeout": "check_timeout", "text_too_long": "too_long"}
 
-    with CheckWorker(os.environ.get("CASEBOOK_CHECKER") or None) as worker:
-        return _draft_check(worker.request("check_case_text", text=text, file=file), file)
+
+def worker_checker(text: str, file: str, timeout: float | None = None) -> DraftCheck:
+    """Check a draft in the check worker: the server's shared one (``CASEBOOK_CHECKER``, set by
+    ``casebook serve``) or, outside a server, a child process of its own. A check the worker
+    refused or stopped is an AuthorError in plain words (the details go to the log only: they
+    may name server paths). ``timeout``: seconds to wait for the answer (default: the worker's)."""
+    from casebook.worker import DEFAULT_TIMEOUT, MAX_TEXT, CheckFailed, CheckWorker
+
+    try:
+        with CheckWorker(os.environ.get("CASEBOOK_CHECKER") or None, timeout or DEFAULT_TIMEOUT) as worker:
+            return _draft_check(worker.request("check_case_text", text=text, file=file), file)
+    except CheckFailed as exc:
+        log.warning("draft %r not checked: %s", file, exc.problem)
+        raise AuthorError(_CHECK_REFUSALS.get(exc.reason, "check_failed"), max=MAX_TEXT) from None
 
 
 def local_checker(text: str, file: str) -> DraftCheck:
@@ -199,16 +212,18 @@ class AuthorModel(HasTraits):
 
     def case_text(self) -> str:
         """The case file, as it would be saved."""
-        front = yaml.safe_dump(self.front_matter(), allow_unicode=True, sort_keys=False, width=100)
+        front = yaml.dump(self.front_matter(), Dumper=SafeDumper, allow_unicode=True, sort_keys=False, width=100)
         return f"---\n{front}---\n{self.body.strip()}\n"
 
     def file_name(self) -> str:
-        return f"{self.case_id.strip() or 'nieuw'}.md"
+        """The case's file name: its id's, once the id has the safe shape."""
+        case_id = self.case_id.strip()
+        return f"{case_id}.md" if CASE_ID.fullmatch(case_id) else "nieuw.md"
 
     def target(self) -> Path:
         """Where the case would be saved; AuthorError when the id could lead anywhere else."""
         case_id = self.case_id.strip()
-        if not CASE_ID.match(case_id):
+        if not CASE_ID.fullmatch(case_id):
             raise AuthorError("bad_id")
         folder = self.folder.resolve()
         path = (folder / f"{case_id}.md").resolve()
@@ -230,12 +245,16 @@ class AuthorModel(HasTraits):
 
     def check(self) -> bool:
         """Validate as the loader does and run the anonymisation check; True when it may be saved."""
+        from casebook.worker import MAX_TEXT
+
         text = self.case_text()
+        if len(text) > MAX_TEXT:  # refused here, before it travels to the worker
+            raise AuthorError("too_long", max=MAX_TEXT)
         result = self.checker(text, self.file_name())
         result.case = loose_case(text, self.file_name())
         if not result.errors:
             result.errors += self._duplicate_id(result.case)
-        if not CASE_ID.match(self.case_id.strip()):
+        if not CASE_ID.fullmatch(self.case_id.strip()) and not any(e.code == "bad_id" for e in result.errors):
             result.errors.append(CaseFileError(self.file_name(), "bad_author_id", result.case.lines.get("id")))
         self.result = result
         self.checked_text = text
@@ -266,10 +285,17 @@ class AuthorModel(HasTraits):
         path = self.target()
         if not self.check():
             raise AuthorError("not_clean")
-        if path.exists() and not overwrite:
-            raise AuthorError("exists", id=self.case_id.strip())
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.checked_text, "utf-8")
+        if overwrite:  # whole or not at all: write beside it, then swap
+            partial = path.with_name(f".{path.name}.partial")
+            partial.write_text(self.checked_text, "utf-8")
+            os.replace(partial, path)
+        else:
+            try:  # exclusive: two authors saving the same new id cannot both win
+                with open(path, "x", encoding="utf-8") as out:
+                    out.write(self.checked_text)
+            except FileExistsError:
+                raise AuthorError("exists", id=self.case_id.strip()) from None
         from casebook.clearance import clear
 
         clear([parse_case_file(path, self.catalogue)])  # known clean: the apps offer it at once

@@ -4,7 +4,9 @@ The model (``casebook.authoring.AuthorModel``) holds the form as traits, turns i
 file's text, and has it validated and checked for identifiers by the check worker (deduce is
 loaded there, once per server, never in this page's kernel). The view (``AuthorView``) shows the
 fields, a check button, the findings highlighted in place and a save button that writes the
-case file only when the case is valid and clean.
+case file only when the case is valid and clean. A case that exists already is replaced only
+after the author confirms it with a second button, shown right after the refusal. The page
+names the file a case is saved as, never the server's folder.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import ipywidgets as W
 from traitlets import Unicode, observe
 
-from casebook.authoring import AuthorModel
+from casebook.authoring import CASE_ID, AuthorModel
 from casebook.cases import CASE_LANGUAGES
 from casebook.exceptions import AuthorError
 from casebook.messages import t
@@ -91,6 +93,12 @@ class AuthorView(W.VBox):
         self._save = W.Button(button_style="success", icon="save", disabled=True)
         self._save.add_class("cb-author-save")
         self._save.on_click(self._on_save_click)
+        # shown only after saving was refused because the case exists; confirms replacing it
+        self._overwrite = W.Button(button_style="danger", icon="exchange")
+        self._overwrite.add_class("cb-author-overwrite")
+        self._overwrite.layout.display = "none"
+        self._overwrite.on_click(self._on_overwrite_click)
+        self._overwrite_text = ""  # the case text whose saving was refused as existing
         self._status = W.HTML()
         self._status.add_class("cb-author-status")
         self._result = W.HTML()
@@ -103,7 +111,7 @@ class AuthorView(W.VBox):
                        self._allow_hint])
         form.add_class("cb-author-form")
         texts = W.VBox([self._body_label, self._body, self._dialogue_label, self._dialogue,
-                        W.HBox([self._check, self._save]), self._where,
+                        W.HBox([self._check, self._save, self._overwrite]), self._where,
                         self._status, self._result])
         texts.add_class("cb-author-texts")
         header = W.HBox([self._title, self._language])
@@ -166,7 +174,8 @@ class AuthorView(W.VBox):
         self._dialogue.placeholder = "melder: …\nvp: … [geheimhouding-benadrukken]"
         self._check.description = t("author.check", lang)
         self._save.description = t("author.save", lang)
-        self._where.value = f'<p class="cb-hint">{t("author.where", lang, folder=escape(str(self.model.folder)))}</p>'
+        self._overwrite.description = t("author.overwrite", lang)
+        self._show_where()
         for item_id, box in self._reason_boxes.items():
             box.description = t("author.why", lang, item=cat.item(item_id).label_in(lang))
         if self.model.checked_text:
@@ -198,34 +207,72 @@ class AuthorView(W.VBox):
         self.model.key_items = items
 
     def _on_text_change(self, change) -> None:
-        # anything typed after a check needs a new check before it can be saved
+        # anything typed after a check needs a new check before it can be saved, and a new
+        # refusal before an existing case can be replaced
         self._save.disabled = not self.model.ready_to_save
+        self._withdraw_overwrite()
+        if change["name"] == "case_id":
+            self._show_where()
 
     @guarded
     def _on_check_click(self, _button=None) -> None:
         self._status.value = f'<p class="cb-hint">{t("author.checking", self.language)}</p>'
         self._check.disabled = True
+        self._withdraw_overwrite()
         try:
             self.model.check()
         finally:
             self._check.disabled = False
+            self._status.value = ""
         self._show_result()
         self._save.disabled = not self.model.ready_to_save
 
     @guarded
     def _on_save_click(self, _button=None) -> None:
-        lang = self.language
+        self._withdraw_overwrite()
         try:
             self.saved_path = self.model.save()
-        except AuthorError as exc:  # changed since the check, and now invalid or not clean
-            self._show_result()
-            self._error.show(exc.message(lang))
+        except AuthorError as exc:  # exists, or changed since the check and now invalid or not clean
+            if self.model.checked_text:
+                self._show_result()
+            self._error.show(exc.message(self.language))
+            if exc.code == "exists":
+                self._overwrite_text = self.model.checked_text
+                self._overwrite.layout.display = None
             return
+        self._show_saved("author.saved")
+
+    @guarded
+    def _on_overwrite_click(self, _button=None) -> None:
+        # a crafted click fires even while the button is hidden: replace only what was just refused
+        if not self._overwrite_text or self._overwrite_text != self.model.case_text():
+            self._withdraw_overwrite()
+            raise AuthorError("confirm_first")
+        self._withdraw_overwrite()
+        self.saved_path = self.model.save(overwrite=True)
+        self._show_saved("author.replaced")
+
+    def _withdraw_overwrite(self) -> None:
+        self._overwrite_text = ""
+        self._overwrite.layout.display = "none"
+
+    def _show_saved(self, message: str) -> None:
+        # the file's name only: the folder is the server's business
         self._status.value = (f'<div class="cb-author-saved">'
-                              f'{t("author.saved", lang, file=escape(str(self.saved_path)))}</div>')
+                              f'{t(message, self.language, file=escape(self.saved_path.name))}</div>')
         self._save.disabled = True
 
     # -- drawing
+
+    def _show_where(self) -> None:
+        case_id = self.model.case_id.strip()
+        if CASE_ID.fullmatch(case_id):
+            text = t("author.where", self.language, file=escape(self.model.file_name()))
+        elif case_id:
+            text = escape(t("author.id_shape", self.language))
+        else:
+            text = t("author.where_no_id", self.language)
+        self._where.value = f'<p class="cb-hint">{text}</p>'
 
     def _show_result(self) -> None:
         lang, model = self.language, self.model
