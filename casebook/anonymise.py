@@ -613,9 +613,12 @@ def _in_list(word: str, words: set[str]) -> bool:
 
 
 def _is_person(word: str, lists: dict) -> bool:
-    """A role ("lasser", "forklift driver"), a person ("vrouw") or a group word ("wheelchair user")."""
+    """A role ("lasser", "forklift driver"), a person ("vrouw") or a group word ("wheelchair user");
+    not a relative ("dochter": a relation to the melder describes the case, not the workplace)."""
     bare = _singular(word)
     if not bare or bare in lists["not_persons"] or bare in _NOT_AGENT or bare in _DETERMINERS:
+        return False
+    if bare in lists["relations"] and bare not in lists["roles"] | lists["persons"]:
         return False
     if _in_list(bare, lists["roles"]) or _in_list(bare, lists["persons"]):
         return True
@@ -658,9 +661,7 @@ def _unit_after(text: str, words: list[re.Match], index: int, lists: dict) -> in
             while j + 1 < len(words) and _in_list(words[j + 1].group(), lists["units"]):
                 j += 1
             return j
-        lower = word.lower()
-        if not (lower in _DETERMINERS or _number(lower) is not None or lower.endswith(("e", "en", "ing"))
-                or lower[:1].isupper() or lower in lists["group_adjectives"]):
+        if word.lower() in _PREPOSITIONS | _RELATIVE:
             return None
     return None
 
@@ -682,17 +683,27 @@ def _unique_phrases(text: str, lists: dict) -> list[tuple[str, int, int]]:
 
 
 def _unique_end(text: str, words: list[re.Match], lists: dict, strict: bool) -> int | None:
-    """Where a singling-out phrase ends: after its person (and unit), or after its unit."""
+    """Where a singling-out phrase ends: after its person (and unit), or after its unit. A
+    relative clause may hold the unit ("de enige die in het team ..."), not the person."""
+    relative = False
     for i, match in enumerate(words[:10]):
         word = match.group().lower()
+        if word in _RELATIVE:
+            relative = True
+            continue
         if i == 0 and (_singular(word) in lists["not_persons"] or word in {"one", "ones", "thing"}):
             return None
-        if strict and i > 3:
+        # "the one wheelchair user": the person follows at once ("the one remark by a manager" does not)
+        if strict and (i > 2 or (i > 0 and not _is_person(word, lists)
+                                 and words[i - 1].group().lower() not in lists["group_adjectives"]
+                                 and not _in_list(words[i - 1].group(), lists["units"]))):
             return None
-        if _is_person(word, lists):
+        if _is_person(word, lists) and not relative:
             unit = _unit_after(text, words, i + 1, lists)
             return words[unit].end() if unit is not None else match.end()
         unit = _unit_after(text, words, i, lists)
+        if unit is not None and relative and _is_person(words[unit].group(), lists):
+            unit = None
         if unit is not None and not strict:
             return words[unit].end()
     return None
@@ -714,8 +725,11 @@ def _superlatives(text: str, lists: dict) -> list[tuple[str, int, int]]:
             continue
         words = _tokens(text, match.end(), 6)
         which = match.group(2).lower()
-        for i, token in enumerate(words[:4]):
+        # the noun follows the superlative at once, or after one modifier ("bus driver")
+        for i, token in enumerate(words[:3 if which in _FIRST else 2]):
             word = token.group().lower()
+            if _singular(word) in lists["relations"]:
+                break
             if which in _FIRST:
                 # "de eerste keer", "the first meeting": only a first hire, or a first woman in a role
                 group = i > 0 and words[i - 1].group().lower() in lists["group_adjectives"]
@@ -792,7 +806,7 @@ _TENURE_PHRASES = re.compile(
     r"|(?:zilveren|gouden)\s+jubileum|medeoprichter|co-?founder)\b")
 _SERVICE_YEARS = re.compile(rf"(?i)\b({_NUMBER})[\s-]*(?:jarig\s+(?:jubileum|dienstverband)|dienstjaren"
                             rf"|years?\s+of\s+service|year\s+anniversary)\b")
-LONG_TENURE = 20  # years: "al twaalf jaar in de logistiek" is ordinary, "al dertig jaar" is not
+LONG_TENURE = 25  # years: "al twaalf jaar in de logistiek" or a nurse "for 22 years" is ordinary, "al dertig jaar" is not
 
 
 def _tenure(text: str, lists: dict) -> list[tuple[str, int, int]]:
@@ -819,18 +833,22 @@ def _tenure(text: str, lists: dict) -> list[tuple[str, int, int]]:
 _PLURAL_PERSONS = {"vrouwen", "mannen", "women", "men", "mensen", "people", "collega's", "colleagues"}
 
 
+def _plural(word: str, lists: dict) -> bool:
+    lower = word.lower()
+    return lower in _PLURAL_PERSONS or (lower not in lists["roles"] | lists["persons"]
+                                        and bool(re.search(r"(?:[^s]s|en|['’]s)$", lower)))
+
+
 def _role_before(text: str, start: int, lists: dict) -> bool:
-    """One person in a role earlier in the sentence, and no group of people right before."""
+    """One person in a role in the same sentence (the nearest one before, else after), not a group."""
     sentence_start = max(text.rfind(mark, 0, start) for mark in ".!?;\n") + 1
-    words = [m.group() for m in _TOKEN.finditer(text, sentence_start, start)][-15:]
-    persons = [w for w in words if _is_person(w, lists)]
+    ends = [i for i in (text.find(mark, start) for mark in ".!?;\n") if i >= 0]
+    before = [m.group() for m in _TOKEN.finditer(text, sentence_start, start)][-15:]
+    after = [m.group() for m in _TOKEN.finditer(text, start, min(ends, default=len(text)))][:15]
+    persons = [w for w in reversed(before) if _is_person(w, lists)] + [w for w in after if _is_person(w, lists)]
     if not persons:
         return False
-    last = persons[-1]
-    lower = last.lower()
-    plural = lower in _PLURAL_PERSONS or (lower not in lists["roles"] | lists["persons"]
-                                          and re.search(r"(?:[^s]s|en|['’]s)$", lower))
-    return not plural and not _in_generic(last, lists)
+    return not _plural(persons[0], lists) and not _in_generic(persons[0], lists)
 
 
 def _role_combinations(text: str, lists: dict) -> list[tuple[str, int, int]]:
@@ -849,10 +867,10 @@ def _role_combinations(text: str, lists: dict) -> list[tuple[str, int, int]]:
 
 
 _SMALL_UNIT = re.compile(
-    rf"(?i)\b(?:de|het|the)\s+([\w'’-]+)\s+(?:van|of|at|bij|in|op|for|voor)\s+(?:een|a|an|het|de|the|ons|our|hun|their)?"
+    rf"(?i)\b(?:de|het|the|als|as|een|a|an)\s+([\w'’-]+)\s+(?:van|of|at|bij|in|op|for|voor)\s+(?:een|a|an|het|de|the|ons|our|hun|their)?"
     rf"\s*(?:[\w'’-]+\s+){{0,2}}?(?:met|with|of|van)\s+(?:maar|slechts|only|just|ongeveer|about|zo['’]n)?\s*({_NUMBER})"
     rf"\s+(?:mensen|medewerkers|werknemers|collega['’]s|personeelsleden|man|people|staff|employees|colleagues"
-    rf"|workers|persons)(?:\s+in\s+dienst)?")
+    rf"|workers|persons)(?:\s+(?:personeel|in\s+dienst|staff))?")
 SMALL_UNIT = 15  # people: a role in a unit this small is one person
 _TEAM_OF_ONE = re.compile(
     r"(?i)\b(?:de|het|the)\s+([\w'’-]+)\s+(?:van|of|bij|with|for)\s+(?:het|de|the)\s+(?:tweede|derde|vierde|vijfde"
@@ -899,6 +917,7 @@ _AGE_RULES = [
     re.compile(rf"(?i)\b(?:a|an|the|our|her|his|their|this|my)\s+(?P<at>(?:\d{{1,2}}|{_NUMBER})[\s-]year[\s-]old)\s+(?P<noun>{_AGE_NOUN})"),
     # "beekeeper aged 47", "een lasser van 58", "de lasser (58)"
     re.compile(r"(?i)\b([\w'’-]+),?\s+(?:aged|age|van)\s+\d{2}\b(?!\s*(?:jaar\s+)?(?:geleden|procent|%|uur|minuten|euro|km))"
+               r"(?!\s*(?:to|tot|t/m|-|–|and|en|or|of)\s+(?:\d|over|older|ouder|up))"
                r"(?!\s*(?:jaar|years)\s+(?:in\s+dienst|bij|getrouwd|married|lid))"),
     re.compile(r"(?i)\b([\w'’-]+)\s+\((\d{2})\)"),
 ]
@@ -924,7 +943,8 @@ def _age_findings(text: str) -> list[tuple[str, int, int]]:
             noun = match.group(group)
             words = noun.split()
             person = next((i for i, w in enumerate(words) if _is_person(w, lists)), None) if index == 1 else (
-                0 if _is_person(words[0], lists) else None)
+                0 if _is_person(words[0], lists) and not _plural(words[0], lists)
+                and not (index >= 2 and _in_generic(words[0], lists)) else None)
             if person is None:
                 continue
             end = match.start(group) + len(" ".join(words[:person + 1])) if index == 1 else match.end()
@@ -943,7 +963,7 @@ def _start(match: re.Match) -> int:
 # names deduce misses
 
 _CUE_BEFORE = re.compile(
-    r"(?i)\b(?:zei|zegt|vroeg|vraagt|vraag(?:\s+het)?|bel|app|mail|ping|tegen|met|samen\s+met|volgens|hoi|hey|hé"
+    r"(?i)\b(?:zei|zegt|vroeg|vraagt|vraag(?:\s+het)?|bel|app|mail|ping|tegen|met|aan|naar|bij|to|samen\s+met|volgens|hoi|hey|hé"
     r"|hallo|doei|bedankt|ask|asked|asks|tell|told|tells|said|says|call|text|with|according\s+to|cc|thanks|thx)\s+$")
 _CUE_AFTER = re.compile(r"(?i)^\s+(?:zei|zegt|vroeg|vraagt|schreef|said|says|asked|wrote|maar)\b")
 _WHAT_SAID = re.compile(r"(?i)\b(?:wat|what)\s+([a-zà-ÿ]+|[A-ZÀ-Þ]+)\s+(?:[\w'’]+\s+){0,5}?(?:zei|zegt|vond|vindt|schreef"
@@ -1010,10 +1030,17 @@ def _protected_spans(text: str, lists: dict) -> list[tuple[int, int]]:
         before = text[max(0, match.start() - 20):match.start()]
         if re.search(r"(?i)\b(?:gemeente|stad|city\s+of|municipality\s+of)\s+$", before):
             continue
+        province = re.search(r"(?i)\b(?:de\s+|the\s+)?(?:provincie|province\s+of)\s+$", before)
+        if province:  # "de provincie Gelderland" as a whole
+            spans.append((match.start() - len(before) + province.start(), match.end()))
+            continue
         # Groningen and Utrecht are cities as well: a province only as "provincie Utrecht" or
         # beside another province ("in Gelderland en Utrecht")
-        if match.group() in _CITY_PROVINCES and not re.search(r"(?i)\b(?:provincie|province)\s+$", before) and not any(
-                other.group() not in _CITY_PROVINCES and abs(other.start() - match.start()) < 40 for other in provinces):
+        if match.group() in _CITY_PROVINCES and not any(
+                other is not match and abs(other.start() - match.start()) < 40
+                and (other.group() not in _CITY_PROVINCES
+                     or re.search(r"(?i)(?:provincie|province\s+of)\s+$", text[max(0, other.start() - 20):other.start()]))
+                for other in provinces):
             continue
         spans.append(match.span())
     return spans
@@ -1025,7 +1052,7 @@ _CITY_PROVINCES = {"Groningen", "Utrecht"}
 def _is_title_phrase(phrase: str, lists: dict) -> bool:
     """"Day Shift", "Grievance Committee", "Board of Directors": words of roles, shifts,
     documents, bodies and procedures, capitalised by habit."""
-    words = [w for w in re.findall(r"[\w'’&]+", phrase) if w.lower() not in _TITLE_JOINERS]
+    words = [w for w in re.findall(r"[\w'’&]+(?:-[\w'’&]+)*", phrase) if w.lower() not in _TITLE_JOINERS]
     known = lists["title_words"] | lists["capitalised"]
     return bool(words) and all(_singular(w) in known or w.lower() in known
                                or (w.lower().endswith("s") and w.lower()[:-1] in known) for w in words)
