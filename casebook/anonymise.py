@@ -893,6 +893,11 @@ def _small_units(text: str, lists: dict) -> list[tuple[str, int, int]]:
     return found
 
 
+def _listed_person(word: str, lists: dict) -> bool:
+    """A role or person word of the lists (or a compound of one), not only by its ending."""
+    return _in_list(word, lists["roles"]) or _in_list(word, lists["persons"])
+
+
 def _in_generic(word: str, lists: dict) -> bool:
     return _singular(word) in lists["generic_roles"] or word.lower() in lists["generic_roles"]
 
@@ -916,7 +921,7 @@ _AGE_RULES = [
     # "a 61-year-old harbour pilot"
     re.compile(rf"(?i)\b(?:a|an|the|our|her|his|their|this|my)\s+(?P<at>(?:\d{{1,2}}|{_NUMBER})[\s-]year[\s-]old)\s+(?P<noun>{_AGE_NOUN})"),
     # "beekeeper aged 47", "een lasser van 58", "de lasser (58)"
-    re.compile(r"(?i)\b([\w'’-]+),?\s+(?:aged|age|van)\s+\d{2}\b(?!\s*(?:jaar\s+)?(?:geleden|procent|%|uur|minuten|euro|km))"
+    re.compile(r"(?i)\b([\w'’-]+),?\s+(?:aged|age|van)\s+\d{2}\b(?![.:,]\d)(?!\s*(?:jaar\s+)?(?:geleden|procent|%|uur|minuten|euro|km))"
                r"(?!\s*(?:to|tot|t/m|-|–|and|en|or|of)\s+(?:\d|over|older|ouder|up))"
                r"(?!\s*(?:jaar|years)\s+(?:in\s+dienst|bij|getrouwd|married|lid))"),
     re.compile(r"(?i)\b([\w'’-]+)\s+\((\d{2})\)"),
@@ -944,7 +949,8 @@ def _age_findings(text: str) -> list[tuple[str, int, int]]:
             words = noun.split()
             person = next((i for i, w in enumerate(words) if _is_person(w, lists)), None) if index == 1 else (
                 0 if _is_person(words[0], lists) and not _plural(words[0], lists)
-                and not (index >= 2 and _in_generic(words[0], lists)) else None)
+                and not (index >= 2 and (_in_generic(words[0], lists) or not _listed_person(words[0], lists)))
+                else None)
             if person is None:
                 continue
             end = match.start(group) + len(" ".join(words[:person + 1])) if index == 1 else match.end()
