@@ -235,6 +235,14 @@ def _word_lists() -> dict:
         "public_offices": {w.lower() for w in data["public_offices"]},
         "exposure": [re.compile(rf"(?i)\b{p}") for p in data["exposure_patterns"]],
         "not_persons": {w.lower() for w in data["not_persons"]},
+        # a relation ("dochter", "son-in-law") or a leader's possessive ("the manager's"): where _relations looks
+        "relation_words": re.compile(r"(?i)(?<![\w'’-])(?:[\w-]*['’]s|{})(?![\w'’-])".format(
+            "|".join(re.escape(w) for w in sorted(set(data["relations"]) | {"twin", "best", "beste"}, key=len, reverse=True)))),
+        "former_office": re.compile(r"(?i)\b(?:oud|ex|voormalige?|former|retired)[\s-]+(?:{})\b".format(
+            "|".join(re.escape(o) for o in sorted(data["public_offices"], key=len, reverse=True)))),
+        # "Bas van de planning": a first name beside a unit
+        "nickname": re.compile(r"\b([A-ZÀ-Þ][a-zà-ÿ]{{1,10}})\s+(?:van\s+(?:de|het)|from|of\s+the|uit\s+de|bij\s+de)\s+"
+                               r"(?:{})\b".format("|".join(re.escape(u) for u in sorted(data["units"], key=len, reverse=True)))),
     }
 
 
@@ -609,7 +617,8 @@ def _in_list(word: str, words: set[str]) -> bool:
     tail = re.split(r"[-/]", bare)[-1]
     if tail != bare and tail in words:
         return True
-    return any(len(w) >= 3 and bare.endswith(w) and len(bare) > len(w) + 2 for w in words if " " not in w)
+    # a compound: some tail of three letters or more, after a head of three letters or more
+    return any(bare[i:] in words for i in range(3, len(bare) - 2))
 
 
 def _is_person(word: str, lists: dict) -> bool:
@@ -753,7 +762,7 @@ def _superlatives(text: str, lists: dict) -> list[tuple[str, int, int]]:
 def _relations(text: str, lists: dict) -> list[tuple[str, int, int]]:
     """"de dochter van de eigenaar", "schoonzoon van de directeur-eigenaar", "the manager's son"."""
     found = []
-    for match in _TOKEN.finditer(text):
+    for match in lists["relation_words"].finditer(text):
         word = match.group()
         if _singular(word) in lists["relations"] or word.lower() in {"twin", "best", "beste"}:
             words = _tokens(text, match.end(), 5)
@@ -776,15 +785,15 @@ def _relations(text: str, lists: dict) -> list[tuple[str, int, int]]:
     return found
 
 
+_FAME = re.compile(r"(?i)\b(?:olympi\w+|wereldkampioen\w*|world\s+champion|(?:european|europees|nederlands|national)"
+                   r"\s+(?:champion|kampioen)|profvoetballer|topsporter)\b")
+
+
 def _public_figures(text: str, lists: dict) -> list[tuple[str, int, int]]:
     """A former public office ("oud-wethouder", "former mayor"), fame ("ex-Olympic rower") or
     public exposure ("on national television", "medewerker van het jaar")."""
     found = []
-    offices = "|".join(re.escape(o) for o in sorted(lists["public_offices"], key=len, reverse=True))
-    former = re.compile(rf"(?i)\b(?:oud|ex|voormalige?|former|retired)[\s-]+(?:{offices})\b")
-    fame = re.compile(r"(?i)\b(?:olympi\w+|wereldkampioen\w*|world\s+champion|(?:european|europees|nederlands|national)"
-                      r"\s+(?:champion|kampioen)|profvoetballer|topsporter)\b")
-    for pattern in (former, fame):
+    for pattern in (lists["former_office"], _FAME):
         for match in pattern.finditer(text):
             end = match.end()
             following = _tokens(text, end, 2)
@@ -998,9 +1007,7 @@ def _name_findings(text: str) -> list[tuple[str, int, int]]:
     for match in _WHAT_SAID.finditer(text):
         if _looks_like_first_name(match.group(1), lists):
             found.append(("naam", match.start(1), match.end(1)))
-    units = "|".join(re.escape(u) for u in sorted(lists["units"], key=len, reverse=True))
-    nickname = re.compile(rf"\b([A-ZÀ-Þ][a-zà-ÿ]{{1,10}})\s+(?:van\s+(?:de|het)|from|of\s+the|uit\s+de|bij\s+de)\s+(?:{units})\b")
-    for match in nickname.finditer(text):
+    for match in lists["nickname"].finditer(text):
         if match.group(1).lower() in lists["first_names"]:
             found.append(("naam", match.start(1), match.end(1)))
     return found
