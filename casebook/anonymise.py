@@ -1062,13 +1062,31 @@ def _protected_spans(text: str, lists: dict) -> list[tuple[int, int]]:
 _CITY_PROVINCES = {"Groningen", "Utrecht"}
 
 
-def _is_title_phrase(phrase: str, lists: dict) -> bool:
+# English nouns and adjectives of procedures and roles ("Restructuring", "First Aider"): in a
+# phrase of two words or more, a word with one of these endings counts as a title word too.
+_ENGLISH_TITLE_ENDINGS = re.compile(r"(?i)(?:ing|tion|sion|ment|ance|ence|ity|ness|ship|ics|ism|ive|ory|ary|ical"
+                                    r"|al|er|or|ist|ant|ent)s?$")
+_ENGLISH_ABSTRACT_ENDINGS = re.compile(r"(?i)(?:tion|sion|ment|ance|ence|ity|ness|ship)s?$")
+
+
+def _is_title_phrase(phrase: str, lists: dict, english: bool = False) -> bool:
     """"Day Shift", "Grievance Committee", "Board of Directors": words of roles, shifts,
-    documents, bodies and procedures, capitalised by habit."""
+    documents, bodies and procedures, capitalised by habit (in English, also words with the
+    endings of such nouns, when they are not first names)."""
     words = [w for w in re.findall(r"[\w'’&]+(?:-[\w'’&]+)*", phrase) if w.lower() not in _TITLE_JOINERS]
-    known = lists["title_words"] | lists["capitalised"]
-    return bool(words) and all(_singular(w) in known or w.lower() in known
-                               or (w.lower().endswith("s") and w.lower()[:-1] in known) for w in words)
+    known = lists["title_words"] | lists["capitalised"] | lists["roles"] | lists["units"]
+
+    def title_word(word: str) -> bool:
+        lower = word.lower()
+        if _singular(word) in known or lower in known or (lower.endswith("s") and lower[:-1] in known):
+            return True
+        if not english or lower in lists["first_names"]:
+            return False
+        if len(words) > 1:
+            return bool(_ENGLISH_TITLE_ENDINGS.search(lower))
+        return bool(_ENGLISH_ABSTRACT_ENDINGS.search(lower)) or (lower.endswith("ing") and len(lower) >= 9)
+
+    return bool(words) and all(title_word(w) for w in words)
 
 
 def _used_as_name(text: str, word: str, lists: dict) -> bool:
@@ -1091,7 +1109,7 @@ def _drop_non_names(text: str, candidates: list[tuple[str, int, int]]) -> list[t
             phrase = text[start:end]
             if any(s <= start and end <= e for s, e in protected):
                 continue
-            if _is_title_phrase(phrase, lists) and not _HONORIFIC.search(text[max(0, start - 12):start]):
+            if _is_title_phrase(phrase, lists, english) and not _HONORIFIC.search(text[max(0, start - 12):start]):
                 continue
             if (english and _at_sentence_start(text, start) and " " not in phrase
                     and phrase.lower() in lists["english_names"] and not _used_as_name(text, phrase, lists)):
