@@ -5,9 +5,16 @@ places, hospitals and care institutions, dates, phone numbers, e-mail and web ad
 and long numbers. Rules of our own add what it misses in vignettes: staff numbers, licence
 plates, social media handles, international phone numbers, dates without a year, dates of
 birth, IBANs, street addresses, names of employers, schools and municipalities, and proper
-names in the middle of a sentence. A filter drops deduce's typical false finding: an
-ordinary word at the start of a sentence that happens to be in its lists of names ("Pas toen
-...", "Mooi dat ...", "Just ...").
+names in the middle of a sentence; names in lower case or capitals after a speech verb ("zei
+kevin", "BEL ESTHER"), a first name beside a unit ("Bas van de planning"), sports clubs and
+well-known employers; years of birth (``geboortejaar``), exact ages beside a role
+(``leeftijd``), and ``indirect`` identifiers: phrases that single one person out without a
+name ("de enige vrouwelijke lasser van de haven", "the owner's son", "oud-wethouder", "al
+dertig jaar", a role in a unit of a few people). Filters drop what is never a name: an
+ordinary word at the start of a sentence that happens to be in deduce's lists of names ("Pas
+toen ...", "Grace periods ..."), known bodies, laws and idioms ("Veilig Thuis", "Sv", "Jan en
+alleman"), the provinces, and title-case roles, shifts, documents and procedures ("the Night
+Shift Supervisor", "the Grievance Committee"). The word lists are in data/anonymisation.yml.
 
 deduce's lookup data is built once (``prepare()``, run by ``scripts/install`` through
 ``casebook anonymisation prepare``) into the user's cache folder. Loading it takes seconds and
@@ -1069,12 +1076,15 @@ _ENGLISH_TITLE_ENDINGS = re.compile(r"(?i)(?:ing|tion|sion|ment|ance|ence|ity|ne
 _ENGLISH_ABSTRACT_ENDINGS = re.compile(r"(?i)(?:tion|sion|ment|ance|ence|ity|ness|ship)s?$")
 
 
-def _is_title_phrase(phrase: str, lists: dict, english: bool = False) -> bool:
+def _is_title_phrase(phrase: str, lists: dict, english: bool = False, after_article: bool = True) -> bool:
     """"Day Shift", "Grievance Committee", "Board of Directors": words of roles, shifts,
     documents, bodies and procedures, capitalised by habit (in English, also words with the
-    endings of such nouns, when they are not first names)."""
+    endings of such nouns, when they are not first names). A single role word counts only after
+    an article ("the Porter" is the role, "told Porter" a surname)."""
     words = [w for w in re.findall(r"[\w'’&]+(?:-[\w'’&]+)*", phrase) if w.lower() not in _TITLE_JOINERS]
-    known = lists["title_words"] | lists["capitalised"] | lists["roles"] | lists["units"]
+    known = lists["title_words"] | lists["capitalised"]
+    if len(words) > 1 or after_article:
+        known = known | lists["roles"] | lists["units"]
 
     def title_word(word: str) -> bool:
         lower = word.lower()
@@ -1109,7 +1119,9 @@ def _drop_non_names(text: str, candidates: list[tuple[str, int, int]]) -> list[t
             phrase = text[start:end]
             if any(s <= start and end <= e for s, e in protected):
                 continue
-            if _is_title_phrase(phrase, lists, english) and not _HONORIFIC.search(text[max(0, start - 12):start]):
+            after_article = bool(re.search(r"(?i)\b(?:the|a|an|our|their|his|her|its|de|het|een)\s+$", text[max(0, start - 8):start]))
+            if (_is_title_phrase(phrase, lists, english, after_article)
+                    and not _HONORIFIC.search(text[max(0, start - 12):start])):
                 continue
             if (english and _at_sentence_start(text, start) and " " not in phrase
                     and phrase.lower() in lists["english_names"] and not _used_as_name(text, phrase, lists)):
