@@ -670,14 +670,14 @@ def _unit_after(text: str, words: list[re.Match], index: int, lists: dict) -> in
     """Index of a unit after a preposition at ``index`` ("in het team", "on the evening crew")."""
     if index >= len(words) or words[index].group().lower() not in _PREPOSITIONS:
         return None
-    for j in range(index + 1, min(index + 5, len(words))):
+    for j in range(index + 1, min(index + 7, len(words))):
         word = words[j].group()
         if _in_list(word, lists["units"]) or _is_person(word, lists):
             # "the evening crew": the last of adjacent unit words
             while j + 1 < len(words) and _in_list(words[j + 1].group(), lists["units"]):
                 j += 1
             return j
-        if word.lower() in _PREPOSITIONS | _RELATIVE:
+        if word.lower() in _RELATIVE - _DETERMINERS:  # "who", "waar": a clause, no longer the phrase
             return None
     return None
 
@@ -937,7 +937,7 @@ _AGE_RULES = [
     # "a 61-year-old harbour pilot"
     re.compile(rf"(?i)\b(?:a|an|the|our|her|his|their|this|my)\s+(?P<at>(?:\d{{1,2}}|{_NUMBER})[\s-]year[\s-]old)\s+(?P<noun>{_AGE_NOUN})"),
     # "beekeeper aged 47", "een lasser van 58", "de lasser (58)"
-    re.compile(r"(?i)\b([\w'’-]+),?\s+(?:aged|age|van)\s+\d{2}\b(?![.:,]\d)(?!\s*(?:jaar\s+)?(?:geleden|procent|%|uur|minuten|euro|km))"
+    re.compile(r"(?i)\b([\w'’-]+),?\s+(?:aged|age|(?P<van>van))\s+\d{2}\b(?![.:,]\d)(?!\s*(?:jaar\s+)?(?:geleden|procent|%|uur|minuten|euro|km))"
                r"(?!\s*(?:to|tot|t/m|-|–|and|en|or|of)\s+(?:\d|over|older|ouder|up))"
                r"(?!\s*(?:jaar|years)\s+(?:in\s+dienst|bij|getrouwd|married|lid))"),
     re.compile(r"(?i)\b([\w'’-]+)\s+\((\d{2})\)"),
@@ -965,7 +965,9 @@ def _age_findings(text: str) -> list[tuple[str, int, int]]:
             words = noun.split()
             person = next((i for i, w in enumerate(words) if _is_person(w, lists)), None) if index == 1 else (
                 0 if _is_person(words[0], lists) and not _plural(words[0], lists)
-                and not (index >= 2 and (_in_generic(words[0], lists) or not _listed_person(words[0], lists)))
+                and not (index >= 2 and _in_generic(words[0], lists))
+                # "bereikbaar van 06.00": after the Dutch "van" only a role of the lists is a person
+                and not ("van" in match.re.groupindex and match.group("van") and not _listed_person(words[0], lists))
                 else None)
             if person is None:
                 continue
