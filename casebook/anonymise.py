@@ -309,8 +309,9 @@ _RULES: list[tuple[str, re.Pattern, int]] = [
                        r"|\b[\w-]+(?:\.[\w-]+)*\.(?:nl|com|org|net|eu|be|de|info|io|nu|uk|fr|app)\b(?:/[^\s<>\"')\]]*)?"), 0),
     ("social-media", re.compile(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?"), 0),
     ("social-media", re.compile(
-        r"(?i:instagram|insta|tiktok|snapchat|twitter|facebook|youtube|linkedin|discord|telegram)[\s-]*"
-        r"(?i:account|profiel|profile|naam|name|handle|kanaal|channel)?\W{0,3}(?:(?i:is|was|heet|called)\s+)?"
+        # the platform as a word of its own ("installatiebedrijf" is not "insta" + a handle)
+        r"\b(?i:instagram|insta|tiktok|snapchat|twitter|facebook|youtube|linkedin|discord|telegram)"
+        r"(?:[\s-]*(?i:account|profiel|profile|naam|name|handle|kanaal|channel)|(?![^\W\d_]))\W{0,3}(?:(?i:is|was|heet|called)\s+)?"
         r"((?=[A-Za-z0-9_.]*[\d_.])[A-Za-z][A-Za-z0-9_.]{2,29}[A-Za-z0-9_])"), 1),
     ("iban", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b"), 0),
     ("telefoonnummer", re.compile(r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}(?:[\s.-]?\(0\))?(?:[\s.-]?\d{1,4}){2,6}(?!\d)"), 0),

@@ -86,6 +86,7 @@ def test_lines_count_from_one_in_the_text_checked():
     "Het bedrijf heeft 1.200 medewerkers, een omzet van € 250.000 en is 24/7 bereikbaar van 06.00 tot 14.00 uur.",
     "In 2019 kreeg ze een vast contract; sinds de COVID-19-maatregelen werkt het team thuis.",
     "Volgens de Arbowet moet de werkgever iets doen, zegt de melder. Ze denkt aan de Arbeidsinspectie.",
+    "Op een dinsdag belt een monteur van een installatiebedrijf. Zijn chef scheldt hem uit.",
 ])
 def test_ordinary_vignette_language_passes(text):
     assert check_text(text) == []
@@ -255,7 +256,9 @@ def test_check_case_covers_every_text_a_reader_sees(tmp_path):
 
 # Findings of the second round (issue 15) in built-in cases that are real, reported to the
 # authors to rewrite or confirm in the case's allow: list (not a rule to loosen).
-KNOWN_IN_BUILTIN_CASES = {("vp-009-not-in-the-channel.md", "indirect", "the only newcomer from abroad in that team")}
+KNOWN_IN_BUILTIN_CASES = {
+    ("vp-009-not-in-the-channel.md", "indirect", "the only newcomer from abroad in that team"),
+}
 
 
 def test_every_builtin_case_is_clean(cli):
