@@ -601,10 +601,10 @@ _NOT_AGENT = {"over", "onder", "later", "meer", "weer", "per", "hier", "daar", "
               "further", "either", "neither", "another", "answer", "register", "semester", "papier", "manier",
               "plezier", "kwartier", "dier", "bier", "keer", "sfeer", "verkeer", "beheer", "computer", "cluster",
               "filter", "meter", "liter", "theater", "ober"}
+# Endings of words for people ("lasser", "kapster", "pianist", "technician"); words ending in
+# "-or", "-ant", "-ent" or "-ee" are people only when the lists hold them ("floor", "moment").
 _AGENT_SUFFIXES = ("er", "ster", "aar", "eur", "euse", "ist", "iste", "kundige", "arts", "loog", "loge", "aris",
-                   "ier", "ière", "trice", "man", "vrouw", "hulp", "kracht", "knecht", "meester", "baas", "or",
-                   "ant", "ent", "ician", "ee")
-_NOT_AGENT_ENDINGS = ("ment", "ent", "ant", "or")  # only with the lists: "moment", "restaurant", "floor"
+                   "ier", "ière", "trice", "man", "vrouw", "hulp", "kracht", "knecht", "meester", "baas", "ician")
 
 
 def _singular(word: str) -> str:
@@ -640,8 +640,7 @@ def _is_person(word: str, lists: dict) -> bool:
     if _in_list(bare, lists["roles"]) or _in_list(bare, lists["persons"]):
         return True
     plain = bare[:-1] if bare.endswith("s") and not bare.endswith("ss") else bare
-    return (len(plain) > 4 and plain not in _NOT_AGENT and plain.endswith(_AGENT_SUFFIXES)
-            and not plain.endswith(_NOT_AGENT_ENDINGS))
+    return len(plain) > 4 and plain not in _NOT_AGENT and plain.endswith(_AGENT_SUFFIXES)
 
 
 _TOKEN = re.compile(r"[\w][\w'’&-]*")
@@ -717,6 +716,8 @@ def _unique_end(text: str, words: list[re.Match], lists: dict, strict: bool) -> 
             return None
         if _is_person(word, lists) and not relative:
             unit = _unit_after(text, words, i + 1, lists)
+            if unit is None and _in_generic(word, lists):
+                return None  # "de enige collega die haar steunt": no role, group or unit
             return words[unit].end() if unit is not None else match.end()
         unit = _unit_after(text, words, i, lists)
         if unit is not None and relative and _is_person(words[unit].group(), lists):

@@ -116,6 +116,7 @@ ORDINARY_TRAPS = [
     "Het bedrijf bestaat al dertig jaar. De regeling geldt sinds 2019. Een 3-jarige opleiding.",
     "Vier collega's zijn mannen die er al dertig jaar werken.",
     "De oudste dochter van de melder is ziek; de man van de receptie belde terug.",
+    "De enige collega die haar steunt, is zelf ook bang. The only person who saw it was a customer.",
     "The Night Shift Supervisor filed an Incident Report with the Grievance Committee under the Code of Conduct.",
     "The Occupational Physician and the Works Council discussed the Working Conditions Act.",
     "Grace periods do not exist, the Confidential Adviser says. Hope is what she holds on to.",
