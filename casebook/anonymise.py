@@ -216,9 +216,11 @@ def _word_lists() -> dict:
         if path.exists():
             ordinary |= {w.strip().lower() for w in path.read_text("utf-8").splitlines() if w.strip()}
     names = source.parent / "names" / "lst_first_name" / "items.txt"
-    first_names = {w.strip().lower() for w in names.read_text("utf-8").splitlines() if w.strip()} if names.exists() else set()
+    first_names = set()
+    if names.exists():  # for names in lower case or capitals ("vraag het jeroen maar")
+        first_names = {w.strip().lower() for w in names.read_text("utf-8").splitlines() if w.strip()}
     english_words = {w.lower() for w in data["english_name_words"] + data["english_common_words"]}
-    employers = [e for e in data["well_known_employers"]]
+    employers = list(data["well_known_employers"])
     return {
         "ordinary": ordinary,
         "capitalised": {w.lower() for w in data["ordinary_capitalised"]},
@@ -618,8 +620,11 @@ def _singular(word: str) -> str:
 def _in_list(word: str, words: set[str]) -> bool:
     """In the list, also as a plural or as the tail of a compound ("HR-manager", "stratenmaker")."""
     bare = _singular(word)
-    forms = {bare, bare[:-1] if bare.endswith("s") else bare, bare[:-2] if bare.endswith("en") else bare,
-             bare[:-1] if bare.endswith("n") and bare.endswith("en") else bare}
+    forms = {bare}
+    if bare.endswith("s"):
+        forms.add(bare[:-1])  # "lassers", "drivers"
+    if bare.endswith("en"):
+        forms |= {bare[:-2], bare[:-1]}  # "artsen" -> "arts", "verpleegkundigen" -> "verpleegkundige"
     if forms & words:
         return True
     tail = re.split(r"[-/]", bare)[-1]
