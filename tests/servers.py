@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +29,9 @@ def free_port() -> int:
 class VoilaServer:
     """``casebook serve`` in a subprocess, the way a user starts it."""
 
-    def __init__(self, tmp: Path, env: dict[str, str] | None = None, pool: int = 2):
+    def __init__(self, tmp: Path, env: dict[str, str] | None = None, pool: int = 2, args: Sequence[str] = ()):
         self.pool = pool
+        self.args = list(args)  # further options of ``casebook serve``, e.g. --public-url
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
         self.log_path = tmp / "voila.log"
@@ -41,7 +43,8 @@ class VoilaServer:
     def start(self, timeout: float = 180) -> "VoilaServer":
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "casebook.cli", "serve", "--port", str(self.port), "--pool", str(self.pool)],
+            [sys.executable, "-m", "casebook.cli", "serve", "--port", str(self.port), "--pool", str(self.pool),
+             *self.args],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
