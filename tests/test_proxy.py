@@ -151,16 +151,20 @@ def https_page(browser):
     context.close()
 
 
-def kernel_websockets(page) -> list[str]:
-    """The addresses of the kernel websockets the page opens from now on (the browser knows only
-    nginx's address, so each one goes through the proxy)."""
+def websockets_opened(page) -> list[str]:
+    """The addresses of the websockets the page opens from now on (filled in as they open)."""
     opened: list[str] = []
     page.on("websocket", lambda websocket: opened.append(websocket.url))
     return opened
 
 
+def kernel_websockets_through(nginx: Nginx, opened: list[str]) -> list[str]:
+    return [url for url in opened if url.startswith(f"wss://{SERVER_NAME}:{nginx.https_port}/")
+            and url.split("?")[0].endswith("/channels")]
+
+
 def test_browse_app_over_https_with_security_headers(proxy, https_page):
-    websockets = kernel_websockets(https_page)
+    websockets = websockets_opened(https_page)
     started = time.monotonic()
     response = https_page.goto(f"{proxy.https_url}/voila/render/casebook.ipynb")
     assert response.status == 200 and response.url.startswith("https://")
@@ -177,12 +181,11 @@ def test_browse_app_over_https_with_security_headers(proxy, https_page):
     https_page.wait_for_selector(".cb-case-title")
     assert https_page.locator(".cb-case-title").inner_text() == title
     print(f"\nbrowse app over https: case open {time.monotonic() - started:.2f} s after the request")
-    assert [url for url in websockets if url.startswith(f"wss://{SERVER_NAME}:{proxy.https_port}/")
-            and url.split("?")[0].endswith("/channels")]
+    assert kernel_websockets_through(proxy, websockets)
 
 
 def test_participant_joins_over_https_and_a_wrong_code_is_answered(proxy, https_page):
-    websockets = kernel_websockets(https_page)
+    websockets = websockets_opened(https_page)
     https_page.goto(f"{proxy.https_url}/voila/render/participant.ipynb")
     https_page.wait_for_selector(".cb-code input", state="visible", timeout=60_000)
     https_page.fill(".cb-code input", "XXXXXX")
@@ -192,7 +195,7 @@ def test_participant_joins_over_https_and_a_wrong_code_is_answered(proxy, https_
     message = https_page.wait_for_selector(".cb-error:visible")
     print(f"\nwrong code over https: answered in {time.monotonic() - started:.2f} s")
     assert "XXXXXX" in message.inner_text()
-    assert len([url for url in websockets if url.startswith(f"wss://{SERVER_NAME}:{proxy.https_port}/")]) >= 1
+    assert kernel_websockets_through(proxy, websockets)
 
 
 def _status_without_following(url: str) -> tuple[int, str]:
