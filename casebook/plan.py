@@ -19,7 +19,7 @@ from casebook.exceptions import CasebookError
 from casebook.links import app_url, qr_svg
 from casebook.messages import normalise_language, t
 from casebook.phases import phases_of
-from casebook.render import escape, markdown_to_html
+from casebook.render import central_mark_html, escape, how_mark_html, markdown_to_html
 from casebook.serve import notebooks_dir
 from casebook.store import open_store
 
@@ -162,12 +162,16 @@ class SessionPlan:
                              + "".join(f"<li>{escape(q)}</li>" for q in case.questions) + "</ol>")
             if trainer_copy:
                 items = "".join(
-                    f"<li><b class='cb-plan-{catalogue.item(k.item).kind}'>"
+                    f"<li class='{'cb-how-' + k.how if k.how else ''}{' cb-central' if k.central else ''}'>"
+                    f"<b class='cb-plan-{catalogue.item(k.item).kind}'>"
                     f"{t('catalogue.' + catalogue.item(k.item).kind, lang)}: "
-                    f"{escape(catalogue.item(k.item).label_in(lang))}</b> — {escape(k.why)}</li>"
-                    for k in case.key
+                    f"{escape(catalogue.item(k.item).label_in(lang))}</b>"
+                    f"{central_mark_html(k.central, lang)}{how_mark_html(k.how, lang)} — {escape(k.why)}</li>"
+                    for k in case.key_central_first()
                 )
                 parts.append(f"<div class='cb-plan-key'><h3>{t('view.key', lang)}</h3><ul>{items}</ul>")
+                if case.context:
+                    parts.append(f"<h3>{t('view.context', lang)}</h3><p class='cb-context'>{escape(case.context)}</p>")
                 if case.what_happened:
                     parts.append(f"<h3>{t('view.what_happened', lang)}</h3><p>{escape(case.what_happened)}</p>")
                 parts.append("</div>")
@@ -294,6 +298,9 @@ PLAN_CSS = """
 .cb-plan-dialogue th { width: 170px; color: #5b6478; font-size: 13px; text-transform: uppercase; }
 .cb-plan-key { background: #fff8e6; border-radius: 8px; padding: 6px 14px; margin-top: 12px; }
 .cb-plan-do { color: #17703f; } .cb-plan-dont { color: #b42318; }
+.cb-plan .cb-how, .cb-plan .cb-central { display: inline-block; margin-left: 6px; padding: 0 6px; border-radius: 4px; font-size: 12px; font-weight: 700; border: 1px solid currentColor; }
+.cb-plan .cb-how-goed { color: #17703f; } .cb-plan .cb-how-fout { color: #b42318; } .cb-plan .cb-how-open { color: #7a5a00; }
+.cb-plan .cb-central { color: #2f4b9a; text-transform: uppercase; letter-spacing: .05em; }
 @media print { .cb-plan { max-width: none; } }
 """
 

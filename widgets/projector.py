@@ -111,7 +111,7 @@ class ProjectorView(W.VBox):
         self._case_view.show_key = key_visible
         self._case_view.show_what_happened = key_visible
         self._status.show(self.model)
-        self._results.show(self.model.round_results(PROJECTOR), case.key_items if key_visible else ())
+        self._results.show(self.model.round_results(PROJECTOR), case.key if key_visible else ())
 
     def tick(self) -> None:
         self._on_tick()
