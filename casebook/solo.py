@@ -14,21 +14,10 @@ from typing import Iterable, Mapping
 
 from casebook.cases import Case, Turn
 from casebook.catalogue import Catalogue, load_catalogue
-from casebook.exceptions import CasebookError
+from casebook.exceptions import SoloError  # noqa: F401 - part of this module's API
 from casebook.messages import t
 
 FOUND, MISSED, ADDED, LEFT_OUT = "found", "missed", "added", "left_out"
-
-
-class SoloError(CasebookError):
-    """An answer that cannot be scored: it names the case and what is wrong with the answer."""
-
-    def __init__(self, case_id: str, problem: str, **params):
-        self.case_id, self.problem, self.params = case_id, problem, params
-        super().__init__(self.message("en"))
-
-    def message(self, language: str = "nl") -> str:
-        return t(f"solo.error.{self.problem}", language, case=self.case_id, **self.params)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ import pytest
 
 from casebook.cases import parse_case_file
 from casebook.clearance import served_cases
-from widgets.author import AuthorModel, AuthorView, parse_turns
+from casebook.authoring import AuthorModel, local_checker, parse_turns
+from widgets.author import AuthorView
 
 
 @pytest.fixture
 def view(tmp_path):
-    return AuthorView(AuthorModel(tmp_path / "nieuw"), warm_up=False)
+    return AuthorView(AuthorModel(tmp_path / "nieuw", checker=local_checker), warm_up=False)
 
 
 def fill(view, body="De melder werkt op de afdeling. Haar teamleider appt haar 's avonds.",

@@ -1,10 +1,13 @@
 """Participant, facilitator and projector views driven with Button.click(), no browser."""
 
+import time
+
 import pytest
 
 from casebook import sessions
 from casebook.store import Store
 from widgets.facilitator import FacilitatorView
+from widgets.live import format_timer
 from widgets.participant import ParticipantView
 from widgets.projector import ProjectorView
 
@@ -114,6 +117,34 @@ def test_an_unsent_choice_when_the_round_closes_is_refused_with_a_message(room):
     late._submit.click()
     assert shown(late._error) and "niet opgeslagen" in late._error.value
     assert sessions.results(store, created.code, 0, 1).voters == 0
+
+
+class SettableClock:
+    """A clock the test moves by hand, so a countdown needs no waiting."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_countdown_follows_the_clock(room):
+    _, _, facilitator, projector, people = room
+    views = [facilitator, projector, *people]
+    clock = SettableClock()
+    for view in views:
+        view.model.clock = clock
+    facilitator.click("start")
+    everyone_ticks(facilitator, projector, people)
+    before = [view.model.remaining() for view in views]
+    assert None not in before  # the first phase is timed
+    clock.now += 90
+    everyone_ticks(facilitator, projector, people)
+    for view, was in zip(views, before):
+        assert view.model.remaining() == pytest.approx(was - 90)
+        assert format_timer(view.model.remaining(), True, "nl") in view._status.timer.value
+        assert format_timer(was, True, "nl") not in view._status.timer.value
 
 
 def test_key_and_what_happened_in_the_key_phase(room):

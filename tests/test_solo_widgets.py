@@ -183,23 +183,23 @@ def test_progress_after_several_cases_shows_weak_items_and_a_next_case(view, boo
 
 
 def test_filters_by_theme_language_item_and_my_weak_items(view, book):
-    view._theme.value = "integriteit"
+    view._filters.theme.value = "integriteit"
     shown_ids = [c for c in view._cards if shown(view._cards[c])]
     assert shown_ids and all("integriteit" in book.get(c).themes for c in shown_ids)
-    view._theme.value = ""
-    view._case_language.value = "en"
+    view._filters.theme.value = ""
+    view._filters.case_language.value = "en"
     assert all(book.get(c).language == "en" for c in view._cards if shown(view._cards[c]))
-    view._case_language.value = ""
-    view._weak_only.value = True
+    view._filters.case_language.value = ""
+    view._filters.weak_only.value = True
     assert not any(shown(card) for card in view._cards.values())
-    assert "Nog geen zwakke punten" in view._count.value
-    view._weak_only.value = False
+    assert "Nog geen zwakke punten" in view._filters.count.value
+    view._filters.weak_only.value = False
     check(view, "vp-003", "oordelen")
-    view._weak_only.value = True
+    view._filters.weak_only.value = True
     weak = set(view.model.progress.weak_items)
     listed = [c for c in view._cards if shown(view._cards[c])]
     assert listed and all(weak & set(book.get(c).key_items) for c in listed)
-    view._item.value = "altijd-registreren"
+    view._filters.item.value = "altijd-registreren"
     assert all(book.get(c).mentions_item("altijd-registreren") for c in view._cards if shown(view._cards[c]))
 
 
@@ -255,7 +255,7 @@ def test_english_on_request(book, store, monkeypatch):
     view.answer(view.model.casebook.get(view.model.selected).key_items[0])
     view._check.click()
     assert "key items found" in view._feedback.value and "Questions for discussion" in view._feedback.value
-    view._language.value = "nl"
+    view._header.switch.value = "nl"
     assert "sleutelitems gevonden" in view._feedback.value
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipywidgets as W
-from traitlets import Bool, Unicode, observe
+from traitlets import Bool, Instance, Unicode, observe
 
 from casebook.cases import Case
 from casebook.catalogue import Catalogue, load_catalogue
@@ -70,12 +70,12 @@ class CaseView(W.VBox):
     show_what_happened = Bool(False)
     show_turn_items = Bool(False)
     show_questions = Bool(True)  # solo review shows them only with the feedback
+    case = Instance(Case, allow_none=True)
 
     def __init__(self, case: Case | None = None, catalogue: Catalogue | None = None, **kwargs):
         super().__init__(**kwargs)
         self.add_class("cb-case-view")
         self._catalogue = catalogue or load_catalogue()
-        self._case = case
         self._header = W.HTML()
         self._vignette = W.HTML()
         self._vignette.add_class("cb-vignette")
@@ -85,24 +85,20 @@ class CaseView(W.VBox):
         self._key.add_class("cb-key-section")
         self._what_happened = W.HTML()
         self.children = [self._header, self._vignette, self._dialogue, self._questions, self._key, self._what_happened]
+        self.case = case
         self._render()
-
-    @property
-    def case(self) -> Case | None:
-        return self._case
 
     def show_case(self, case: Case | None) -> None:
-        self._case = case
-        self._render()
+        self.case = case
 
-    @observe("language", "show_key", "show_what_happened", "show_turn_items", "show_questions")
+    @observe("case", "language", "show_key", "show_what_happened", "show_turn_items", "show_questions")
     def _on_setting_change(self, change):
         self._render()
 
     def _render(self) -> None:
         if not hasattr(self, "_what_happened"):  # traits set while the constructor runs
             return
-        case, lang, cat = self._case, self.language, self._catalogue
+        case, lang, cat = self.case, self.language, self._catalogue
         if case is None:
             for part in self.children:
                 part.value = ""
