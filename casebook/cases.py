@@ -30,6 +30,7 @@ KNOWN_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 # wrong, or the case ends before the VP acts and the group decides
 HOW_VALUES = ("goed", "fout", "open")
 KEY_ENTRY_FIELDS = ("item", "why", "how", "central")
+MAX_CENTRAL = 2  # "central: true" marks the one or two items a case is about
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,10 @@ def _parse(text: str, file: str, catalogue: Catalogue, errors: list[CaseFileErro
             error("bad_central", where + ("central",), item=item, value=central)
             central = False
         key.append(KeyItem(item, why.strip(), how, central))
+    central_count = sum(k.central for k in key)
+    if central_count > MAX_CENTRAL:  # a case is about one or two items; more blurs the discussion
+        warnings.append(CaseFileWarning(file, "too_many_central", lines.get(("key",)), count=central_count,
+                                        most=MAX_CENTRAL))
 
     dialogue: list[Turn] = []
     raw_dialogue = data.get("dialogue")

@@ -11,6 +11,7 @@ from casebook.cases import CaseFileErrors, load_cases, parse_case_file
 DATA = Path(__file__).parent / "data"
 BAD = DATA / "bad-cases"
 GOOD = DATA / "cases" / "tst-goed.md"
+TWEEDE = DATA / "cases" / "tst-tweede.md"
 FIRST_EDITION = DATA / "first-edition" / "tst-eerste-editie.md"
 
 
@@ -54,6 +55,19 @@ def test_a_first_edition_key_without_how_loads_with_a_warning_per_entry():
     assert first.file == str(FIRST_EDITION) and first.line == 9  # the line of "- item: beloftes-doen"
     assert "beloftes-doen" in first.message("nl") and "'how'" in first.message("nl")
     assert "'how'" in first.message("en") and first.message("en") != first.message("nl")
+
+
+def test_more_than_two_central_items_is_a_warning(tmp_path):
+    text = TWEEDE.read_text("utf-8").replace("    how: goed\n", "    how: goed\n    central: true\n").replace(
+        "    why: The adviser writes nothing down at all.\n", "    why: The adviser writes nothing down at all.\n    central: true\n")
+    path = tmp_path / "three-central.md"
+    path.write_text(text, "utf-8")
+    case = parse_case_file(path)
+    assert len(case.central_items) == 3
+    [warning] = case.warnings
+    assert (warning.code, warning.line) == ("too_many_central", 9)  # where the key starts
+    assert "3 sleutelitems" in warning.message("nl") and "at most 2" in warning.message("en")
+    assert parse_case_file(TWEEDE).warnings == ()
 
 
 def test_bad_central_value_names_file_and_line(tmp_path):
