@@ -120,6 +120,23 @@ def check(obj, fmt, paths):
     sys.exit(0 if all(r.ok for r in reports) else 1)
 
 
+@main.command("config")
+@click.pass_obj
+def show_config(obj):
+    """Show every configuration option: its environment variable, what it does, its value now."""
+    from casebook.config import Settings, settings
+
+    current = settings()
+    for name, variable in Settings.ENVIRONMENT.items():
+        value = getattr(current, name)
+        if name == "trainer_token" and value:
+            value = "(set)"
+        click.secho(f"{variable}", bold=True, nl=False)
+        click.echo(f" = {value or '-'}")
+        help_text = " ".join(Settings.class_traits()[name].help.split())
+        click.echo(f"    {help_text}")
+
+
 @main.group()
 def anonymisation():
     """The anonymisation check's set-up."""
@@ -267,6 +284,29 @@ def session_purge(obj, code):
     except CasebookError as exc:
         _fail(exc.message(obj["language"]), 1)
     click.echo(t("cli.purged", obj["language"], code=sessions.normalise_code(code), **removed))
+
+
+@session.command("report")
+@click.argument("code")
+@click.option("--format", "fmt", type=click.Choice(["html", "json", "csv"]), default="html", show_default=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None, help="Write to this file (default: print).")
+@click.pass_obj
+def session_report(obj, code, fmt, out):
+    """Counts, agreement, shift and the group against the key per case and round, with the
+    intervision record for LVV registration."""
+    from casebook.report_cli import report
+
+    report(code, fmt, out, obj["language"])
+
+
+@session.command("close")
+@click.argument("code")
+@click.pass_obj
+def session_close(obj, code):
+    """Keep the aggregates and the record; delete individual votes and pseudonyms."""
+    from casebook.report_cli import close
+
+    close(code, obj["language"])
 
 
 if __name__ == "__main__":

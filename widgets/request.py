@@ -66,6 +66,29 @@ def query_params() -> dict[str, str]:
     return {name: values[-1] for name, values in parsed.items() if values}
 
 
+# Set by casebook serve's page handler from its own HttpOnly cookie, on every page request; a
+# header of that name sent by a client is overwritten, so only the server decides these.
+BROWSER_HEADER = "X-Casebook-Browser"
+TRAINER_HEADER = "X-Casebook-Trainer"
+
+
+def _request_header(name: str) -> str:
+    return os.environ.get("HTTP_" + name.upper().replace("-", "_"), "")
+
+
+def browser_id() -> str:
+    """The id of the browser that opened this page (the same in every tab and after a reload),
+    as ``casebook serve`` derived it from its cookie; "" outside such a server."""
+    wait_for_request()
+    return _request_header(BROWSER_HEADER) if served_by_voila() else ""
+
+
+def trainer_verified() -> bool:
+    """Did the server see a valid trainer token (in the link or its cookie) for this page?"""
+    wait_for_request()
+    return served_by_voila() and _request_header(TRAINER_HEADER) == "1"
+
+
 def served_by_voila() -> bool:
     """Is this kernel a Voila page's? Voila itself writes ``SERVER_SOFTWARE`` (its own name and
     version) into the kernel's environment; nothing a client sends can set it. Papermill and
