@@ -66,7 +66,7 @@ def test_more_than_two_central_items_is_a_warning(tmp_path):
     assert len(case.central_items) == 3
     [warning] = case.warnings
     assert (warning.code, warning.line) == ("too_many_central", 9)  # where the key starts
-    assert "3 sleutelitems" in warning.message("nl") and "at most 2" in warning.message("en")
+    assert "3 sleutelitems" in warning.message("nl") and "2 items at most" in warning.message("en")
     assert parse_case_file(TWEEDE).warnings == ()
 
 
