@@ -21,7 +21,7 @@ from traitlets import Bool, HasTraits, List, Unicode
 from casebook.cases import Case, KeyItem, Turn, load_cases, parse_case_file, split_front_matter, text_lines
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.config import author_folder
-from casebook.exceptions import AuthorError, CaseFileError, CasebookError
+from casebook.exceptions import AuthorError, CaseFileError, CaseFileWarning, CasebookError
 
 # What a saved case's id (and so its file name) may look like: nothing that climbs out of
 # the author folder, nothing hidden, nothing too long for a file system.
@@ -87,7 +87,7 @@ def loose_case(text: str, file: str = "<tekst>") -> Case:
     return Case(
         id=text_of(data.get("id")), title=text_of(data.get("title")), language=text_of(data.get("language")),
         themes=(), key=key, body=body.strip(), path=file, sector=text_of(data.get("sector")),
-        summary=text_of(data.get("summary")), dialogue=dialogue,
+        summary=text_of(data.get("summary")), context=text_of(data.get("context")), dialogue=dialogue,
         questions=tuple(text_of(q) for q in entries("questions")), what_happened=text_of(data.get("what_happened")),
         allow=tuple(text_of(a) for a in entries("allow")), lines=text_lines(text, file),
     )
@@ -101,6 +101,8 @@ class DraftCheck:
     findings: list = field(default_factory=list)  # casebook.anonymise.Finding
     allowed: list = field(default_factory=list)
     case: Case | None = None
+    # problems that do not block saving (a key item without ``how``)
+    warnings: list[CaseFileWarning] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -114,7 +116,9 @@ def _draft_check(answer: dict, file: str) -> DraftCheck:
         return [Finding(**{k: v for k, v in entry.items() if k != "message"}) for entry in entries]
 
     errors = [CaseFileError(file, e["code"], e.get("line"), **e.get("params", {})) for e in answer["errors"]]
-    return DraftCheck(errors, findings(answer["findings"]), findings(answer["allowed"]))
+    warnings = [CaseFileWarning(file, w["code"], w.get("line"), **w.get("params", {}))
+                for w in answer.get("warnings", [])]
+    return DraftCheck(errors, findings(answer["findings"]), findings(answer["allowed"]), warnings=warnings)
 
 
 # what the author is told when the worker could not check: by the worker's reason
@@ -154,6 +158,9 @@ class AuthorModel(HasTraits):
     summary = Unicode("")
     key_items = List(Unicode())
     reasons = List(Unicode())  # one per key item, same order
+    hows = List(Unicode())  # one per key item: goed, fout, open, or "" while not chosen
+    centrals = List(Bool())  # one per key item: one of the one or two items the case is about
+    context = Unicode("")  # the legal frame that applies
     questions = Unicode("")  # one per line
     what_happened = Unicode("")
     allow = Unicode("")  # comma-separated
@@ -188,6 +195,10 @@ class AuthorModel(HasTraits):
     def case(self) -> Case | None:
         return self.result.case
 
+    @property
+    def warnings(self) -> list[CaseFileWarning]:
+        return self.result.warnings
+
     def front_matter(self) -> dict:
         data: dict = {"id": self.case_id.strip(), "title": self.title.strip(), "language": self.case_language,
                       "themes": list(self.themes)}
@@ -195,8 +206,16 @@ class AuthorModel(HasTraits):
             data["sector"] = self.sector.strip()
         if self.summary.strip():
             data["summary"] = self.summary.strip()
-        data["key"] = [{"item": item, "why": (self.reasons[i] if i < len(self.reasons) else "").strip()}
-                       for i, item in enumerate(self.key_items)]
+        if self.context.strip():
+            data["context"] = self.context.strip()
+        data["key"] = []
+        for i, item in enumerate(self.key_items):
+            entry: dict = {"item": item, "why": (self.reasons[i] if i < len(self.reasons) else "").strip()}
+            if i < len(self.hows) and self.hows[i]:
+                entry["how"] = self.hows[i]
+            if i < len(self.centrals) and self.centrals[i]:
+                entry["central"] = True
+            data["key"].append(entry)
         turns = parse_turns(self.dialogue)
         if turns:
             data["dialogue"] = turns

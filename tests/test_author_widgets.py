@@ -275,3 +275,23 @@ def test_a_pasted_24_kb_line_parses_in_well_under_a_second(shape):
     model.case_text()
     elapsed = time.perf_counter() - started
     assert turns and elapsed < 0.5, f"{shape}: {elapsed:.2f} s"
+
+
+def test_each_key_item_gets_how_and_central_and_the_case_a_legal_frame(view):
+    fill(view)
+    view._context.value = "Arbowet art. 3 lid 2 en de klachtenregeling."
+    view._check.click()
+    assert "geen &#x27;how&#x27;" in view._result.value  # a key item without how: warned, not refused
+    assert not view._save.disabled
+    view._how_boxes["beloftes-doen"].value = "fout"
+    view._central_boxes["beloftes-doen"].value = True
+    assert view._save.disabled  # changed since the check
+    view._check.click()
+    assert "waarschuwing" not in view._result.value
+    view._save.click()
+    case = parse_case_file(view.saved_path)
+    assert [(k.item, k.how, k.central) for k in case.key] == [("beloftes-doen", "fout", True)]
+    assert case.context == "Arbowet art. 3 lid 2 en de klachtenregeling." and case.warnings == ()
+    view._language.value = "en"
+    assert view._how_boxes["beloftes-doen"].description == "How did the VP do?"
+    assert view._how_boxes["beloftes-doen"].value == "fout"

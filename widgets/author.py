@@ -20,7 +20,7 @@ import ipywidgets as W
 from traitlets import Unicode, observe
 
 from casebook.authoring import CASE_ID, AuthorModel
-from casebook.cases import CASE_LANGUAGES
+from casebook.cases import CASE_LANGUAGES, HOW_VALUES
 from casebook.exceptions import AuthorError
 from casebook.messages import t
 from widgets.common import ErrorBanner, guarded, page_language, stylesheet
@@ -76,6 +76,10 @@ class AuthorView(W.VBox):
         self._reasons = W.VBox()
         self._reasons.add_class("cb-author-reasons")
         self._reason_boxes: dict[str, W.Textarea] = {}
+        self._how_boxes: dict[str, W.Dropdown] = {}
+        self._central_boxes: dict[str, W.Checkbox] = {}
+        self._context = W.Textarea(rows=2, style=wide)
+        self._context.add_class("cb-author-context")
         self._questions = W.Textarea(rows=3, style=wide)
         self._questions.add_class("cb-author-questions")
         self._what_happened = W.Textarea(rows=3, style=wide)
@@ -107,7 +111,7 @@ class AuthorView(W.VBox):
         self._where.add_class("cb-author-where")
 
         form = W.VBox([self._id, self._case_title, self._case_language, self._themes, self._sector, self._summary,
-                       self._key_items, self._reasons, self._questions, self._what_happened, self._allow,
+                       self._context, self._key_items, self._reasons, self._questions, self._what_happened, self._allow,
                        self._allow_hint])
         form.add_class("cb-author-form")
         texts = W.VBox([self._body_label, self._body, self._dialogue_label, self._dialogue,
@@ -121,7 +125,8 @@ class AuthorView(W.VBox):
         self.children = [stylesheet(), header, self._error, body]
 
         for control, name in ((self._id, "case_id"), (self._case_title, "title"), (self._case_language, "case_language"),
-                              (self._sector, "sector"), (self._summary, "summary"), (self._questions, "questions"),
+                              (self._sector, "sector"), (self._summary, "summary"), (self._context, "context"),
+                              (self._questions, "questions"),
                               (self._what_happened, "what_happened"), (self._allow, "allow"), (self._body, "body"),
                               (self._dialogue, "dialogue")):
             W.link((control, "value"), (model, name))
@@ -155,7 +160,7 @@ class AuthorView(W.VBox):
                              f'<div class="cb-app-tagline">{t("author.tagline", lang)}</div>')
         for control, key in ((self._id, "id"), (self._case_title, "case_title"), (self._case_language, "language"),
                              (self._themes, "themes"), (self._sector, "sector"), (self._summary, "summary"),
-                             (self._key_items, "key"), (self._questions, "questions"),
+                             (self._context, "context"), (self._key_items, "key"), (self._questions, "questions"),
                              (self._what_happened, "what_happened"), (self._allow, "allow")):
             control.description = t(f"author.field.{key}", lang)
         self._id.placeholder = "vp-027"
@@ -178,6 +183,10 @@ class AuthorView(W.VBox):
         self._show_where()
         for item_id, box in self._reason_boxes.items():
             box.description = t("author.why", lang, item=cat.item(item_id).label_in(lang))
+        for box in self._how_boxes.values():
+            self._label_how(box)
+        for box in self._central_boxes.values():
+            box.description = t("author.central", lang)
         if self.model.checked_text:
             self._show_result()
 
@@ -198,12 +207,32 @@ class AuthorView(W.VBox):
                 box.add_class(f"cb-author-why-{item_id}")
                 box.observe(self._on_reason_change, "value")
                 self._reason_boxes[item_id] = box
-        self._reasons.children = [self._reason_boxes[i] for i in change["new"]]
+                how = W.Dropdown(options=[("", "")], value="", style={"description_width": "150px"})
+                self._label_how(how)
+                how.add_class(f"cb-author-how-{item_id}")
+                how.observe(self._on_reason_change, "value")
+                self._how_boxes[item_id] = how
+                central = W.Checkbox(value=False, description=t("author.central", self.language), indent=False)
+                central.add_class(f"cb-author-central-{item_id}")
+                central.observe(self._on_reason_change, "value")
+                self._central_boxes[item_id] = central
+        self._reasons.children = [W.VBox([self._reason_boxes[i], W.HBox([self._how_boxes[i], self._central_boxes[i]])])
+                                  for i in change["new"]]
         self._on_reason_change()
+
+    def _label_how(self, box: W.Dropdown) -> None:
+        """The how choices in the page's language; "(kies)" until the author picks one."""
+        value = box.value
+        box.options = [(t("author.how_none", self.language), "")] + [
+            (t(f"author.how_{how}", self.language), how) for how in HOW_VALUES]
+        box.value = value
+        box.description = t("author.how", self.language)
 
     def _on_reason_change(self, change=None) -> None:
         items = list(self._key_items.value)
         self.model.reasons = [self._reason_boxes[i].value for i in items]
+        self.model.hows = [self._how_boxes[i].value for i in items]
+        self.model.centrals = [self._central_boxes[i].value for i in items]
         self.model.key_items = items
 
     def _on_text_change(self, change) -> None:
@@ -282,6 +311,11 @@ class AuthorView(W.VBox):
                            if e.line else f"<li>{escape(e.message(lang))}</li>" for e in model.errors)
             parts.append(f'<div class="cb-author-invalid"><h3>{t("author.invalid", lang, count=len(model.errors))}</h3>'
                          f"<ul>{rows}</ul></div>")
+        if model.warnings:
+            rows = "".join(f"<li>{escape(t('author.line', lang, line=w.line))}: {escape(w.message(lang))}</li>"
+                           for w in model.warnings)
+            parts.append(f'<div class="cb-author-warnings"><h3>{t("author.warnings", lang, count=len(model.warnings))}'
+                         f"</h3><ul>{rows}</ul></div>")
         if model.checked_text:
             if model.findings:
                 parts.append(f'<h3 class="cb-author-findings-title">'

@@ -139,7 +139,7 @@ class FacilitatorView(LiveView):
         self._presence.value = f'<p class="cb-presence">{t("live.present", lang, present=state.present)}</p>'
         shown = self.model.round_results(FACILITATOR)
         self._chart_title.value = f'<h2>{t("facilitator.live_results", lang)}</h2>'
-        self._results.show(shown, case.key_items)
+        self._results.show(shown, case.key)
         self._results_note.value = (
             "" if any(r is not None for r in shown.values())
             else f'<p class="cb-note">{too_few_note(lang)}</p>'

@@ -197,7 +197,7 @@ class ParticipantView(LiveView):
         self._render_own_votes()
 
         shown = self.model.round_results(PARTICIPANT)
-        self._results.show(shown, case.key_items if key_visible else ())
+        self._results.show(shown, case.key if key_visible else ())
         revealed_any = any(r is not None for r in shown.values())
         note = ""
         if not revealed_any and not open_now and any(state.voters.values()):
