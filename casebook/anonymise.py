@@ -515,7 +515,8 @@ def check_text(text: str, allow=()) -> list[Finding]:
 
 def case_texts(case) -> list[tuple[str, str, str]]:
     """(field name, text, path into the front matter) of every text of a case a reader sees."""
-    texts = [("title", case.title, "title"), ("summary", case.summary, "summary"), ("sector", case.sector, "sector")]
+    texts = [("title", case.title, "title"), ("summary", case.summary, "summary"), ("sector", case.sector, "sector"),
+             ("context", case.context, "context")]
     texts += [(f"key[{i + 1}].why", k.why, f"key.{i}.why") for i, k in enumerate(case.key)]
     texts += [(f"dialogue[{i + 1}]", turn.text, f"dialogue.{i}.text") for i, turn in enumerate(case.dialogue)]
     texts += [(f"questions[{i + 1}]", q, f"questions.{i}") for i, q in enumerate(case.questions)]

@@ -96,8 +96,12 @@ def check(obj, fmt, paths):
         _dump([r.as_dict(lang) for r in reports])
     else:
         for report in reports:
-            if report.ok:
+            if report.ok and report.warnings:
+                click.echo(t("cli.check_ok_with_warnings", lang, file=report.file, count=len(report.warnings)))
+            elif report.ok:
                 click.echo(t("cli.check_ok", lang, file=report.file))
+            for warning in report.warnings:
+                click.echo(f"{warning.file}:{warning.line}: {t('cli.warning', lang)}: {warning.message(lang)}")
             for error in report.errors:
                 click.echo(error.describe(lang))
             if report.findings:

@@ -48,3 +48,8 @@ class CaseFileError(CasebookError):
 
     def as_dict(self, language: str = "nl") -> dict:
         return {"line": self.line, "code": self.code, "message": self.message(language)}
+
+
+class CaseFileWarning(CaseFileError):
+    """A problem in a case file that does not stop it from loading, told like an error
+    (file, line, message) so that ``casebook check`` can name it; it is never raised."""
