@@ -28,8 +28,8 @@ from importlib import metadata, resources
 from pathlib import Path
 
 
-from casebook.clearance import cache_dir
-from casebook.exceptions import CasebookError
+from casebook.config import cache_dir
+from casebook.exceptions import AnonymisationSetupError
 from casebook.yamlfile import load_yaml
 
 log = logging.getLogger("casebook")
@@ -45,10 +45,6 @@ KINDS = (
 _GENERIC_KINDS = {"eigennaam": 0, "identificatienummer": 1, "naam": 2, "plaats": 2}
 
 DEDUCE_VERSION = metadata.version("deduce")
-
-
-class AnonymisationSetupError(CasebookError):
-    """deduce's lookup data could not be built or loaded."""
 
 
 # ------------------------------------------------------------------ findings
@@ -312,7 +308,7 @@ def _elfproef(digits: str) -> bool:
     return total % 11 == 0 and int(digits) > 0
 
 
-def _valid(kind: str, text: str, whole: str, start: int) -> str | None:
+def _valid(kind: str, text: str) -> str | None:
     """The kind a rule's match really is, or None to drop it."""
     digits = re.sub(r"\D", "", text)
     if kind == "telefoonnummer":
@@ -362,7 +358,7 @@ def _rule_findings(text: str) -> list[tuple[str, int, int]]:
             start, end = _trim(text, start, end)
             if end <= start:
                 continue
-            real = _valid(kind, text[start:end], text, start)
+            real = _valid(kind, text[start:end])
             if real:
                 found.append((real, start, end))
     found += _proper_names(text)

@@ -16,7 +16,8 @@ from pathlib import Path
 import yaml
 
 from casebook.catalogue import Catalogue, load_catalogue
-from casebook.exceptions import CaseFileError, CaseFileWarning, CaseNotFound
+from casebook.config import extra_case_folders
+from casebook.exceptions import CaseFileError, CaseFileErrors, CaseFileWarning, CaseNotFound
 from casebook.yamlfile import SafeLoader
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -103,21 +104,23 @@ def parse_case_file(path: str | os.PathLike, catalogue: Catalogue | None = None)
 
     Problems that do not stop the file from loading are in the case's ``warnings``.
     """
+    try:
+        text = read_text(Path(path))
+    except CaseFileError as exc:
+        raise CaseFileErrors(str(path), [exc]) from None
+    return parse_case_text(text, str(path), catalogue)
+
+
+def parse_case_text(text: str, file: str = "<tekst>", catalogue: Catalogue | None = None) -> Case:
+    """Parse and validate a case file's text (``file`` names it in messages); raise
+    ``CaseFileErrors`` listing every problem. Problems that do not stop the file from
+    loading (a first-edition key entry without ``how``) are in the case's ``warnings``."""
     errors: list[CaseFileError] = []
     warnings: list[CaseFileWarning] = []
-    case = _parse(Path(path), catalogue or load_catalogue(), errors, warnings)
+    case = _parse(text, file, catalogue or load_catalogue(), errors, warnings)
     if errors:
-        raise CaseFileErrors(str(path), errors)
+        raise CaseFileErrors(file, errors)
     return replace(case, warnings=tuple(warnings))
-
-
-class CaseFileErrors(CaseFileError):
-    """All problems found in one file (at least one)."""
-
-    def __init__(self, file: str, errors: list[CaseFileError]):
-        self.errors = errors
-        first = errors[0]
-        super().__init__(file, first.code, first.line, **first.params)
 
 
 def read_text(path: Path) -> str:
@@ -188,21 +191,20 @@ def _dotted_lines(lines: dict[tuple, int], body: str, body_line: int) -> dict[st
             "body": body_line + len(body) - len(body.lstrip("\n"))}
 
 
-def file_lines(path: Path) -> dict[str, int]:
-    """Where each value starts in a case file, even one that does not validate ({} if unreadable)."""
+def text_lines(text: str, file: str = "<tekst>") -> dict[str, int]:
+    """Where each value starts in a case text, even one that does not validate ({} if unreadable)."""
     try:
-        front, body, body_line = split_front_matter(read_text(path), str(path))
-        _, lines = _compose(front, str(path))
+        front, body, body_line = split_front_matter(text, file)
+        _, lines = _compose(front, file)
     except CaseFileError:
         return {}
     return _dotted_lines(lines, body, body_line)
 
 
-def _parse(path: Path, catalogue: Catalogue, errors: list[CaseFileError],
+def _parse(text: str, file: str, catalogue: Catalogue, errors: list[CaseFileError],
            warnings: list[CaseFileWarning]) -> Case | None:
-    file = str(path)
     try:
-        text = read_text(path)
+        text = text.removeprefix("\ufeff").replace("\r\n", "\n")
         front, body, body_line = split_front_matter(text, file)
         data, lines = _compose(front, file)
     except CaseFileError as exc:
@@ -225,7 +227,7 @@ def _parse(path: Path, catalogue: Catalogue, errors: list[CaseFileError],
     if not body.strip():
         errors.append(CaseFileError(file, "empty_body", body_line))
 
-    def text_field(name, required=False) -> str:
+    def text_field(name) -> str:
         value = data.get(name)
         if value is None:
             return ""
@@ -357,7 +359,7 @@ def builtin_cases_dir() -> Path:
 def case_folders(extra: list[str] | None = None) -> list[Path]:
     """The built-in folder, then ``CASEBOOK_CASES`` (``:``-separated), then ``extra``."""
     folders = [builtin_cases_dir()]
-    folders += [Path(p) for p in os.environ.get("CASEBOOK_CASES", "").split(os.pathsep) if p]
+    folders += extra_case_folders()
     folders += [Path(p) for p in extra or []]
     return folders
 

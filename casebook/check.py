@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from casebook.cases import Case, CaseFileErrors, parse_case_file, read_text
+from casebook.cases import Case, parse_case_file, parse_case_text, read_text
 from casebook.catalogue import load_catalogue
-from casebook.exceptions import CaseFileError
+from casebook.exceptions import CaseFileError, CaseFileErrors
 
 CASE_SUFFIX = ".md"
 DRAFT_SUFFIX = ".txt"
@@ -118,3 +118,26 @@ def check_paths(paths: list[str], language: str = "nl", anonymisation: bool = Tr
         if anonymisation:
             _anonymisation(report, entry, case, language)
     return reports
+
+
+def check_case_text(text: str, file: str = "<tekst>", language: str = "nl") -> dict:
+    """A draft case (the author app's): format errors with their codes and parameters, and the
+    anonymisation findings; the verdict is kept like ``casebook check`` keeps it, so saving the
+    same text clears it without another check."""
+    from casebook.anonymise import check_case
+    from casebook.authoring import loose_case
+    from casebook.clearance import content_key, store_verdict
+
+    try:
+        case, errors = parse_case_text(text, file), []
+    except CaseFileErrors as exc:
+        case, errors = None, exc.errors
+    result = check_case(case if case is not None else loose_case(text, file))
+    if case is not None:
+        found = sorted(result.findings + result.allowed, key=lambda f: (f.line, f.start))
+        store_verdict(content_key(text.encode("utf-8")), [f.as_dict("en") for f in found])
+    return {
+        "errors": [{**e.as_dict(language), "params": e.params} for e in errors],
+        "findings": [f.as_dict(language) for f in result.findings],
+        "allowed": [f.as_dict(language) for f in result.allowed],
+    }

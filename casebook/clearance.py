@@ -4,8 +4,9 @@ The check (``casebook/anonymise.py``) needs deduce's lookup data: seconds to loa
 gigabyte of memory. Participant pages must never pay that, so the tools that serve cases
 split the work:
 
-* ``clear()`` (run by ``casebook serve`` at start-up and by ``sessions.create_session``) has
-  every case checked that was not judged before, in a child process (``casebook check``), and
+* ``clear()`` (run by ``casebook serve`` at start-up, by ``casebook session new`` and by the
+  author app when it saves) has every case checked that was not judged before, in the check
+  worker (``casebook/worker.py``, a child process), and
   writes the verdicts to ``clearance.json`` in the data folder, keyed by a hash of the case
   file's content and of the check itself (``fingerprint()``).
 * ``served_cases()`` (used by every app) loads the cases and keeps only those whose current
@@ -21,41 +22,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
 
-import platformdirs
-
 from casebook.cases import Case, Casebook, load_cases
-from casebook.config import APP_NAME, data_dir
-from casebook.exceptions import CaseFileError, CasebookError
+from casebook.config import cache_dir, data_dir
+from casebook.exceptions import CaseFileError, ClearanceError
 
 RECORD_NAME = "clearance.json"
 
 
-class ClearanceError(CasebookError):
-    """The anonymisation check could not be run; nothing new is cleared."""
-
-    def __init__(self, problem: str):
-        self.problem = problem
-        super().__init__(f"the anonymisation check could not run: {problem}")
-
-    def message(self, language: str = "nl") -> str:
-        from casebook.messages import t
-
-        return t("anonymisation.check_failed", language, problem=self.problem)
-
-
 # ------------------------------------------------------------------ keys
-
-
-def cache_dir() -> Path:
-    """deduce's built lookup data and earlier verdicts (``CASEBOOK_CACHE`` overrides)."""
-    return Path(os.environ.get("CASEBOOK_CACHE") or platformdirs.user_cache_dir(APP_NAME))
 
 
 @lru_cache(maxsize=1)
@@ -145,6 +124,19 @@ class Clearance:
         return [case_id for case_id, found in self.findings.items() if found]
 
 
+def recorded_verdict(case: Case, record: dict | None = None) -> list[dict] | None:
+    """The findings recorded for the case's current content, None when it was never judged.
+    Reads only: nothing is checked here (creating a session relies on this)."""
+    key = file_key(case.path) if case.path else None
+    if key is None:
+        return None
+    entry = (record or load_record())["cases"].get(key)
+    if entry is not None:
+        return entry["findings"]
+    cached = cached_verdict(key)
+    return None if cached is None else [f for f in cached if not f.get("allowed")]
+
+
 def clear(cases: list[Case] | Casebook | None = None, say=None) -> Clearance:
     """Judge every case not judged before under this check, record all verdicts, return them.
 
@@ -196,17 +188,10 @@ def clear(cases: list[Case] | Casebook | None = None, say=None) -> Clearance:
 
 
 def _check_in_child(paths: list[str]) -> dict[str, dict]:
-    """``casebook check --format json`` on the files, in a child process; reports by file."""
-    command = [sys.executable, "-m", "casebook.cli", "check", "--format", "json", *paths]
-    # stderr is passed through: a first run shows deduce's set-up progress there
-    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, encoding="utf-8", check=False)
-    if done.returncode not in (0, 1):
-        raise ClearanceError(f"'casebook check' exited with {done.returncode}")
-    try:
-        reports = json.loads(done.stdout)
-    except ValueError:
-        raise ClearanceError("'casebook check' gave no readable answer") from None
-    return {str(Path(report["file"])): report for report in reports}
+    """``casebook check`` on the files in the check worker, a child process of its own."""
+    from casebook.worker import check_files
+
+    return check_files(paths)
 
 
 def _t(key: str, **params) -> str:

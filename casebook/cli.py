@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from casebook.exceptions import CasebookError
 from casebook.messages import normalise_language, t
 
 FORMATS = click.Choice(["text", "json"])
@@ -129,12 +130,12 @@ def anonymisation():
 @click.pass_obj
 def anonymisation_prepare(obj, force):
     """Build deduce's name and place lists once (1-2 minutes), before anyone needs them."""
-    from casebook.anonymise import AnonymisationSetupError, prepare
+    from casebook.anonymise import prepare
 
     try:
         prepare(force=force, progress=click.echo, language=obj["language"])
-    except AnonymisationSetupError as exc:
-        _fail(str(exc), 1)
+    except CasebookError as exc:
+        _fail(exc.message(obj["language"]), 1)
 
 
 @main.command()
@@ -164,33 +165,40 @@ def _fail(message: str, code: int = 1):
     sys.exit(code)
 
 
+def _session_parameter_options(command):
+    """One option per session parameter, named and explained by casebook.parameters."""
+    from casebook.parameters import session_fields
+
+    for spec in reversed(session_fields()):
+        flag = "/" in spec.metadata["cli"]
+        command = click.option(spec.metadata["cli"], spec.name, help=spec.metadata["help"],
+                               default=spec.default if flag else None, required=spec.name == "cases",
+                               show_default=spec.name == "method")(command)
+    return command
+
+
 @session.command("new")
-@click.option("--cases", "case_ids", required=True, help="Case ids, comma- or space-separated.")
-@click.option("--method", default="incidentmethode", show_default=True, help="incidentmethode or vrij.")
-@click.option("--session-language", "session_language", default=None, help="nl or en (default: --language).")
-@click.option("--title", default="", help="Title shown on every screen.")
-@click.option("--minutes", default=None, help="Minutes per phase: one number, or 'phase=min,phase=min'.")
-@click.option("--no-key", "hide_key", is_flag=True, help="Never reveal the trainer's key to participants.")
+@_session_parameter_options
 @click.option("--plan", "plan_html", type=click.Path(dir_okay=False), default=None,
               help="Also write the printable plan (one self-contained HTML file) here.")
 @click.option("--format", "fmt", type=FORMATS, default="text")
 @click.pass_obj
-def session_new(obj, case_ids, method, session_language, title, minutes, hide_key, plan_html, fmt):
+def session_new(obj, plan_html, fmt, **options):
     """Prepare a session with the papermill template notebooks/session.ipynb; prints its code and
     the participant, facilitator and projector URLs."""
     from papermill.exceptions import PapermillExecutionError
 
-    from casebook import plan, sessions
+    from casebook import plan
 
     lang = obj["language"]
-    cases = [c for c in case_ids.replace(",", " ").split() if c]
-    parameters = {"cases": cases, "method": method, "language": session_language or lang, "title": title,
-                  "minutes": _parse_minutes(minutes) or {}, "reveal_key": not hide_key}
-    if not isinstance(parameters["minutes"], dict):
-        parameters["minutes"] = {phase: parameters["minutes"] for phase in _phase_ids(method)}
+    parameters = {name: value for name, value in options.items() if value is not None}
+    parameters["cases"] = [c for c in parameters["cases"].replace(",", " ").split() if c]
+    parameters.setdefault("language", lang)
+    if "minutes" in parameters:
+        parameters["minutes"] = _parse_minutes(parameters["minutes"])
     try:
         prepared, notebook = plan.new_session(parameters)
-    except sessions.SessionError as exc:
+    except CasebookError as exc:
         _fail(exc.message(lang), 1)
     except PapermillExecutionError as exc:
         _fail(f"{exc.ename}: {exc.evalue}", 1)
@@ -205,22 +213,15 @@ def session_new(obj, case_ids, method, session_language, title, minutes, hide_ke
             click.echo(f"{name:16} {value}")
 
 
-def _phase_ids(method: str) -> list[str]:
-    from casebook.phases import UnknownMethod, phases_of
+def _parse_minutes(text: str):
+    """One number, or 'phase=minutes,phase=minutes'; the session checks the values."""
+    def number(value: str):
+        return float(value) if "." in value else int(value)
 
-    try:
-        return [phase.id for phase in phases_of(method)]
-    except UnknownMethod:
-        return []
-
-
-def _parse_minutes(text: str | None):
-    if not text:
-        return None
     try:
         if "=" not in text:
-            return float(text) if "." in text else int(text)
-        return {k.strip(): float(v) if "." in v else int(v) for k, v in (p.split("=", 1) for p in text.split(","))}
+            return number(text.strip())
+        return {k.strip(): number(v.strip()) for k, v in (p.split("=", 1) for p in text.split(","))}
     except ValueError:
         raise click.BadParameter(f"cannot read minutes {text!r}", param_hint="--minutes") from None
 
@@ -238,7 +239,7 @@ def session_results(obj, code, fmt):
     lang = obj["language"]
     try:
         report = sessions.all_results(open_store(), code)
-    except sessions.SessionError as exc:
+    except CasebookError as exc:
         _fail(exc.message(lang), 1)
     if fmt == "json":
         _dump({"code": sessions.normalise_code(code), "results": report})
@@ -263,7 +264,7 @@ def session_purge(obj, code):
 
     try:
         removed = sessions.purge(open_store(), code)
-    except sessions.SessionError as exc:
+    except CasebookError as exc:
         _fail(exc.message(obj["language"]), 1)
     click.echo(t("cli.purged", obj["language"], code=sessions.normalise_code(code), **removed))
 

@@ -1,4 +1,11 @@
-"""Where the casebook keeps its data: the user's data folder and the store URL."""
+"""The casebook's configuration, in the style of Voila's own: traitlets with a help string each.
+
+Every option is read from a ``CASEBOOK_*`` environment variable, so the server, its kernels
+(which inherit the server's environment), papermill and the CLI agree without passing
+anything around. ``settings()`` reads the environment anew each time: cheap, and tests that
+change a variable see the change at once. ``casebook serve`` writes what it was given back
+into the environment (``Settings.export()``) so that every kernel it starts sees the same.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +13,132 @@ import os
 from pathlib import Path
 
 import platformdirs
+from traitlets import Unicode, default
+from traitlets.config import Configurable
 
 APP_NAME = "intervisie-casebook"
 
 
+def _env(name: str) -> str:
+    return os.environ.get(name, "")
+
+
+class Settings(Configurable):
+    """Where the casebook keeps its data and how it is reached."""
+
+    data_dir = Unicode(config=True, help="""The user's data folder: the embedded SQLite store, the record of
+        cleared cases, solo profiles (CASEBOOK_DATA; default: the platform's user data folder).""")
+    cache_dir = Unicode(config=True, help="""deduce's built lookup data and earlier verdicts of the
+        anonymisation check (CASEBOOK_CACHE; default: the platform's user cache folder).""")
+    notebooks_dir = Unicode(config=True, help="""The folder of the app notebooks that `casebook serve` serves
+        (CASEBOOK_NOTEBOOKS; default: notebooks/ beside the package).""")
+    store_url = Unicode(config=True, help="""SQLAlchemy URL of the store (CASEBOOK_STORE; default: SQLite in
+        the data folder; PostgreSQL for a shared server: postgresql+psycopg://user@host/casebook).""")
+    case_folders = Unicode(config=True, help="""Extra case folders loaded beside the built-in cases,
+        separated by ':' (CASEBOOK_CASES).""")
+    author_folder = Unicode(config=True, help="""Where the author app saves new cases (CASEBOOK_AUTHOR_FOLDER;
+        default: the first extra case folder, else cases/ in the data folder).""")
+    language = Unicode(config=True, help="Language of everything a user sees: nl or en (CASEBOOK_LANGUAGE; default nl).")
+    public_url = Unicode(config=True, help="""The address participants' phones use, for join links and QR
+        codes (CASEBOOK_PUBLIC_URL, e.g. https://casebook.example.org).""")
+    trainer_token = Unicode(config=True, help="""The token that opens the trainer pages (CASEBOOK_TRAINER_TOKEN;
+        `casebook serve` makes a random one when none is given).""")
+
+    @default("data_dir")
+    def _default_data_dir(self):
+        return _env("CASEBOOK_DATA") or platformdirs.user_data_dir(APP_NAME)
+
+    @default("cache_dir")
+    def _default_cache_dir(self):
+        return _env("CASEBOOK_CACHE") or platformdirs.user_cache_dir(APP_NAME)
+
+    @default("notebooks_dir")
+    def _default_notebooks_dir(self):
+        return _env("CASEBOOK_NOTEBOOKS") or str(Path(__file__).resolve().parent.parent / "notebooks")
+
+    @default("store_url")
+    def _default_store_url(self):
+        return _env("CASEBOOK_STORE") or f"sqlite:///{Path(self.data_dir) / 'casebook.db'}"
+
+    @default("case_folders")
+    def _default_case_folders(self):
+        return _env("CASEBOOK_CASES")
+
+    @default("author_folder")
+    def _default_author_folder(self):
+        configured = _env("CASEBOOK_AUTHOR_FOLDER")
+        if configured:
+            return configured
+        extra = self.extra_case_folders()
+        return str(extra[0]) if extra else str(Path(self.data_dir) / "cases")
+
+    @default("language")
+    def _default_language(self):
+        return _env("CASEBOOK_LANGUAGE")
+
+    @default("public_url")
+    def _default_public_url(self):
+        return _env("CASEBOOK_PUBLIC_URL")
+
+    @default("trainer_token")
+    def _default_trainer_token(self):
+        return _env("CASEBOOK_TRAINER_TOKEN")
+
+    def extra_case_folders(self) -> list[Path]:
+        return [Path(p) for p in self.case_folders.split(os.pathsep) if p]
+
+    # the environment variable of each option, for export()
+    ENVIRONMENT = {
+        "data_dir": "CASEBOOK_DATA", "cache_dir": "CASEBOOK_CACHE", "notebooks_dir": "CASEBOOK_NOTEBOOKS",
+        "store_url": "CASEBOOK_STORE", "case_folders": "CASEBOOK_CASES", "author_folder": "CASEBOOK_AUTHOR_FOLDER",
+        "language": "CASEBOOK_LANGUAGE", "public_url": "CASEBOOK_PUBLIC_URL", "trainer_token": "CASEBOOK_TRAINER_TOKEN",
+    }
+
+    def export(self, environ=None) -> None:
+        """Write every set option into ``environ`` (the server's), for the kernels it starts."""
+        environ = os.environ if environ is None else environ
+        for name, variable in self.ENVIRONMENT.items():
+            value = getattr(self, name)
+            if value:
+                environ[variable] = value
+
+
+def settings(**overrides) -> Settings:
+    """The configuration as the environment has it now, with ``overrides`` on top."""
+    return Settings(**{name: value for name, value in overrides.items() if value is not None})
+
+
 def data_dir() -> Path:
-    """The user's data folder for the casebook (``CASEBOOK_DATA`` overrides it)."""
-    path = Path(os.environ.get("CASEBOOK_DATA") or platformdirs.user_data_dir(APP_NAME))
+    """The user's data folder for the casebook (created when missing)."""
+    path = Path(settings().data_dir)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def cache_dir() -> Path:
+    return Path(settings().cache_dir)
+
+
+def notebooks_dir() -> Path:
+    return Path(settings().notebooks_dir)
+
+
+def store_url() -> str:
+    """``CASEBOOK_STORE`` if set, else the embedded SQLite store in the data folder."""
+    return settings().store_url
 
 
 def default_store_url() -> str:
     return f"sqlite:///{data_dir() / 'casebook.db'}"
 
 
-def store_url() -> str:
-    """``CASEBOOK_STORE`` if set, else the embedded SQLite store in the data folder."""
-    return os.environ.get("CASEBOOK_STORE") or default_store_url()
+def extra_case_folders() -> list[Path]:
+    return settings().extra_case_folders()
+
+
+def author_folder() -> Path:
+    return Path(settings().author_folder)
+
+
+def public_url() -> str:
+    return settings().public_url.rstrip("/")

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlencode
+
+from casebook.config import public_url
 
 DEFAULT_BASE_URL = "http://localhost:8866"
 
 
 def base_url() -> str:
-    """``CASEBOOK_PUBLIC_URL`` (what phones in the room can reach), else the page's own host."""
-    configured = os.environ.get("CASEBOOK_PUBLIC_URL")
-    if configured:
-        return configured.rstrip("/")
-    host, port = os.environ.get("SERVER_NAME"), os.environ.get("SERVER_PORT")
-    if host:
-        return f"http://{host}:{port}" if port and port not in ("80", "443") else f"http://{host}"
-    return DEFAULT_BASE_URL
+    """The configured public address (``CASEBOOK_PUBLIC_URL``), else the local default.
+    A page that knows the address it was opened with passes it as ``base`` instead."""
+    return public_url() or DEFAULT_BASE_URL
 
 
 def app_url(notebook: str, base: str | None = None, **params) -> str:
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
     return f"{(base or base_url()).rstrip('/')}/voila/render/{notebook}.ipynb" + (f"?{query}" if query else "")
-
-
-def session_links(code: str, facilitator_key: str | None = None, base: str | None = None) -> dict[str, str]:
-    links = {
-        "participant_url": app_url("participant", base, code=code),
-        "projector_url": app_url("projector", base, code=code),
-    }
-    if facilitator_key:
-        links["facilitator_url"] = app_url("facilitator", base, code=code, key=facilitator_key)
-    return links
 
 
 def qr_svg(data: str) -> str:

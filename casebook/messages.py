@@ -6,7 +6,6 @@ up and fills its ``{placeholders}``. Dutch is the default language.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from importlib import resources
 
@@ -50,7 +49,9 @@ def normalise_language(language: str | None) -> str:
 
 def default_language() -> str:
     """The language asked for by ``CASEBOOK_LANGUAGE``, Dutch when unset."""
-    return normalise_language(os.environ.get("CASEBOOK_LANGUAGE"))
+    from casebook.config import settings
+
+    return normalise_language(settings().language)
 
 
 def t(key: str, language: str | None = None, **params) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from casebook.exceptions import CasebookError
+from casebook.exceptions import UnknownMethod
 
 PARTICIPANT, FACILITATOR, PROJECTOR = "participant", "facilitator", "projector"
 ROLES = (PARTICIPANT, FACILITATOR, PROJECTOR)
@@ -42,12 +42,6 @@ VRIJ = (
 )
 METHODS: dict[str, tuple[Phase, ...]] = {"incidentmethode": INCIDENTMETHODE, "vrij": VRIJ}
 DEFAULT_METHOD = "incidentmethode"
-
-
-class UnknownMethod(CasebookError):
-    def __init__(self, method: str):
-        self.method = method
-        super().__init__(f"unknown method {method!r} (known: {', '.join(METHODS)})")
 
 
 def phases_of(method: str) -> tuple[Phase, ...]:
@@ -98,10 +92,6 @@ def round_revealed(method: str, step: Step, round_number: int) -> bool:
     return _reached(method, step, lambda p: p.reveals_round == round_number)
 
 
-def may_vote(role: str, step: Step, round_number: int) -> bool:
-    return role == PARTICIPANT and voting_open(step, round_number)
-
-
 def may_see_results(role: str, method: str, step: Step, round_number: int, voters: int) -> bool:
     """Aggregated results of a round: live for the facilitator, after the reveal for others;
     for nobody while fewer than three have voted."""
@@ -117,11 +107,3 @@ def may_see_key(role: str, method: str, step: Step, reveal_key: bool = True) -> 
     if role == FACILITATOR:
         return True
     return reveal_key and _reached(method, step, lambda p: p.shows_key)
-
-
-def may_see_vote_count(role: str) -> bool:
-    return role in ROLES
-
-
-def may_see_who_voted_what(role: str) -> bool:
-    return False

@@ -203,10 +203,6 @@ class ItemStats:
         return self.found + self.missed
 
     @property
-    def found_share(self) -> float:
-        return self.found / self.in_key if self.in_key else 0.0
-
-    @property
     def miss_share(self) -> float:
         return self.missed / self.in_key if self.in_key else 0.0
 

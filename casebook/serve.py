@@ -8,25 +8,16 @@ the folder (DESIGN.md §8).
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
-from casebook.config import default_store_url
+from casebook.config import notebooks_dir, settings
+from casebook.exceptions import CasebookError
 
 DEFAULT_PORT = 8866
 # Seconds a kernel may be idle (no ticks, no clicks) before it is shut down. Browsers slow
 # the ticker of a background tab to about one a minute, so stay well above 60 s.
 CULL_IDLE_SECONDS = 180
 CULL_INTERVAL_SECONDS = 30
-
-
-def notebooks_dir() -> Path:
-    """``CASEBOOK_NOTEBOOKS`` if set, else ``notebooks/`` beside the package (editable install)."""
-    configured = os.environ.get("CASEBOOK_NOTEBOOKS")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def pool_sizes(participants: int) -> dict[str, dict]:
@@ -66,27 +57,70 @@ def voila_argv(port: int, ip: str, open_browser: bool) -> list[str]:
 def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = False,
           participant_pool: int = 12, public_url: str | None = None) -> None:
     """Run Voila in this process until interrupted."""
-    os.environ.setdefault("CASEBOOK_STORE", default_store_url())
-    if public_url:
-        os.environ["CASEBOOK_PUBLIC_URL"] = public_url
+    # the kernels Voila starts inherit this process's environment: that is how they learn the
+    # store, the public address and the rest of the configuration
+    settings(public_url=public_url).export()
     from casebook.store import open_store
 
     open_store()  # create or migrate the schema once here, not in every kernel
     clear_cases()  # the anonymisation gate, once here: the apps serve only cleared cases
+    start_check_worker()
     from voila.app import Voila
 
-    sys.argv = ["casebook-serve"]
+    quiet_voila_logs()
     Voila.launch_instance(argv=voila_argv(port, ip, open_browser), config=voila_config(participant_pool))
 
 
+def start_check_worker() -> None:
+    """One check worker for the whole server (deduce loads once, on the first check), reached by
+    the author pages' kernels on a Unix socket that only this user may open."""
+    import atexit
+    import os
+    import subprocess
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="casebook-checker-")
+    socket_path = os.path.join(folder, "checker.sock")
+    worker = subprocess.Popen([sys.executable, "-m", "casebook.worker", "--socket", socket_path])
+    os.environ["CASEBOOK_CHECKER"] = socket_path
+
+    def stop() -> None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        for leftover in (socket_path, folder):
+            try:
+                os.rmdir(leftover) if leftover == folder else os.unlink(leftover)
+            except OSError:
+                pass
+
+    atexit.register(stop)
+
+
+def quiet_voila_logs() -> None:
+    """A log a trainer can read: one line per meaningful event. Voila warns that every page's
+    notebook is "not trusted" (trust is about showing stored outputs, and every app page runs
+    its notebook afresh), which would fill the log with a line per visitor."""
+    import logging
+
+    class NotTrusted(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "is not trusted" not in record.getMessage()
+
+    for name in ("NotebookApp", "ServerApp", "Voila", "traitlets", "nbformat"):
+        logging.getLogger(name).addFilter(NotTrusted())
+
+
 def clear_cases() -> None:
-    """Check every case not judged before (in a child process) and record the verdicts."""
-    from casebook.clearance import ClearanceError, clear
+    """Check every case not judged before (in the check worker) and record the verdicts."""
+    from casebook.clearance import clear
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
     try:
         clear(say=say)
-    except ClearanceError as exc:  # nothing new is cleared; cases judged before still are
-        say(exc.message(os.environ.get("CASEBOOK_LANGUAGE", "nl")))
+    except CasebookError as exc:  # nothing new is cleared; cases judged before still are
+        say(exc.message())

@@ -7,16 +7,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
 
 from casebook.cases import Casebook, load_cases
+from casebook.clock import clock
 from casebook.catalogue import load_catalogue
-from casebook.exceptions import CasebookError
-from casebook.messages import default_language, t
-from casebook.phases import DEFAULT_METHOD, METHODS, Step, phases_of, programme, rounds_of
+from casebook.exceptions import (  # noqa: F401 - part of this module's API
+    BadParameter, CasebookError, NotAllowed, SessionError, UnknownSession, VoteRefused,
+)
+from casebook.parameters import SessionParameters
+from casebook.phases import Step, programme, rounds_of
 from casebook.store import ParticipantRow, SessionCaseRow, SessionRow, Store, VoteRow
 
 # No 0/O, 1/I/L, 5/S, 2/Z, 8/B: codes are read off a projector and typed on phones.
@@ -24,46 +26,6 @@ CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 6
 PRESENCE_SECONDS = 90  # a participant whose page ticked within this time counts as present
 PSEUDONYM_MAX = 40
-
-
-class SessionError(CasebookError):
-    """A refused action, told to the user in their language (``user_message``)."""
-
-    code = "session_error"
-
-    def __init__(self, reason: str, **params):
-        self.reason = reason
-        self.params = params
-        # the text a traceback or papermill shows: in the user's language (Dutch by default)
-        super().__init__(self.message(default_language()))
-
-    def message(self, language: str = "nl") -> str:
-        return t(f"session.{self.reason}", language, **self.params)
-
-
-class UnknownSession(SessionError):
-    def __init__(self, code: str):
-        super().__init__("unknown_session", code=code)
-
-
-class VoteRefused(SessionError):
-    """A vote that is not stored, with the reason (round closed, unknown participant...)."""
-
-
-class NotAllowed(SessionError):
-    """A facilitator action without the facilitator key."""
-
-
-class BadParameter(SessionError):
-    """A session parameter that cannot be used; names the parameter and the value."""
-
-    def __init__(self, name: str, value, problem: str, **details):
-        self.name, self.value, self.problem, self.details = name, value, problem, details
-        super().__init__("bad_parameter", name=name, value=repr(value))
-
-    def message(self, language: str = "nl") -> str:
-        problem = t(f"parameter.{self.problem}", language, **self.details)
-        return t("session.bad_parameter", language, name=self.name, value=repr(self.value), problem=problem)
 
 
 def _hash_key(key: str) -> str:
@@ -130,92 +92,63 @@ class RoundResult:
 # ------------------------------------------------------------------ creating
 
 
-def validate_minutes(method: str, minutes) -> dict[str, int]:
-    phase_ids = [p.id for p in phases_of(method)]
-    if minutes in (None, {}):
-        return {}
-    if isinstance(minutes, (int, float)) and not isinstance(minutes, bool):
-        minutes = {phase: minutes for phase in phase_ids}
-    if not isinstance(minutes, dict):
-        raise BadParameter("minutes", minutes, "minutes_shape")
-    clean = {}
-    for phase, value in minutes.items():
-        if phase not in phase_ids:
-            raise BadParameter("minutes", minutes, "unknown_phase", phase=phase, phases=", ".join(phase_ids))
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value > 240:
-            raise BadParameter("minutes", minutes, "minutes_range", phase=phase, minutes=value)
-        clean[phase] = value
-    return clean
-
-
 def refuse_unclean(cases) -> None:
     """The anonymisation gate: a case with identifying details never reaches a session.
 
-    Uses the verdicts recorded by ``casebook serve``; a case not judged yet is checked now,
-    in a child process (so a papermill kernel never holds the check's lookup data).
+    Reads the verdicts recorded by ``clear()`` (which ``casebook serve`` and ``casebook session
+    new`` run); a case never judged is refused too, so nothing unchecked slips through.
     """
-    from casebook.clearance import ClearanceError, clear
+    from casebook.clearance import load_record, recorded_verdict
 
-    try:
-        verdict = clear(cases)
-    except ClearanceError as exc:
-        raise BadParameter("cases", cases[0].id, "case_not_checked", problem=exc.problem) from None
+    record = load_record()
     for case in cases:
-        found = verdict.findings.get(case.id)
+        found = recorded_verdict(case, record)
+        if found is None:
+            raise BadParameter("cases", case.id, "case_not_checked")
         if found:
             raise BadParameter("cases", case.id, "case_refused", count=len(found), first=found[0].get("text"))
 
 
 def create_session(
     store: Store,
-    cases: list[str],
-    method: str = DEFAULT_METHOD,
-    language: str = "nl",
-    title: str = "",
-    minutes=None,
-    reveal_key: bool = True,
+    cases: list[str] | SessionParameters,
     casebook: Casebook | None = None,
     code: str | None = None,
     facilitator_key: str | None = None,
+    **options,
 ) -> CreatedSession:
     """Validate every parameter, then register the session; nothing is written on a bad one.
 
-    ``code`` and ``facilitator_key`` may be chosen beforehand (a session plan is prepared with
-    them, so that re-running the plan finds its session); by default they are drawn here."""
-    if isinstance(cases, str) or not isinstance(cases, (list, tuple)) or not cases:
-        raise BadParameter("cases", cases, "cases_list")
+    ``cases`` is a list of case ids (with the other SessionParameters as ``options``) or a whole
+    SessionParameters. ``code`` and ``facilitator_key`` may be chosen beforehand (a session plan
+    is prepared with them, so that re-running the plan finds its session); by default they are
+    drawn here."""
+    parameters = cases if isinstance(cases, SessionParameters) else SessionParameters(cases=cases, **options)
     book = casebook if casebook is not None else load_cases()
-    for case_id in cases:
-        if not isinstance(case_id, str) or case_id not in book.cases:
-            raise BadParameter("cases", case_id, "case_unknown")
-    refuse_unclean([book.get(case_id) for case_id in cases])
-    try:
-        phases_of(method)
-    except CasebookError:
-        raise BadParameter("method", method, "method_unknown", methods=", ".join(METHODS)) from None
-    if language not in ("nl", "en"):
-        raise BadParameter("language", language, "language_unknown")
-    clean_minutes = validate_minutes(method, minutes)
+    parameters = parameters.checked(book)
+    refuse_unclean([book.get(case_id) for case_id in parameters.cases])
     if code is not None and (len(code) != CODE_LENGTH or not set(code) <= set(CODE_ALPHABET)):
         raise BadParameter("session_code", code, "code_shape")
     if facilitator_key is not None and len(facilitator_key) < 24:
         raise BadParameter("facilitator_key", "…", "key_shape")
     key = facilitator_key or secrets.token_urlsafe(24)
     with store.writing() as db:
-        taken = lambda candidate: db.execute(select(SessionRow.id).where(SessionRow.code == candidate)).first()  # noqa: E731
+        def taken(candidate):
+            return db.execute(select(SessionRow.id).where(SessionRow.code == candidate)).first()
+
         if code is not None and taken(code):
             raise BadParameter("session_code", code, "code_taken")
         code = code or new_code()
         while taken(code):
             code = new_code()
         row = SessionRow(
-            code=code, facilitator_key_hash=_hash_key(key), title=title or "", method=method,
-            language=language, reveal_key=bool(reveal_key), minutes=clean_minutes, step=0,
+            code=code, facilitator_key_hash=_hash_key(key), title=parameters.title, method=parameters.method,
+            language=parameters.language, reveal_key=parameters.reveal_key, minutes=parameters.minutes, step=0,
             timer_started_at=None, timer_elapsed=0.0, version=0,
         )
         db.add(row)
         db.flush()
-        for position, case_id in enumerate(cases):
+        for position, case_id in enumerate(parameters.cases):
             db.add(SessionCaseRow(session_id=row.id, position=position, case_id=case_id))
     return CreatedSession(code, key)
 
@@ -228,6 +161,19 @@ def _session(db, code: str) -> SessionRow:
     if row is None:
         raise UnknownSession(code)
     return row
+
+
+def _locked(store: Store, db, code: str) -> SessionRow:
+    """The session's row, locked for a change (one writer at a time per session)."""
+    row = store.lock_session(db, normalise_code(code))
+    if row is None:
+        raise UnknownSession(code)
+    return row
+
+
+def _require_key(row: SessionRow, key: str) -> None:
+    if not hmac.compare_digest(row.facilitator_key_hash, _hash_key(key or "")):
+        raise NotAllowed("not_facilitator")
 
 
 def _case_ids(db, row: SessionRow) -> tuple[str, ...]:
@@ -258,7 +204,7 @@ def _remaining(row: SessionRow, minutes: int, now: float) -> float | None:
 
 
 def state(store: Store, code: str, now: float | None = None) -> SessionState:
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     with store.reading() as db:
         row = _session(db, code)
         case_ids = _case_ids(db, row)
@@ -321,19 +267,10 @@ def join(store: Store, code: str, pseudonym: str) -> str:
         raise SessionError("pseudonym_too_long", max=PSEUDONYM_MAX)
     participant_id = secrets.token_hex(16)
     with store.writing() as db:
-        row = store.lock_session(db, normalise_code(code))
-        if row is None:
-            raise UnknownSession(code)
-        db.add(ParticipantRow(id=participant_id, session_id=row.id, pseudonym=pseudonym, last_seen=time.time()))
+        row = _locked(store, db, code)
+        db.add(ParticipantRow(id=participant_id, session_id=row.id, pseudonym=pseudonym, last_seen=clock.now()))
         row.version += 1
     return participant_id
-
-
-def is_participant(store: Store, code: str, participant_id: str) -> bool:
-    with store.reading() as db:
-        row = _session(db, code)
-        return db.get(ParticipantRow, participant_id or "") is not None and db.get(
-            ParticipantRow, participant_id).session_id == row.id
 
 
 def participant_pseudonym(store: Store, code: str, participant_id: str) -> str | None:
@@ -352,7 +289,7 @@ def touch(store: Store, participant_id: str, now: float | None = None) -> None:
     with store.writing() as db:
         participant = db.get(ParticipantRow, participant_id)
         if participant is not None:
-            participant.last_seen = time.time() if now is None else now
+            participant.last_seen = clock.now() if now is None else now
 
 
 def cast_vote(store: Store, code: str, participant_id: str, position: int, round_number: int, items) -> None:
@@ -367,9 +304,7 @@ def cast_vote(store: Store, code: str, participant_id: str, position: int, round
     if unknown:
         raise VoteRefused("unknown_items", items=", ".join(unknown))
     with store.writing() as db:
-        row = store.lock_session(db, normalise_code(code))
-        if row is None:
-            raise UnknownSession(code)
+        row = _locked(store, db, code)
         participant = db.get(ParticipantRow, participant_id or "")
         if participant is None or participant.session_id != row.id:
             raise VoteRefused("not_a_participant")
@@ -386,7 +321,7 @@ def cast_vote(store: Store, code: str, participant_id: str, position: int, round
                            participant_id=participant_id, items=items))
         else:
             vote.items = items
-        participant.last_seen = time.time()
+        participant.last_seen = clock.now()
         row.version += 1
 
 
@@ -412,18 +347,13 @@ class FacilitatorControl:
 
     def check_key(self) -> None:
         with self.store.reading() as db:
-            row = _session(db, self.code)
-            if not hmac.compare_digest(row.facilitator_key_hash, _hash_key(self._key)):
-                raise NotAllowed("not_facilitator")
+            _require_key(_session(db, self.code), self._key)
 
     def _change(self, apply) -> None:
         with self.store.writing() as db:
-            row = self.store.lock_session(db, self.code)
-            if row is None:
-                raise UnknownSession(self.code)
-            if not hmac.compare_digest(row.facilitator_key_hash, _hash_key(self._key)):
-                raise NotAllowed("not_facilitator")
-            apply(db, row, time.time())
+            row = _locked(self.store, db, self.code)
+            _require_key(row, self._key)
+            apply(db, row, clock.now())
             row.version += 1
 
     def go_to(self, step_index: int) -> None:
@@ -461,9 +391,7 @@ class FacilitatorControl:
 def purge(store: Store, code: str) -> dict[str, int]:
     """Remove a session's participants and votes (on request); the session shell stays."""
     with store.writing() as db:
-        row = store.lock_session(db, normalise_code(code))
-        if row is None:
-            raise UnknownSession(code)
+        row = _locked(store, db, code)
         votes = db.execute(delete(VoteRow).where(VoteRow.session_id == row.id)).rowcount
         participants = db.execute(delete(ParticipantRow).where(ParticipantRow.session_id == row.id)).rowcount
         row.version += 1

@@ -14,10 +14,26 @@ from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, VoilaServer, free_port
 DATA = Path(__file__).resolve().parent / "data"
 
 
+@pytest.fixture(scope="session")
+def test_cache(tmp_path_factory) -> Path:
+    """A cache folder of the test run's own: verdicts of the anonymisation check stay in it.
+    deduce's lookup data (built once by the install, minutes to build) is linked in."""
+    from casebook.anonymise import lookup_dir
+
+    cache = tmp_path_factory.mktemp("cache")
+    built = lookup_dir()
+    if built.exists():
+        (cache / built.name).symlink_to(built, target_is_directory=True)
+    return cache
+
+
 @pytest.fixture(autouse=True)
-def isolated_data(tmp_path, monkeypatch):
-    """Every test gets its own data folder and store, and no extra case folders."""
+def isolated_data(tmp_path, monkeypatch, test_cache):
+    """Every test gets its own data folder and store, the run's own cache, no extra case folders."""
     monkeypatch.setenv("CASEBOOK_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("CASEBOOK_CACHE", str(test_cache))
+    monkeypatch.delenv("CASEBOOK_CHECKER", raising=False)
+    monkeypatch.delenv("CASEBOOK_AUTHOR_FOLDER", raising=False)
     monkeypatch.delenv("CASEBOOK_STORE", raising=False)
     monkeypatch.delenv("CASEBOOK_CASES", raising=False)
     monkeypatch.delenv("CASEBOOK_LANGUAGE", raising=False)
@@ -25,8 +41,8 @@ def isolated_data(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def voila_server(tmp_path_factory):
-    server = VoilaServer(tmp_path_factory.mktemp("voila")).start()
+def voila_server(tmp_path_factory, test_cache):
+    server = VoilaServer(tmp_path_factory.mktemp("voila"), env={"CASEBOOK_CACHE": str(test_cache)}).start()
     yield server
     server.stop()
 
@@ -142,10 +158,33 @@ def store(store_url):
     store.dispose()
 
 
+@pytest.fixture(scope="session")
+def cleared_test_cases(test_cache, tmp_path_factory):
+    """The test cases through the anonymisation gate once per run (their verdicts are kept in
+    the run's cache, so every test's store may register sessions with them)."""
+    from casebook.cases import load_cases
+    from casebook.clearance import clear
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CASEBOOK_CACHE", str(test_cache))
+        env.setenv("CASEBOOK_DATA", str(tmp_path_factory.mktemp("clearing")))
+        clear(load_cases([DATA / "cases"]))
+
+
 @pytest.fixture
-def test_cases():
-    """The test case folder (small, stable) as a Casebook."""
+def test_cases(cleared_test_cases):
+    """The test case folder (small, stable) as a Casebook, cleared by the anonymisation gate."""
     from casebook.cases import load_cases
 
     return load_cases([DATA / "cases"])
 
+
+
+@pytest.fixture
+def fixed_clock():
+    """The casebook's clock, stopped at a known time; a test moves it with ``advance()``."""
+    from casebook.clock import clock
+
+    clock.set(1_800_000_000.0)
+    yield clock
+    clock.reset()

@@ -28,8 +28,6 @@ def free_port() -> int:
 class VoilaServer:
     """``casebook serve`` in a subprocess, the way a user starts it."""
 
-    PREHEATED = ("participant.ipynb", "facilitator.ipynb", "projector.ipynb", "casebook.ipynb", "solo.ipynb")
-
     def __init__(self, tmp: Path, env: dict[str, str] | None = None, pool: int = 2):
         self.pool = pool
         self.port = free_port()
@@ -51,14 +49,11 @@ class VoilaServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"casebook serve exited: {self.log_path.read_text()[-3000:]}")
             try:
-                urllib.request.urlopen(self.url + "/", timeout=2)
+                with urllib.request.urlopen(self.url + "/", timeout=2) as answer:
+                    if answer.status == 200:
+                        return self
             except OSError:
-                time.sleep(0.3)
-                continue
-            # ready when the preheated kernels are: pages opened earlier would wait for them
-            log = self.log_path.read_text(errors="replace")
-            if not self.pool or all(f"Kernel pool of {name} is filled" in log for name in self.PREHEATED):
-                return self
+                pass
             time.sleep(0.3)
         raise RuntimeError(f"casebook serve did not answer: {self.log_path.read_text()[-3000:]}")
 

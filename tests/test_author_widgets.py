@@ -6,12 +6,13 @@ import pytest
 
 from casebook.cases import parse_case_file
 from casebook.clearance import served_cases
-from widgets.author import AuthorModel, AuthorView, parse_turns
+from casebook.authoring import AuthorModel, local_checker, parse_turns
+from widgets.author import AuthorView
 
 
 @pytest.fixture
 def view(tmp_path):
-    return AuthorView(AuthorModel(tmp_path / "nieuw"), warm_up=False)
+    return AuthorView(AuthorModel(tmp_path / "nieuw", checker=local_checker), warm_up=False)
 
 
 def fill(view, body="De melder werkt op de afdeling. Haar teamleider appt haar 's avonds.",
@@ -105,3 +106,23 @@ def test_english_labels(view):
     view._check.click()
     assert "identifying detail(s) found" in view._result.value
     assert view._check.description == "Check" and view._save.description == "Save"
+
+
+def test_each_key_item_gets_how_and_central_and_the_case_a_legal_frame(view):
+    fill(view)
+    view._context.value = "Arbowet art. 3 lid 2 en de klachtenregeling."
+    view._check.click()
+    assert "geen &#x27;how&#x27;" in view._result.value  # a key item without how: warned, not refused
+    assert not view._save.disabled
+    view._how_boxes["beloftes-doen"].value = "fout"
+    view._central_boxes["beloftes-doen"].value = True
+    assert view._save.disabled  # changed since the check
+    view._check.click()
+    assert "waarschuwing" not in view._result.value
+    view._save.click()
+    case = parse_case_file(view.saved_path)
+    assert [(k.item, k.how, k.central) for k in case.key] == [("beloftes-doen", "fout", True)]
+    assert case.context == "Arbowet art. 3 lid 2 en de klachtenregeling." and case.warnings == ()
+    view._language.value = "en"
+    assert view._how_boxes["beloftes-doen"].description == "How did the VP do?"
+    assert view._how_boxes["beloftes-doen"].value == "fout"

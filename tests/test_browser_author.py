@@ -20,10 +20,10 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="module")
-def gated_server(tmp_path_factory):
+def gated_server(tmp_path_factory, test_cache):
     tmp = tmp_path_factory.mktemp("gate")
     env = {"CASEBOOK_CASES": os.pathsep.join([str(DATA / "cases"), str(DATA / "dirty-cases")]),
-           "CASEBOOK_AUTHOR_FOLDER": str(tmp / "authored")}
+           "CASEBOOK_AUTHOR_FOLDER": str(tmp / "authored"), "CASEBOOK_CACHE": str(test_cache)}
     server = VoilaServer(tmp, env=env, pool=0).start()
     yield server
     server.stop()

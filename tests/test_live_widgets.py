@@ -1,10 +1,13 @@
 """Participant, facilitator and projector views driven with Button.click(), no browser."""
 
+import time
+
 import pytest
 
 from casebook import sessions
 from casebook.store import Store
 from widgets.facilitator import FacilitatorView
+from widgets.live import format_timer
 from widgets.participant import ParticipantView
 from widgets.projector import ProjectorView
 
@@ -116,6 +119,34 @@ def test_an_unsent_choice_when_the_round_closes_is_refused_with_a_message(room):
     assert sessions.results(store, created.code, 0, 1).voters == 0
 
 
+class SettableClock:
+    """A clock the test moves by hand, so a countdown needs no waiting."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_countdown_follows_the_clock(room):
+    _, _, facilitator, projector, people = room
+    views = [facilitator, projector, *people]
+    clock = SettableClock()
+    for view in views:
+        view.model.clock = clock
+    facilitator.click("start")
+    everyone_ticks(facilitator, projector, people)
+    before = [view.model.remaining() for view in views]
+    assert None not in before  # the first phase is timed
+    clock.now += 90
+    everyone_ticks(facilitator, projector, people)
+    for view, was in zip(views, before):
+        assert view.model.remaining() == pytest.approx(was - 90)
+        assert format_timer(view.model.remaining(), True, "nl") in view._status.timer.value
+        assert format_timer(was, True, "nl") not in view._status.timer.value
+
+
 def test_key_and_what_happened_in_the_key_phase(room):
     store, created, facilitator, projector, people = room
     facilitator.click("start")
@@ -126,6 +157,30 @@ def test_key_and_what_happened_in_the_key_phase(room):
     assert "Sleutel van de trainer" in people[0]._case_view._key.value
     assert "Wat er gebeurde" in people[0]._case_view._what_happened.value
     assert "Sleutel van de trainer" in projector._case_view._key.value
+
+
+def test_the_results_carry_the_key_marks_only_from_the_key_phase(room):
+    store, created, facilitator, projector, people = room
+    to_voting(facilitator, projector, people)
+    for person in people:
+        person._picker.toggle("beloftes-doen").value = True
+        person._submit.click()
+    facilitator.click("reveal")
+    everyone_ticks(facilitator, projector, people)
+    assert 'data-round-1="3"' in people[0]._results.value
+    assert "cb-how" not in people[0]._results.value and "cb-how" not in projector._results.value
+    assert "cb-result-beloftes-doen cb-in-key cb-how-fout cb-central" in facilitator._results.value  # always
+    while "Sleutel" not in people[0]._status.phase.value:
+        facilitator._control.next()
+        everyone_ticks(facilitator, projector, people)
+    for view in (people[0], projector):
+        results = view._results.value
+        assert "cb-result-beloftes-doen cb-in-key cb-how-fout cb-central" in results
+        assert "cb-result-zelf-keuze-laten-maken cb-in-key cb-how-open" in results
+        assert "hier ging het mis" in results and "open: wat zou jij doen?" in results and "kern" in results
+        assert "cb-result-oordelen cb-in-key" not in results
+    key_html = people[0]._case_view._key.value
+    assert "hier ging het mis" in key_html and "open: wat zou jij doen?" in key_html
 
 
 def test_english_on_request(room, test_cases):

@@ -122,3 +122,20 @@ def test_cli_session_new_names_a_bad_case(cli):
     assert result.exit_code == 1
     assert "vp-999" in result.output
     assert sessions_in_store() == 0
+
+
+def test_the_printed_key_marks_how_the_vp_did_central_items_first(test_cases):
+    plan = plans.SessionPlan(code="QWERTY", facilitator_key="k", title="Proef", method="incidentmethode",
+                             language="nl", minutes={}, reveal_key=True,
+                             cases=[test_cases.get("tst-tweede"), test_cases.get("tst-goed")])
+    html = plan.html()
+    tweede = html[html.index("A second test case</h2>"):html.index("Een goede testcasus</h2>")]
+    key = tweede[tweede.index("cb-plan-key"):]
+    assert key.index("Doorvertellen") < key.index("Altijd registreren") < key.index("Geheimhouding benadrukken")
+    assert "<li class='cb-how-fout cb-central'>" in key and "kern" in key
+    assert "<li class='cb-how-goed'>" in key and "goed gedaan" in key
+    goed = html[html.index("Een goede testcasus</h2>"):]
+    assert "open: wat zou jij doen?" in goed and "Juridisch kader" in goed and "Arbowet art. 3 lid 2" in goed
+    participant_copy = plan.html(trainer_copy=False)
+    assert '<span class="cb-how' not in participant_copy and "hier ging het mis" not in participant_copy
+    assert "Juridisch kader" not in participant_copy

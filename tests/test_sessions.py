@@ -1,7 +1,6 @@
 """Session rules, enforced in casebook/ on the server, on SQLite and PostgreSQL."""
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -125,17 +124,17 @@ def test_phases_move_forward_and_back_across_cases(live):
     assert sessions.state(store, created.code).step.index == 0
 
 
-def test_timer_runs_pauses_and_resets_on_a_new_phase(live):
+def test_timer_runs_pauses_and_resets_on_a_new_phase(live, fixed_clock):
     store, created, control = live
     assert sessions.state(store, created.code).remaining == 5 * 60
     control.start_timer()
-    time.sleep(0.3)
+    fixed_clock.advance(30)
     running = sessions.state(store, created.code)
-    assert running.running and running.remaining < 5 * 60
+    assert running.running and running.remaining == 5 * 60 - 30
     control.pause_timer()
     paused = sessions.state(store, created.code)
-    time.sleep(0.2)
-    assert not paused.running and sessions.state(store, created.code).remaining == paused.remaining
+    fixed_clock.advance(20)
+    assert not paused.running and sessions.state(store, created.code).remaining == paused.remaining == 270
     control.next()
     assert sessions.state(store, created.code).remaining == 10 * 60
 

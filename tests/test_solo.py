@@ -29,6 +29,14 @@ def test_every_item_is_judged_ticked_and_in_key_with_the_keys_reason(test_cases)
     assert feedback.verdict("tijd-nemen").status == LEFT_OUT
 
 
+def test_each_key_verdict_carries_how_the_vp_did_and_whether_it_is_central(test_cases):
+    feedback = score_answer(test_cases.get("tst-goed"), ["beloftes-doen", "oordelen"])
+    assert (feedback.verdict("beloftes-doen").how, feedback.verdict("beloftes-doen").central) == ("fout", True)
+    assert (feedback.verdict("zelf-keuze-laten-maken").how, feedback.verdict("zelf-keuze-laten-maken").central) == (
+        "open", False)
+    assert (feedback.verdict("oordelen").how, feedback.verdict("oordelen").central) == ("", False)  # not in the key
+
+
 def test_the_score_explains_itself_in_counts_not_a_bare_percentage(test_cases):
     feedback = score_answer(test_cases.get("tst-goed"), ["beloftes-doen", "oordelen"])
     assert feedback.score_parts("nl") == [

@@ -1,201 +1,27 @@
 """The author app: write or paste a case, see identifying details highlighted, save when clean.
 
-The model (``AuthorModel``) holds the form as traits, turns it into a case file's text, and
-runs the same validation as the loader and the anonymisation check. The view
-(``AuthorView``) shows the fields, a check button, the findings highlighted in place and a
-save button that writes the case file only when the case is valid and clean. This page is
-for trainers: it loads deduce (the participant pages never do).
+The model (``casebook.authoring.AuthorModel``) holds the form as traits, turns it into a case
+file's text, and has it validated and checked for identifiers by the check worker (deduce is
+loaded there, once per server, never in this page's kernel). The view (``AuthorView``) shows the
+fields, a check button, the findings highlighted in place and a save button that writes the
+case file only when the case is valid and clean.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import tempfile
 import threading
 from html import escape
 from pathlib import Path
 
 import ipywidgets as W
-import yaml
-from traitlets import Bool, HasTraits, List, Unicode, observe
+from traitlets import Unicode, observe
 
-from casebook.cases import CASE_LANGUAGES, Case, CaseFileErrors, KeyItem, Turn, file_lines, load_cases, parse_case_file
-from casebook.catalogue import Catalogue, load_catalogue
-from casebook.config import data_dir
-from casebook.exceptions import CaseFileError, CasebookError
+from casebook.authoring import AuthorModel
+from casebook.cases import CASE_LANGUAGES
+from casebook.exceptions import AuthorError
 from casebook.messages import t
 from widgets.common import ErrorBanner, guarded, page_language, stylesheet
-
-TURN_LINE = re.compile(r"^\s*(?P<speaker>[\w-]+)\s*:\s*(?P<text>.*?)\s*(?:\[(?P<items>[^\]]*)\])?\s*$")
-
-
-class AuthorError(CasebookError):
-    """Saving was refused: the reason is told to the author."""
-
-    def __init__(self, reason: str, **params):
-        self.reason, self.params = reason, params
-        super().__init__(t(f"author.{reason}", "en", **params))
-
-    def message(self, language: str = "nl") -> str:
-        return t(f"author.{self.reason}", language, **self.params)
-
-
-def author_folder() -> Path:
-    """Where new cases are saved: ``CASEBOOK_AUTHOR_FOLDER``, else the first ``CASEBOOK_CASES``
-    folder, else ``cases`` in the data folder (add that one to ``CASEBOOK_CASES`` to serve it)."""
-    configured = os.environ.get("CASEBOOK_AUTHOR_FOLDER")
-    if configured:
-        return Path(configured)
-    extra = [p for p in os.environ.get("CASEBOOK_CASES", "").split(os.pathsep) if p]
-    return Path(extra[0]) if extra else data_dir() / "cases"
-
-
-def parse_turns(text: str) -> list[dict]:
-    """``melder: tekst`` per line, items of a turn between brackets at the end."""
-    turns = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        match = TURN_LINE.match(line)
-        if not match:
-            turns.append({"speaker": "", "text": line.strip()})
-            continue
-        turn = {"speaker": match["speaker"].lower(), "text": match["text"]}
-        items = [i.strip() for i in (match["items"] or "").split(",") if i.strip()]
-        if items:
-            turn["items"] = items
-        turns.append(turn)
-    return turns
-
-
-def split_list(text: str) -> list[str]:
-    return [part.strip() for part in re.split(r"[,\n]", text or "") if part.strip()]
-
-
-class AuthorModel(HasTraits):
-    """The case being written, as the form has it (no widgets)."""
-
-    case_id = Unicode("")
-    title = Unicode("")
-    case_language = Unicode("nl")
-    themes = List(Unicode())
-    sector = Unicode("")
-    summary = Unicode("")
-    key_items = List(Unicode())
-    reasons = List(Unicode())  # one per key item, same order
-    questions = Unicode("")  # one per line
-    what_happened = Unicode("")
-    allow = Unicode("")  # comma-separated
-    body = Unicode("")
-    dialogue = Unicode("")  # one turn per line: "speaker: text [item, item]"
-    # the last check: valid and clean for exactly the current text
-    checked_text = Unicode("")
-    clean = Bool(False)
-
-    def __init__(self, folder: str | os.PathLike | None = None, catalogue: Catalogue | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.folder = Path(folder) if folder else author_folder()
-        self.catalogue = catalogue or load_catalogue()
-        self.errors: list[CaseFileError] = []
-        self.case: Case | None = None
-        self.findings = []
-        self.allowed = []
-
-    def front_matter(self) -> dict:
-        data: dict = {"id": self.case_id.strip(), "title": self.title.strip(), "language": self.case_language,
-                      "themes": list(self.themes)}
-        if self.sector.strip():
-            data["sector"] = self.sector.strip()
-        if self.summary.strip():
-            data["summary"] = self.summary.strip()
-        data["key"] = [{"item": item, "why": (self.reasons[i] if i < len(self.reasons) else "").strip()}
-                       for i, item in enumerate(self.key_items)]
-        turns = parse_turns(self.dialogue)
-        if turns:
-            data["dialogue"] = turns
-        questions = [q.strip() for q in self.questions.splitlines() if q.strip()]
-        if questions:
-            data["questions"] = questions
-        if self.what_happened.strip():
-            data["what_happened"] = self.what_happened.strip()
-        allow = split_list(self.allow)
-        if allow:
-            data["allow"] = allow
-        return data
-
-    def case_text(self) -> str:
-        """The case file, as it would be saved."""
-        front = yaml.safe_dump(self.front_matter(), allow_unicode=True, sort_keys=False, width=100)
-        return f"---\n{front}---\n{self.body.strip()}\n"
-
-    def file_name(self) -> str:
-        return f"{self.case_id.strip() or 'nieuw'}.md"
-
-    def check(self) -> bool:
-        """Validate as the loader does and run the anonymisation check; True when it may be saved."""
-        from casebook.anonymise import check_case
-        from casebook.clearance import content_key, store_verdict
-
-        text = self.case_text()
-        self.errors, self.case, self.findings, self.allowed = [], None, [], []
-        with tempfile.TemporaryDirectory(prefix="casebook-author-") as tmp:
-            path = Path(tmp) / self.file_name()
-            path.write_text(text, "utf-8")
-            try:
-                case = parse_case_file(path, self.catalogue)
-            except CaseFileErrors as exc:
-                self.errors = exc.errors
-                case = None
-            # identifiers are looked for even while the structure is not complete yet
-            checked = case if case is not None else self._unvalidated_case(path)
-            result = check_case(checked)
-            self.case, self.findings, self.allowed = checked, result.findings, result.allowed
-            if case is not None:
-                # the same verdict `casebook check` and the clearance would reach on this content
-                store_verdict(content_key(text.encode("utf-8")),
-                              [f.as_dict("en") for f in sorted(result.findings + result.allowed,
-                                                               key=lambda f: (f.line, f.start))])
-                self.errors += self._duplicate_id(case)
-        self.checked_text = text
-        self.clean = not self.errors and not self.findings
-        return self.clean
-
-    def _unvalidated_case(self, path: Path) -> Case:
-        """The form's texts as a case, for the anonymisation check only."""
-        data = self.front_matter()
-        return Case(
-            id=data["id"], title=data["title"], language=data["language"], themes=tuple(data["themes"]),
-            key=tuple(KeyItem(k["item"], k["why"]) for k in data["key"]), body=self.body.strip(), path=str(path),
-            sector=data.get("sector", ""), summary=data.get("summary", ""),
-            dialogue=tuple(Turn(turn["speaker"], turn["text"]) for turn in data.get("dialogue", [])),
-            questions=tuple(data.get("questions", [])), what_happened=data.get("what_happened", ""),
-            allow=tuple(data.get("allow", [])), lines=file_lines(path),
-        )
-
-    def _duplicate_id(self, case: Case) -> list[CaseFileError]:
-        target = (self.folder / self.file_name()).resolve()
-        for other in load_cases():
-            if other.id == case.id and Path(other.path).resolve() != target:
-                return [CaseFileError(self.file_name(), "duplicate_id", case.lines.get("id"), value=case.id,
-                                      other=other.path)]
-        return []
-
-    @property
-    def ready_to_save(self) -> bool:
-        return self.clean and self.checked_text == self.case_text()
-
-    def save(self) -> Path:
-        """Write the case file; refused unless the current text was checked valid and clean."""
-        if not self.check():
-            raise AuthorError("not_clean")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / self.file_name()
-        path.write_text(self.checked_text, "utf-8")
-        from casebook.clearance import clear
-
-        clear([parse_case_file(path, self.catalogue)])  # known clean: the apps offer it at once
-        return path
 
 
 # ------------------------------------------------------------------ highlighting
@@ -298,7 +124,7 @@ class AuthorView(W.VBox):
         self.language = language
         self._apply_language()
         if warm_up:  # deduce's lookup data takes seconds to load: start while the author types
-            threading.Thread(target=self._warm_up, daemon=True).start()
+            threading.Thread(target=model.warm_up, daemon=True).start()
 
     def __repr__(self) -> str:
         return f"AuthorView(language={self.language!r})"
@@ -308,15 +134,6 @@ class AuthorView(W.VBox):
         text = W.Text(style=style)
         text.add_class(css_class)
         return text
-
-    @staticmethod
-    def _warm_up() -> None:
-        from casebook.anonymise import warm_up
-
-        try:
-            warm_up()
-        except Exception:  # noqa: BLE001 - the check itself will report it
-            pass
 
     # -- language
 

@@ -3,56 +3,27 @@
 from __future__ import annotations
 
 import ipywidgets as W
-from traitlets import HasTraits, List, Unicode, observe
+from traitlets import List, Unicode, observe
 
 from casebook.cases import Case, Casebook
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.clearance import served_cases
 from casebook.messages import t
 from casebook.render import escape
-from widgets.case_list import CaseList, card_html, filter_dropdown, label_filters, set_options
+from widgets.case_filter import AppHeader, CaseChooser, FilterBar
+from widgets.case_list import CaseList, card_html
 from widgets.case_view import CaseView
 from widgets.common import ErrorBanner, guarded, page_language, stylesheet
 
 
-class BrowseModel(HasTraits):
-    """Filter state and the ids of the cases that match it (no widgets)."""
+class BrowseModel(CaseChooser):
+    """Filters, the matching cases and the open one (no widgets)."""
 
-    language = Unicode("nl")
-    theme = Unicode("")
-    item = Unicode("")
-    case_language = Unicode("")
-    sector = Unicode("")
-    search = Unicode("")
-    selected = Unicode("")
-    matching = List(Unicode())
+    sectors = List(Unicode())  # the sectors the cases name, to filter on
 
     def __init__(self, casebook: Casebook, **kwargs):
-        super().__init__(**kwargs)
-        self.casebook = casebook
-        self._update_matching()
-
-    @property
-    def sectors(self) -> list[str]:
-        return sorted({c.sector for c in self.casebook if c.sector})
-
-    def matches(self, case: Case) -> bool:
-        words = self.search.lower().split()
-        haystack = f"{case.title} {case.summary} {case.body}".lower()
-        return (
-            (not self.theme or self.theme in case.themes)
-            and (not self.item or case.mentions_item(self.item))
-            and (not self.case_language or case.language == self.case_language)
-            and (not self.sector or case.sector == self.sector)
-            and all(word in haystack for word in words)
-        )
-
-    @observe("theme", "item", "case_language", "sector", "search")
-    def _on_filter_change(self, change):
-        self._update_matching()
-
-    def _update_matching(self) -> None:
-        self.matching = [case.id for case in self.casebook if self.matches(case)]
+        super().__init__(casebook, **kwargs)
+        self.sectors = sorted({case.sector for case in casebook if case.sector})
 
 
 class BrowseView(W.VBox):
@@ -67,54 +38,44 @@ class BrowseView(W.VBox):
         self.model = model
         self._catalogue = catalogue or load_catalogue()
         self._error = ErrorBanner()
-        self._title = W.HTML()
-        self._language = W.ToggleButtons(options=[("NL", "nl"), ("EN", "en")], value=model.language)
-        self._language.add_class("cb-language")
-        self._theme = filter_dropdown("cb-filter-theme")
-        self._item = filter_dropdown("cb-filter-item")
-        self._case_language = filter_dropdown("cb-filter-language")
-        self._sector = filter_dropdown("cb-filter-sector")
-        self._search = W.Text(continuous_update=False, style={"description_width": "130px"})
-        self._search.add_class("cb-filter-search")
-        self._count = W.HTML()
-        self._count.add_class("cb-count")
-        self._list = CaseList(model.casebook, self._card_html, self._on_open_click)
+        self._problems = W.HTML()
+        self._problems.add_class("cb-load-problems")
+        body = W.HBox([self._build_left(), self._build_right()])
+        body.add_class("cb-body")
+        self.children = [stylesheet(), self._build_header(), self._error, self._problems, body]
+        self._connect()
+        self._apply_language()
+        self._on_matching_change()
+        self._on_selected_change()
+
+    def _build_header(self) -> AppHeader:
+        self._header = AppHeader(self.model, "app.name", "app.tagline")
+        return self._header
+
+    def _build_left(self) -> W.VBox:
+        self._filters = FilterBar(self.model.filters, self._catalogue, sectors=self.model.sectors, search=True)
+        self._list = CaseList(self.model.casebook, self._card_html, self._on_open_click)
         self._cards = self._list.cards
+        left = W.VBox([self._filters, self._list])
+        left.add_class("cb-left")
+        return left
+
+    def _build_right(self) -> W.VBox:
         self._case_view = CaseView(catalogue=self._catalogue)
         self._placeholder = W.HTML()
         self._placeholder.add_class("cb-placeholder")
         self._show_key = W.ToggleButton(value=False, icon="key")
         self._show_key.add_class("cb-show-key")
-        self._problems = W.HTML()
-        self._problems.add_class("cb-load-problems")
-        filters = W.VBox(
-            [self._theme, self._item, self._case_language, self._sector, self._search, self._count]
-        )
-        filters.add_class("cb-filters")
-        left = W.VBox([filters, self._list])
-        left.add_class("cb-left")
         right = W.VBox([self._placeholder, self._case_view, self._show_key])
         right.add_class("cb-right")
-        header = W.HBox([self._title, self._language])
-        header.add_class("cb-header")
-        body = W.HBox([left, right])
-        body.add_class("cb-body")
-        self.children = [stylesheet(), header, self._error, self._problems, body]
+        return right
 
-        for control, name in (
-            (self._theme, "theme"), (self._item, "item"), (self._case_language, "case_language"),
-            (self._sector, "sector"), (self._search, "search"),
-        ):
-            W.link((control, "value"), (model, name))
-        W.link((self._language, "value"), (model, "language"))
-        W.link((model, "language"), (self, "language"))
+    def _connect(self) -> None:
+        W.link((self.model, "language"), (self, "language"))
         W.link((self, "language"), (self._case_view, "language"))
         self._show_key.observe(self._on_show_key_change, "value")
-        model.observe(self._on_matching_change, "matching")
-        model.observe(self._on_selected_change, "selected")
-        self._apply_language()
-        self._on_matching_change()
-        self._on_selected_change()
+        self.model.observe(self._on_matching_change, "matching")
+        self.model.observe(self._on_selected_change, "selected")
 
     def __repr__(self) -> str:
         # nbval compares this text: keep it deterministic (no model ids)
@@ -133,19 +94,11 @@ class BrowseView(W.VBox):
         self._apply_language()
 
     def _apply_language(self) -> None:
-        lang, cat, model = self.language, self._catalogue, self.model
-        everything = (t("browse.all", lang), "")
-        self._title.value = (
-            f'<div class="cb-app-title">{t("app.name", lang)}</div>'
-            f'<div class="cb-app-tagline">{t("app.tagline", lang)}</div>'
-        )
-        label_filters(lang, cat, self._theme, self._item, self._case_language)
-        set_options(self._sector, t("browse.sector", lang), [everything] + [(s, s) for s in model.sectors])
-        self._search.description = t("browse.search", lang)
-        self._search.placeholder = t("browse.search_placeholder", lang)
+        lang = self.language
+        self._filters.language = lang
         self._show_key.description = t("view.key", lang)
         self._list.language = lang
-        problems = model.casebook.problems
+        problems = self.model.casebook.problems
         self._problems.value = (
             f'<div class="cb-warning">{t("browse.load_problems", lang, count=len({p.file for p in problems}))}</div>'
             if problems else ""
@@ -161,13 +114,8 @@ class BrowseView(W.VBox):
 
     @guarded
     def _on_matching_change(self, change=None) -> None:
-        shown = set(self.model.matching)
-        self._list.show_only(shown)
-        lang = self.language
-        text = t("browse.count", lang, shown=len(shown), total=len(self._cards))
-        if not shown:
-            text += f'<div class="cb-empty">{t("browse.none", lang)}</div>'
-        self._count.value = text
+        self._list.show_only(self.model.matching)
+        self._filters.show_count(len(self.model.matching), len(self._cards))
 
     @guarded
     def _on_selected_change(self, change=None) -> None:

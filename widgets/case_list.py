@@ -75,31 +75,3 @@ class CaseList(W.VBox):
                 card.add_class("cb-selected")
             else:
                 card.remove_class("cb-selected")
-
-
-# ------------------------------------------------------------------ the filters above a case list
-
-
-def filter_dropdown(css_class: str, description_width: str = "130px") -> W.Dropdown:
-    dropdown = W.Dropdown(options=[("", "")], value="", style={"description_width": description_width})
-    dropdown.add_class(css_class)
-    return dropdown
-
-
-def set_options(dropdown: W.Dropdown, description: str, options: list[tuple[str, str]]) -> None:
-    """New options (e.g. in another language), keeping the chosen value where it still exists."""
-    value = dropdown.value
-    dropdown.options = options
-    dropdown.value = value if value in [v for _, v in options] else ""
-    dropdown.description = description
-
-
-def label_filters(language: str, catalogue, theme: W.Dropdown, item: W.Dropdown, case_language: W.Dropdown) -> None:
-    """The theme, do-or-don't and case-language filters, labelled in ``language``."""
-    everything = (t("browse.all", language), "")
-    set_options(theme, t("browse.theme", language),
-                [everything] + [(th.label_in(language), th.id) for th in catalogue.themes])
-    set_options(item, t("browse.item", language), [everything] + [
-        (f"{t('catalogue.' + i.kind, language)}: {i.label_in(language)}", i.id) for i in catalogue.items])
-    set_options(case_language, t("browse.language", language),
-                [everything] + [(t(f"case_language.{code}", language), code) for code in ("nl", "en")])

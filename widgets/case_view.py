@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ipywidgets as W
-from traitlets import Bool, Unicode, observe
+from traitlets import Bool, Instance, Unicode, observe
 
 from casebook.cases import Case
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.messages import t
-from casebook.render import escape, markdown_to_html
+from casebook.render import central_mark_html, escape, how_mark_html, markdown_to_html
 from widgets.common import item_chip, theme_chip
 
 
@@ -42,17 +42,24 @@ def dialogue_html(case: Case, catalogue: Catalogue, language: str, show_items: b
 
 
 def key_html(case: Case, catalogue: Catalogue, language: str) -> str:
+    """The key, central items first, each marked with how the VP did (where the case says),
+    then the legal frame the case names."""
     rows = []
-    for entry in case.key:
+    for entry in case.key_central_first():
         item = catalogue.item(entry.item)
+        classes = f"cb-key-item cb-key-{item.kind}" + (f" cb-how-{entry.how}" if entry.how else "")
+        classes += " cb-central" if entry.central else ""
         rows.append(
-            f'<div class="cb-key-item cb-key-{item.kind}">'
-            f"{item_chip(catalogue, entry.item, language)}"
+            f'<div class="{classes}" data-item="{entry.item}">'
+            f'<div class="cb-key-head">{item_chip(catalogue, entry.item, language)}'
+            f"{central_mark_html(entry.central, language)}{how_mark_html(entry.how, language)}</div>"
             f'<p class="cb-why">{escape(entry.why)}</p>'
             f'<details><summary>{t("view.explanation", language)}</summary>'
             f"<p>{escape(item.explanation_in(language))}</p></details></div>"
         )
-    return f'<h2>{t("view.key", language)}</h2><div class="cb-key">{"".join(rows)}</div>'
+    context = (f'<h3>{t("view.context", language)}</h3><p class="cb-context">{escape(case.context)}</p>'
+               if case.context else "")
+    return f'<h2>{t("view.key", language)}</h2><div class="cb-key">{"".join(rows)}</div>{context}'
 
 
 class CaseView(W.VBox):
@@ -63,12 +70,12 @@ class CaseView(W.VBox):
     show_what_happened = Bool(False)
     show_turn_items = Bool(False)
     show_questions = Bool(True)  # solo review shows them only with the feedback
+    case = Instance(Case, allow_none=True)
 
     def __init__(self, case: Case | None = None, catalogue: Catalogue | None = None, **kwargs):
         super().__init__(**kwargs)
         self.add_class("cb-case-view")
         self._catalogue = catalogue or load_catalogue()
-        self._case = case
         self._header = W.HTML()
         self._vignette = W.HTML()
         self._vignette.add_class("cb-vignette")
@@ -78,24 +85,20 @@ class CaseView(W.VBox):
         self._key.add_class("cb-key-section")
         self._what_happened = W.HTML()
         self.children = [self._header, self._vignette, self._dialogue, self._questions, self._key, self._what_happened]
+        self.case = case
         self._render()
-
-    @property
-    def case(self) -> Case | None:
-        return self._case
 
     def show_case(self, case: Case | None) -> None:
-        self._case = case
-        self._render()
+        self.case = case
 
-    @observe("language", "show_key", "show_what_happened", "show_turn_items", "show_questions")
+    @observe("case", "language", "show_key", "show_what_happened", "show_turn_items", "show_questions")
     def _on_setting_change(self, change):
         self._render()
 
     def _render(self) -> None:
         if not hasattr(self, "_what_happened"):  # traits set while the constructor runs
             return
-        case, lang, cat = self._case, self.language, self._catalogue
+        case, lang, cat = self.case, self.language, self._catalogue
         if case is None:
             for part in self.children:
                 part.value = ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from importlib import resources
 
 import ipywidgets as W
@@ -12,7 +11,8 @@ import ipywidgets as W
 from casebook.catalogue import Catalogue
 from casebook.messages import normalise_language, t
 from casebook.render import escape
-from casebook.sessions import SessionError
+from casebook.config import settings
+from casebook.exceptions import CasebookError
 from widgets.request import request_params
 
 log = logging.getLogger("casebook")
@@ -28,7 +28,7 @@ def stylesheet() -> W.HTML:
 
 def page_language() -> str:
     """``?lang=en`` on the page, else ``CASEBOOK_LANGUAGE``, else Dutch."""
-    return normalise_language(request_params().get("lang") or os.environ.get("CASEBOOK_LANGUAGE"))
+    return normalise_language(request_params().get("lang") or settings().language)
 
 
 def item_chip(catalogue: Catalogue, item_id: str, language: str) -> str:
@@ -72,7 +72,7 @@ def guarded(method):
         self._error.clear()  # before, not after: a nested callback's message must survive
         try:
             return method(self, *args, **kwargs)
-        except SessionError as exc:  # a refused action: the reason is the message
+        except CasebookError as exc:  # a refused action or a known problem: the reason is the message
             log.info("refused in %s: %s", method.__qualname__, exc)
             self._error.show(exc.message(self.language))
             return None

@@ -3,40 +3,48 @@
 from __future__ import annotations
 
 import ipywidgets as W
-from traitlets import Unicode, observe
+from traitlets import Instance
 
 from casebook import sessions
 from casebook.cases import Casebook
-from casebook.catalogue import Catalogue, load_catalogue
+from casebook.catalogue import Catalogue
 from casebook.clearance import served_cases
-from casebook.links import app_url, qr_svg
+from casebook.links import app_url
+from widgets.request import page_base_url
 from casebook.messages import t
 from casebook.phases import FACILITATOR, phases_of
 from casebook.render import escape
 from casebook.store import Store, open_store
-from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet
-from widgets.live import LiveSessionModel, StatusLine, too_few_note
-from widgets.results_chart import ResultsChart
-from widgets.ticker import PageTicker
+from widgets.common import guarded, page_language, request_params
+from widgets.live import LiveView, join_box_html, too_few_note
 
 
-class FacilitatorView(W.VBox):
-    language = Unicode("nl")
+class FacilitatorView(LiveView):
+    css_class = "cb-facilitator"
+    _control = Instance(sessions.FacilitatorControl, allow_none=True)  # set once the key is accepted
 
     def __init__(self, store: Store, casebook: Casebook, code: str = "", key: str = "", language: str = "nl",
                  catalogue: Catalogue | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.add_class("cb-app")
-        self.add_class("cb-facilitator")
-        self.model = LiveSessionModel(store, casebook)
-        self._catalogue = catalogue or load_catalogue()
-        self._error = ErrorBanner()
-        self._ticker = PageTicker()
-        self._ticker.on_tick(self._on_tick)
-        self._header = W.HTML()
-        self._header.add_class("cb-header-bar")
-        self._status = StatusLine()
+        super().__init__(store, casebook, language, catalogue, **kwargs,
+                         case_view_options=dict(show_key=True, show_what_happened=True, show_turn_items=True))
+        if code or key:
+            self.show_session(code, key)
+
+    def _build_body(self) -> list[W.Widget]:
+        left = W.VBox([self._status, self._build_controls(), *self._build_results(), self._case_view])
+        left.add_class("cb-main")
+        self._join_info = W.HTML()
+        self._join_info.add_class("cb-join-info")
+        self._programme = W.HTML()
+        self._programme.add_class("cb-programme")
+        right = W.VBox([self._join_info, self._programme])
+        right.add_class("cb-side")
+        self._body = W.HBox([left, right])
+        self._body.add_class("cb-body")
+        self._body.layout.display = "none"
+        return [self._body]
+
+    def _build_controls(self) -> W.HBox:
         self._buttons = {}
         for name, css in (("start", "cb-start"), ("back", "cb-back"), ("timer", "cb-timer-toggle"),
                           ("reveal", "cb-reveal"), ("next", "cb-next-phase")):
@@ -47,31 +55,13 @@ class FacilitatorView(W.VBox):
             self._buttons[name] = button
         controls = W.HBox(list(self._buttons.values()))
         controls.add_class("cb-controls")
-        self._programme = W.HTML()
-        self._programme.add_class("cb-programme")
+        return controls
+
+    def _build_results(self) -> list[W.Widget]:
         self._presence = W.HTML()
         self._chart_title = W.HTML()
-        self._results = ResultsChart(self._catalogue)
         self._results_note = W.HTML()
-        self._case_view = CaseView(catalogue=self._catalogue, show_key=True, show_what_happened=True,
-                                   show_turn_items=True)
-        self._join_info = W.HTML()
-        self._join_info.add_class("cb-join-info")
-        left = W.VBox([self._status, controls, self._presence, self._chart_title, self._results,
-                       self._results_note, self._case_view])
-        left.add_class("cb-main")
-        right = W.VBox([self._join_info, self._programme])
-        right.add_class("cb-side")
-        self._body = W.HBox([left, right])
-        self._body.add_class("cb-body")
-        self.children = [stylesheet(), self._ticker, self._header, self._error, self._body]
-        for part in (self._status, self._case_view, self._results):
-            W.dlink((self, "language"), (part, "language"))
-        self._control: sessions.FacilitatorControl | None = None
-        self.language = language
-        self._body.layout.display = "none"
-        if code or key:
-            self.show_session(code, key)
+        return [self._presence, self._chart_title, self._results, self._results_note]
 
     def __repr__(self) -> str:
         return f"FacilitatorView(code={self.model.code!r}, allowed={self._control is not None})"
@@ -89,11 +79,6 @@ class FacilitatorView(W.VBox):
         self.model.refresh(force=True)
         self._body.layout.display = None
         self._render()
-
-    @observe("language")
-    def _on_language_change(self, change):
-        if self.model.state is not None:
-            self._render()
 
     # -- handlers (each also starts the page's ticker: the first click does)
 
@@ -126,26 +111,17 @@ class FacilitatorView(W.VBox):
         state = self.model.state
         self._act(self._control.pause_timer if state.running else self._control.start_timer)
 
-    @guarded
-    def _on_tick(self) -> None:
-        if self.model.refresh():
-            self._render()
-        else:
-            self._status.show(self.model)
-
     # -- drawing
 
     def _render(self) -> None:
         state = self.model.state
         lang = self.language
         case = self.model.casebook.get(state.case_id)
-        self._header.value = (
-            f'<div class="cb-bar-title">{escape(state.title) or t("app.name", lang)}</div>'
+        self._render_header(
             f'<div class="cb-bar-meta">{t("method." + state.method, lang)} · '
             f'{t("live.join_code", lang)} <b class="cb-join-code">{state.code}</b></div>'
         )
-        if self._case_view.case is not case:
-            self._case_view.show_case(case)
+        self._show_case(case)
         self._status.show(self.model)
         b = self._buttons
         b["start"].description = t("facilitator.start", lang)
@@ -162,17 +138,14 @@ class FacilitatorView(W.VBox):
         self._presence.value = f'<p class="cb-presence">{t("live.present", lang, present=state.present)}</p>'
         shown = self.model.round_results(FACILITATOR)
         self._chart_title.value = f'<h2>{t("facilitator.live_results", lang)}</h2>'
-        self._results.show(shown, case.key_items)
+        self._results.show(shown, case.key)
         self._results_note.value = (
             "" if any(r is not None for r in shown.values())
-            else f'<p class="cb-note">{too_few_note(self.model, lang)}</p>'
+            else f'<p class="cb-note">{too_few_note(lang)}</p>'
         )
-        join_url = app_url("participant", code=state.code)
-        self._join_info.value = (
-            f'<div class="cb-join-box"><div class="cb-join-code-big">{state.code}</div>'
-            f'<div class="cb-qr cb-qr-small">{qr_svg(join_url)}</div>'
-            f'<p class="cb-join-url">{escape(t("facilitator.links", lang, code=state.code, url=join_url))}</p></div>'
-        )
+        join_url = app_url("participant", page_base_url(), code=state.code)
+        self._join_info.value = join_box_html(
+            state.code, join_url, t("facilitator.links", lang, code=state.code, url=join_url), small=True)
         self._programme.value = self._programme_html(state)
 
     def _programme_html(self, state) -> str:
@@ -198,9 +171,6 @@ class FacilitatorView(W.VBox):
     def click(self, name: str) -> None:
         self._buttons[name].click()
 
-    def tick(self) -> None:
-        self._on_tick()
-
 
 def facilitator_app(store: Store | None = None, casebook: Casebook | None = None,
                     code: str | None = None, key: str | None = None) -> FacilitatorView:
@@ -215,7 +185,7 @@ def facilitator_app(store: Store | None = None, casebook: Casebook | None = None
 def session_facilitator_app(plan, store: Store | None = None, casebook: Casebook | None = None) -> FacilitatorView:
     """The facilitator's app inside an executed session plan. Served by Voila anyone may open the
     page, so the key must come with the link (``?key=``); in JupyterLab the file's owner has it."""
-    from casebook.plan import served_by_voila
+    from widgets.request import served_by_voila
 
     key = request_params().get("key", "") if served_by_voila() else plan.facilitator_key
     return facilitator_app(store, casebook, code=plan.code, key=key)

@@ -1,34 +1,44 @@
 """What the participant, facilitator and projector views share: a model that follows the
-store, and the status line (phase, timer, vote count)."""
+store, the status line (phase, timer, vote count), the join box, and the ``LiveView`` base with
+the page's ticker, header bar and error banner."""
 
 from __future__ import annotations
 
-import time
-
 import ipywidgets as W
-from traitlets import Any, HasTraits, Int, Unicode
+from traitlets import Callable, Float, HasTraits, Instance, Int, Unicode, observe
 
 from casebook import sessions
-from casebook.cases import Casebook
+from casebook.cases import Case, Casebook
+from casebook.catalogue import Catalogue, load_catalogue
+from casebook.clock import clock as casebook_clock
+from casebook.links import qr_svg
 from casebook.messages import t
 from casebook.phases import MIN_VOTERS_FOR_RESULTS, may_see_results
 from casebook.render import escape
 from casebook.sessions import SessionState
 from casebook.store import Store
+from widgets.case_view import CaseView
+from widgets.common import ErrorBanner, guarded, stylesheet
+from widgets.results_chart import ResultsChart
+from widgets.ticker import PageTicker
 
 
 class LiveSessionModel(HasTraits):
-    """A session as the store has it now; ``refresh()`` is cheap when nothing changed."""
+    """A session as the store has it now; ``refresh()`` is cheap when nothing changed.
+
+    ``clock`` gives the current time in seconds (the casebook's clock, which tests can set).
+    """
 
     code = Unicode("")
-    state = Any(None)  # SessionState or None
+    state = Instance(SessionState, allow_none=True)
     version = Int(-1)
+    fetched_at = Float(0.0)  # the clock's time of the last fetch
+    clock = Callable(casebook_clock.now)
+    store = Instance(Store)
+    casebook = Instance(Casebook)
 
     def __init__(self, store: Store, casebook: Casebook, **kwargs):
-        super().__init__(**kwargs)
-        self.store = store
-        self.casebook = casebook
-        self.fetched_at = 0.0
+        super().__init__(store=store, casebook=casebook, **kwargs)
 
     def refresh(self, force: bool = False) -> bool:
         """Follow the store; returns True when the state changed."""
@@ -37,21 +47,21 @@ class LiveSessionModel(HasTraits):
         current = sessions.version(self.store, self.code)
         if not force and current == self.version and self.state is not None:
             return False
-        self.fetched_at = time.time()
+        self.fetched_at = self.clock()
         self.version = current
         self.state = sessions.state(self.store, self.code, now=self.fetched_at)
         return True
 
     def remaining(self) -> float | None:
-        state: SessionState | None = self.state
+        state = self.state
         if state is None or state.remaining is None:
             return None
-        passed = time.time() - self.fetched_at if state.running else 0.0
+        passed = self.clock() - self.fetched_at if state.running else 0.0
         return state.remaining - passed
 
     def round_results(self, role: str) -> dict[int, sessions.RoundResult | None]:
         """Each round of the current case, or None where ``role`` may not see it yet."""
-        state: SessionState = self.state
+        state = self.state
         shown = {}
         for number in state.rounds:
             voters = state.voters.get(number, 0)
@@ -88,7 +98,7 @@ class StatusLine(W.HBox):
         self.children = [self.phase, self.timer, self.count]
 
     def show(self, model: LiveSessionModel) -> None:
-        state: SessionState | None = model.state
+        state = model.state
         if state is None:
             return
         lang = self.language
@@ -110,5 +120,106 @@ class StatusLine(W.HBox):
             widget.value = value
 
 
-def too_few_note(model: LiveSessionModel, language: str) -> str:
+def too_few_note(language: str) -> str:
     return t("live.too_few", language, min=MIN_VOTERS_FOR_RESULTS)
+
+
+def join_box_html(code: str, join_url: str, caption: str, label: str = "", small: bool = False) -> str:
+    """The join code big, the QR code of ``join_url`` and ``caption`` under it; with a ``label``
+    (the projector) the code itself carries ``cb-join-code``."""
+    label_html = f'<div class="cb-join-label">{label}</div>' if label else ""
+    code_class = "cb-join-code-big cb-join-code" if label else "cb-join-code-big"
+    qr_class = "cb-qr cb-qr-small" if small else "cb-qr"
+    return (
+        f'<div class="cb-join-box">{label_html}<div class="{code_class}">{code}</div>'
+        f'<div class="{qr_class}">{qr_svg(join_url)}</div>'
+        f'<p class="cb-join-url">{escape(caption)}</p></div>'
+    )
+
+
+class LiveView(W.VBox):
+    """A page that follows one live session: the page's ticker, header bar, error banner,
+    status line, case view and results chart; a subclass adds its own body and drawing.
+
+    Subclasses set ``css_class`` and implement ``_build_body()`` (the widgets below the error
+    banner) and ``_render()`` (draw ``model.state``).
+    """
+
+    language = Unicode("nl")
+    css_class = ""
+
+    def __init__(self, store: Store, casebook: Casebook, language: str = "nl",
+                 catalogue: Catalogue | None = None, case_view_options: dict | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.add_class("cb-app")
+        self.add_class(self.css_class)
+        self.model = LiveSessionModel(store, casebook)
+        self._catalogue = catalogue or load_catalogue()
+        self._build_frame(case_view_options or {})
+        self.children = [stylesheet(), self._ticker, self._header, self._error, *self._build_body()]
+        for part in self._language_parts():
+            W.dlink((self, "language"), (part, "language"))
+        self.language = language
+
+    def _build_frame(self, case_view_options: dict) -> None:
+        self._error = ErrorBanner()
+        self._ticker = PageTicker()
+        self._ticker.on_tick(self._on_ticker_tick)
+        self._header = W.HTML()
+        self._header.add_class("cb-header-bar")
+        self._status = StatusLine()
+        self._case_view = CaseView(catalogue=self._catalogue, **case_view_options)
+        self._results = ResultsChart(self._catalogue)
+
+    def _build_body(self) -> list[W.Widget]:
+        raise NotImplementedError
+
+    def _language_parts(self) -> list[W.Widget]:
+        """The children that follow the view's language."""
+        return [self._status, self._case_view, self._results]
+
+    # -- language
+
+    @observe("language")
+    def _on_language_change(self, change) -> None:
+        self._apply_language()
+
+    def _apply_language(self) -> None:
+        if self.model.state is not None:
+            self._render()
+
+    # -- following the store
+
+    @guarded
+    def _on_ticker_tick(self) -> None:
+        self._follow_store()
+
+    def _follow_store(self) -> None:
+        if self.model.refresh():
+            self._render()
+        else:
+            self._status.show(self.model)  # the countdown moves every second
+
+    # -- drawing
+
+    def _render(self) -> None:
+        raise NotImplementedError
+
+    def _render_header(self, meta_html: str = "") -> None:
+        """The session's title (or the app's name) and ``meta_html`` beside it."""
+        state = self.model.state
+        title = escape(state.title) if state is not None and state.title else t("app.name", self.language)
+        self._header.value = f'<div class="cb-bar-title">{title}</div>{meta_html}'
+
+    def _show_case(self, case: Case, key_visible: bool | None = None) -> None:
+        """Show ``case``; with ``key_visible`` set, the key and what happened follow it."""
+        if self._case_view.case is not case:
+            self._case_view.show_case(case)
+        if key_visible is not None:
+            self._case_view.show_key = key_visible
+            self._case_view.show_what_happened = key_visible
+
+    # -- for tests
+
+    def tick(self) -> None:
+        self._on_ticker_tick()

@@ -5,50 +5,43 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import ipywidgets as W
-from traitlets import Unicode, observe
+from traitlets import Int, List, Tuple, Unicode
 
 from casebook import sessions
 from casebook.cases import Casebook
-from casebook.catalogue import Catalogue, load_catalogue
+from casebook.catalogue import Catalogue
 from casebook.clearance import served_cases
 from casebook.messages import t
 from casebook.phases import PARTICIPANT, may_see_key, voting_open
 from casebook.render import escape
 from casebook.store import Store, open_store
-from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet
+from widgets.common import guarded, page_language, request_params
 from widgets.item_picker import ItemPicker
-from widgets.live import LiveSessionModel, StatusLine
-from widgets.results_chart import ResultsChart
-from widgets.ticker import PageTicker
+from widgets.live import LiveView
 
 PRESENCE_EVERY_TICKS = 15
 
 
-class ParticipantView(W.VBox):
-    language = Unicode("nl")
+class ParticipantView(LiveView):
+    css_class = "cb-participant"
+    participant_id = Unicode("")
+    _resume_id = Unicode("")  # a participant continuing with their personal link
+    _voting_key = Tuple(Int(), Int(), allow_none=True, default_value=None)  # (position, round) the picker is loaded for
+    _saved = List(Unicode(), allow_none=True, default_value=None)  # what the store has for that round
+    _ticks = Int(0)
 
     def __init__(self, store: Store, casebook: Casebook, code: str = "", language: str = "nl",
                  catalogue: Catalogue | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.add_class("cb-app")
-        self.add_class("cb-participant")
-        self.model = LiveSessionModel(store, casebook)
-        self.participant_id = ""
-        self._catalogue = catalogue or load_catalogue()
-        self._voting_key: tuple | None = None  # (position, round) the picker is loaded for
-        self._saved: list[str] | None = None  # what the store has for that round
-        self._ticks = 0
-        self._resume_id = ""  # a participant continuing with their personal link
+        super().__init__(store, casebook, language, catalogue, **kwargs)
+        self._code.value = sessions.normalise_code(code)
+        self._apply_language()
 
-        self._error = ErrorBanner()
-        self._ticker = PageTicker()
-        self._ticker.on_tick(self._on_tick)
-        self._header = W.HTML()
-        self._header.add_class("cb-header-bar")
-        # join
+    def _build_body(self) -> list[W.Widget]:
+        return [self._build_join_panel(), self._build_session_panel()]
+
+    def _build_join_panel(self) -> W.VBox:
         self._welcome = W.HTML()
-        self._code = W.Text(value=sessions.normalise_code(code), continuous_update=False)
+        self._code = W.Text(continuous_update=False)
         self._code.add_class("cb-code")
         self._pseudonym = W.Text(continuous_update=False)
         self._pseudonym.add_class("cb-pseudonym")
@@ -58,9 +51,21 @@ class ParticipantView(W.VBox):
         self._join.on_click(self._on_join_click)
         self._join_panel = W.VBox([self._welcome, self._code, self._pseudonym, self._hint, self._join])
         self._join_panel.add_class("cb-join-panel")
-        # session
-        self._status = StatusLine()
-        self._case_view = CaseView(catalogue=self._catalogue)
+        return self._join_panel
+
+    def _build_session_panel(self) -> W.VBox:
+        self._own_votes = W.HTML()
+        self._own_votes.add_class("cb-own-votes")
+        self._results_note = W.HTML()
+        self._session_panel = W.VBox([
+            self._status, self._own_votes, self._results, self._results_note, self._build_vote_panel(),
+            self._case_view,
+        ])
+        self._session_panel.add_class("cb-session-panel")
+        self._session_panel.layout.display = "none"
+        return self._session_panel
+
+    def _build_vote_panel(self) -> W.VBox:
         self._prompt = W.HTML()
         self._picker = ItemPicker(self._catalogue)
         self._picker.observe(self._on_picker_change, "value")
@@ -71,30 +76,16 @@ class ParticipantView(W.VBox):
         self._vote_status.add_class("cb-vote-status")
         self._vote_panel = W.VBox([self._prompt, self._picker, self._submit, self._vote_status])
         self._vote_panel.add_class("cb-vote-panel")
-        self._own_votes = W.HTML()
-        self._own_votes.add_class("cb-own-votes")
-        self._results = ResultsChart(self._catalogue)
-        self._results_note = W.HTML()
-        self._session_panel = W.VBox([
-            self._status, self._own_votes, self._results, self._results_note, self._vote_panel, self._case_view,
-        ])
-        self._session_panel.add_class("cb-session-panel")
-        self._session_panel.layout.display = "none"
-        self.children = [stylesheet(), self._ticker, self._header, self._error, self._join_panel, self._session_panel]
-        for part in (self._status, self._case_view, self._picker, self._results):
-            W.dlink((self, "language"), (part, "language"))
-        self.language = language
-        self._apply_language()
+        return self._vote_panel
+
+    def _language_parts(self) -> list[W.Widget]:
+        return super()._language_parts() + [self._picker]
 
     def __repr__(self) -> str:
         joined = "joined" if self.participant_id else "not joined"
         return f"ParticipantView(code={self._code.value!r}, {joined}, language={self.language!r})"
 
     # -- language
-
-    @observe("language")
-    def _on_language_change(self, change):
-        self._apply_language()
 
     def _apply_language(self) -> None:
         lang = self.language
@@ -105,13 +96,10 @@ class ParticipantView(W.VBox):
         self._join.description = t("participant.continue" if self._resume_id else "participant.join", lang)
         self._prompt.value = f'<p class="cb-prompt">{t("participant.vote_prompt", lang)}</p>'
         self._submit.description = t("participant.submit", lang)
-        self._render_header()
-        if self.model.state is not None:
-            self._render_state()
+        self._render_participant_header()
+        super()._apply_language()
 
-    def _render_header(self) -> None:
-        state = self.model.state
-        title = escape(state.title) if state is not None and state.title else t("app.name", self.language)
+    def _render_participant_header(self) -> None:
         who = ""
         if self.participant_id:
             # relative: the page's own server and path, whatever address the phone used
@@ -120,7 +108,7 @@ class ParticipantView(W.VBox):
             who = (f'<span class="cb-who">{t("participant.joined_as", self.language, pseudonym=escape(self._pseudonym.value))}'
                    f' · <a class="cb-personal-link" href="{escape(link)}" title="{escape(t("participant.personal_link_title", self.language))}">'
                    f'{t("participant.personal_link", self.language)}</a></span>')
-        self._header.value = f'<div class="cb-bar-title">{title}</div>{who}'
+        self._render_header(who)
 
     # -- handlers
 
@@ -138,18 +126,14 @@ class ParticipantView(W.VBox):
         self.model.refresh(force=True)
         self._join_panel.layout.display = "none"
         self._session_panel.layout.display = None
-        self._render_header()
-        self._render_state()
+        self._render()
 
     @guarded
-    def _on_tick(self) -> None:
+    def _on_ticker_tick(self) -> None:
         self._ticks += 1
         if self._ticks % PRESENCE_EVERY_TICKS == 0 and self.participant_id:
-            sessions.touch(self.model.store, self.participant_id)
-        if self.model.refresh():
-            self._render_state()
-        else:
-            self._status.show(self.model)  # the countdown moves every second
+            sessions.touch(self.model.store, self.participant_id, now=self.model.clock())
+        self._follow_store()
 
     @guarded
     def _on_submit_click(self, _button=None) -> None:
@@ -161,28 +145,24 @@ class ParticipantView(W.VBox):
                            self._picker.value)
         self._saved = list(self._picker.value)
         self.model.refresh(force=True)
-        self._render_state()
+        self._render()
 
     def _on_picker_change(self, change) -> None:
         self._render_vote_status()
 
     # -- drawing
 
-    @property
-    def _dirty(self) -> bool:
+    def _has_unsent_choice(self) -> bool:
         return self._voting_key is not None and sorted(self._picker.value) != sorted(self._saved or [])
 
-    def _render_state(self) -> None:
+    def _render(self) -> None:
         state = self.model.state
         lang = self.language
         case = self.model.casebook.get(state.case_id)
-        if self._case_view.case is not case:
-            self._case_view.show_case(case)
         key_visible = may_see_key(PARTICIPANT, state.method, state.step, state.reveal_key)
-        self._case_view.show_key = key_visible
-        self._case_view.show_what_happened = key_visible
+        self._show_case(case, key_visible)
         self._status.show(self.model)
-        self._render_header()
+        self._render_participant_header()
 
         round_number = state.step.phase.vote_round
         open_now = round_number is not None and voting_open(state.step, round_number)
@@ -194,7 +174,7 @@ class ParticipantView(W.VBox):
                 self._picker.value = list(self._saved or [])
             self._picker.disabled = False
             self._vote_panel.layout.display = None
-        elif self._dirty:
+        elif self._has_unsent_choice():
             # The round closed with a choice not yet sent: keep it on screen and say so, so
             # nothing is lost silently; sending it now gets the server's refusal.
             self._vote_panel.layout.display = None
@@ -205,7 +185,7 @@ class ParticipantView(W.VBox):
         self._render_own_votes()
 
         shown = self.model.round_results(PARTICIPANT)
-        self._results.show(shown, case.key_items if key_visible else ())
+        self._results.show(shown, case.key if key_visible else ())
         revealed_any = any(r is not None for r in shown.values())
         note = ""
         if not revealed_any and not open_now and any(state.voters.values()):
@@ -219,9 +199,9 @@ class ParticipantView(W.VBox):
         if self._voting_key is None:
             self._vote_status.value = ""
             return
-        if closed and self._dirty:
+        if closed and self._has_unsent_choice():
             text, css = t("participant.closed_unsaved", lang), "cb-warn"
-        elif self._dirty:
+        elif self._has_unsent_choice():
             text, css = t("participant.unsaved", lang), "cb-warn"
         elif self._saved is not None:
             text, css = t("participant.saved", lang, count=len(self._saved)), "cb-ok"
@@ -265,9 +245,6 @@ class ParticipantView(W.VBox):
             self._code.value = code
         self._pseudonym.value = pseudonym
         self._join.click()
-
-    def tick(self) -> None:
-        self._on_tick()
 
 
 def participant_app(store: Store | None = None, casebook: Casebook | None = None) -> ParticipantView:

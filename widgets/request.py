@@ -66,6 +66,28 @@ def query_params() -> dict[str, str]:
     return {name: values[-1] for name, values in parsed.items() if values}
 
 
+def served_by_voila() -> bool:
+    """Is this kernel a Voila page's? Voila itself writes ``SERVER_SOFTWARE`` (its own name and
+    version) into the kernel's environment; nothing a client sends can set it. Papermill and
+    JupyterLab kernels lack it."""
+    return os.environ.get("SERVER_SOFTWARE", "").startswith("voila/")
+
+
+def page_base_url() -> str:
+    """The address for links shown on this page: the configured public address, else the
+    host and port the page was opened with (for display only: it never grants anything)."""
+    from casebook.config import public_url
+    from casebook.links import DEFAULT_BASE_URL
+
+    configured = public_url()
+    if configured:
+        return configured
+    host, port = os.environ.get("SERVER_NAME"), os.environ.get("SERVER_PORT")
+    if host and all(ch.isalnum() or ch in ".-:[]" for ch in host):
+        return f"http://{host}:{port}" if port and port not in ("80", "443") else f"http://{host}"
+    return DEFAULT_BASE_URL
+
+
 def request_params() -> dict[str, str]:
     """The query string of the page; call it after the slow imports, so they are preheated."""
     wait_for_request()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 
 import ipywidgets as W
-from traitlets import Any, Bool, HasTraits, List, Unicode, observe
+from traitlets import Bool, Dict, Instance, Int, List, Unicode, observe
 
 from casebook import progress as solo_progress
 from casebook.cases import Case, Casebook
@@ -16,7 +16,8 @@ from casebook.messages import t
 from casebook.render import escape
 from casebook.solo import Feedback, score_answer, vp_turns
 from casebook.store import Store, open_store
-from widgets.case_list import CaseList, card_html, filter_dropdown, label_filters
+from widgets.case_filter import AppHeader, CaseChooser, FilterBar
+from widgets.case_list import CaseList, card_html
 from widgets.case_view import CaseView
 from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet
 from widgets.item_picker import ItemPicker
@@ -27,23 +28,15 @@ from widgets.solo_html import (
 PRACTISE, PROGRESS = "practise", "progress"
 
 
-class SoloModel(HasTraits):
+class SoloModel(CaseChooser):
     """Filters, the open case and the reviewer's progress (no widgets)."""
 
-    language = Unicode("nl")
-    theme = Unicode("")
-    item = Unicode("")
-    case_language = Unicode("")
-    weak_only = Bool(False)
-    matching = List(Unicode())
-    selected = Unicode("")
-    progress = Any(None)  # casebook.progress.Progress
+    progress = Instance(solo_progress.Progress, allow_none=True)
+    store = Instance(Store)
+    catalogue = Instance(Catalogue)
 
     def __init__(self, casebook: Casebook, store: Store, catalogue: Catalogue | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.casebook = casebook
-        self.store = store
-        self.catalogue = catalogue or load_catalogue()
+        super().__init__(casebook, store=store, catalogue=catalogue or load_catalogue(), **kwargs)
         self.refresh_progress()
 
     # -- the profile: read from profile.json every time, so a profile deleted in another tab
@@ -60,23 +53,11 @@ class SoloModel(HasTraits):
         else:
             self.progress = solo_progress.progress(self.store, profile, self.catalogue)
 
+    @observe("progress")
+    def _on_progress_change(self, change) -> None:
+        self.filters.weak_items = list(change["new"].weak_items) if change["new"] else []
+
     # -- choosing cases
-
-    def matches(self, case: Case) -> bool:
-        weak = set(self.progress.weak_items) if self.progress else set()
-        return (
-            (not self.theme or self.theme in case.themes)
-            and (not self.item or case.mentions_item(self.item))
-            and (not self.case_language or case.language == self.case_language)
-            and (not self.weak_only or bool(weak & set(case.key_items)))
-        )
-
-    @observe("theme", "item", "case_language", "weak_only", "progress")
-    def _on_filter_change(self, change):
-        self.update_matching()
-
-    def update_matching(self) -> None:
-        self.matching = [case.id for case in self.casebook if self.matches(case)]
 
     def next_case(self) -> solo_progress.NextCase | None:
         exclude = (self.selected,) if self.selected else ()
@@ -111,36 +92,31 @@ class SoloModel(HasTraits):
 
 class TurnTagger(W.VBox):
     """Optional: per VP turn, which of the ticked items it shows. ``value`` maps a turn's
-    index in the dialogue to the items tagged."""
+    index in the dialogue to the items tagged, in catalogue order."""
 
     language = Unicode("nl")
     disabled = Bool(False)
     choices = List(Unicode())  # the items the reviewer ticked, in catalogue order
+    case = Instance(Case, allow_none=True)
+    value = Dict(key_trait=Int(), value_trait=List(Unicode()))
 
     def __init__(self, catalogue: Catalogue, **kwargs):
         super().__init__(**kwargs)
         self.add_class("cb-turn-tagger")
         self._catalogue = catalogue
-        self._case: Case | None = None
         self._intro = W.HTML()
         self._rows: dict[int, tuple[W.HTML, W.HBox]] = {}
         self._toggles: dict[tuple[int, str], W.ToggleButton] = {}
-        self._tags: dict[int, set[str]] = {}
         self.children = [self._intro]
 
-    @property
-    def value(self) -> dict[int, list[str]]:
-        order = {item: n for n, item in enumerate(self._catalogue.item_ids)}
-        return {index: sorted(items, key=order.__getitem__) for index, items in self._tags.items() if items}
-
     def show_case(self, case: Case | None) -> None:
-        self._case = case
-        self._tags = {}
+        self.case = case
+        self.value = {}
         self._toggles = {}
         self._rows = {}
         turns = vp_turns(case) if case else []
         rows = []
-        for number, (index, turn) in enumerate(turns, start=1):
+        for index, _turn in turns:
             text = W.HTML()
             text.add_class("cb-tag-turn-text")
             chips = W.HBox()
@@ -149,7 +125,6 @@ class TurnTagger(W.VBox):
             row.add_class("cb-tag-turn")
             row.add_class(f"cb-tag-turn-{index}")
             self._rows[index] = (text, chips)
-            self._tags[index] = set()
             rows.append(row)
         self.children = [self._intro] + rows
         self.layout.display = None if turns else "none"
@@ -161,8 +136,8 @@ class TurnTagger(W.VBox):
 
     @observe("choices", "language")
     def _on_choices_change(self, change):
-        for tags in self._tags.values():
-            tags &= set(self.choices)  # an item no longer ticked cannot stay tagged
+        # an item no longer ticked cannot stay tagged
+        self._set_tags({index: [i for i in items if i in self.choices] for index, items in self.value.items()})
         self._render()
 
     @observe("disabled")
@@ -170,44 +145,52 @@ class TurnTagger(W.VBox):
         for toggle in self._toggles.values():
             toggle.disabled = change["new"]
 
+    def _set_tags(self, tags: dict[int, list[str]]) -> None:
+        order = {item: n for n, item in enumerate(self._catalogue.item_ids)}
+        self.value = {index: sorted(set(items), key=order.__getitem__) for index, items in tags.items() if items}
+
     def _render(self) -> None:
         lang = self.language
         hint = t("solo.tag.intro", lang) if self.choices else t("solo.tag.tick_first", lang)
         self._intro.value = (f'<h3 class="cb-tag-heading">{t("solo.tag.heading", lang)}</h3>'
                              f'<p class="cb-hint">{hint}</p>')
-        if self._case is None:
+        if self.case is None:
             return
-        for number, (index, turn) in enumerate(vp_turns(self._case), start=1):
+        for number, (index, turn) in enumerate(vp_turns(self.case), start=1):
             text, chips = self._rows[index]
             text.value = (f'<span class="cb-tag-turn-number">{t("solo.turns.turn", lang, number=number)}</span> '
                           f'<span class="cb-tag-turn-quote">{escape(turn.text)}</span>')
-            toggles = []
-            for item in self.choices:
-                toggle = self._toggles.get((index, item))
-                if toggle is None:
-                    toggle = W.ToggleButton(value=False, layout=W.Layout(width="auto"))
-                    toggle.add_class("cb-tag")
-                    toggle.add_class(f"cb-tag-{index}-{item}")
-                    toggle.add_class(f"cb-item-kind-{self._catalogue.item(item).kind}")
-                    toggle.observe(lambda change, i=index, it=item: self._on_tag_change(i, it, change), "value")
-                    self._toggles[(index, item)] = toggle
-                toggle.description = self._catalogue.item(item).label_in(lang)
-                toggle.value = item in self._tags[index]
-                toggle.disabled = self.disabled
-                toggles.append(toggle)
-            chips.children = toggles
+            chips.children = [self._toggle(index, item) for item in self.choices]
+
+    def _toggle(self, index: int, item: str) -> W.ToggleButton:
+        """The toggle of ``item`` on turn ``index``, made on first use, labelled and set."""
+        toggle = self._toggles.get((index, item))
+        if toggle is None:
+            toggle = W.ToggleButton(value=False, layout=W.Layout(width="auto"))
+            toggle.add_class("cb-tag")
+            toggle.add_class(f"cb-tag-{index}-{item}")
+            toggle.add_class(f"cb-item-kind-{self._catalogue.item(item).kind}")
+            toggle.observe(lambda change, i=index, it=item: self._on_tag_change(i, it, change), "value")
+            self._toggles[(index, item)] = toggle
+        toggle.description = self._catalogue.item(item).label_in(self.language)
+        toggle.value = item in self.value.get(index, [])
+        toggle.disabled = self.disabled
+        return toggle
 
     def _on_tag_change(self, index: int, item: str, change) -> None:
-        if change["new"]:
-            self._tags[index].add(item)
-        else:
-            self._tags[index].discard(item)
+        tags = {i: list(items) for i, items in self.value.items()}
+        tagged = set(tags.get(index, []))
+        tagged = tagged | {item} if change["new"] else tagged - {item}
+        tags[index] = list(tagged)
+        self._set_tags(tags)
 
 
 class SoloView(W.VBox):
     """Practise (choose, read, tick, check, feedback) and progress, in one page."""
 
     language = Unicode("nl")
+    _feedback_shown = Instance(Feedback, allow_none=True)  # the open case's, once checked
+    _confirming_delete = Bool(False)
 
     def __init__(self, model: SoloModel, **kwargs):
         super().__init__(**kwargs)
@@ -215,38 +198,45 @@ class SoloView(W.VBox):
         self.add_class("cb-solo")
         self.model = model
         self._catalogue = model.catalogue
-        self._feedback_shown: Feedback | None = None
-        self._confirming_delete = False
-
         self._error = ErrorBanner()
-        self._title = W.HTML()
-        self._language = W.ToggleButtons(options=[("NL", "nl"), ("EN", "en")], value=model.language)
-        self._language.add_class("cb-language")
-        header = W.HBox([self._title, self._language])
-        header.add_class("cb-header")
+        self.children = [stylesheet(), self._build_header(), self._build_sections(), self._error,
+                         self._build_practise_panel(), self._build_progress_panel()]
+        self._connect()
+        self._apply_language()
+        self._show_case(None)
+        self._on_section_change()
+
+    # -- building the page
+
+    def _build_header(self) -> AppHeader:
+        self._header = AppHeader(self.model, "solo.title", "solo.tagline")
+        return self._header
+
+    def _build_sections(self) -> W.ToggleButtons:
         self._sections = W.ToggleButtons(options=[("", PRACTISE), ("", PROGRESS)], value=PRACTISE)
         self._sections.add_class("cb-solo-sections")
+        return self._sections
 
-        # choose
-        self._theme = filter_dropdown("cb-filter-theme", "110px")
-        self._item = filter_dropdown("cb-filter-item", "110px")
-        self._case_language = filter_dropdown("cb-filter-language", "110px")
-        self._weak_only = W.Checkbox(value=False, indent=False)
-        self._weak_only.add_class("cb-filter-weak")
-        self._count = W.HTML()
-        self._count.add_class("cb-count")
-        filters = W.VBox([self._theme, self._item, self._case_language, self._weak_only, self._count])
-        filters.add_class("cb-filters")
-        self._list = CaseList(model.casebook, self._card_html, self._on_open_click, open_label="solo.open")
+    def _build_practise_panel(self) -> W.HBox:
+        """Choose a case on the left; read, answer and get feedback on the right."""
+        self._filters = FilterBar(self.model.filters, self._catalogue, weak_only=True, description_width="110px")
+        self._list = CaseList(self.model.casebook, self._card_html, self._on_open_click, open_label="solo.open")
         self._cards = self._list.cards
-        left = W.VBox([filters, self._list])
+        left = W.VBox([self._filters, self._list])
         left.add_class("cb-left")
-
-        # read, answer, feedback
         self._placeholder = W.HTML()
         self._placeholder.add_class("cb-placeholder")
-        self._case_view = CaseView(catalogue=self._catalogue)
-        self._case_view.show_questions = False  # they come with the feedback
+        self._case_view = CaseView(catalogue=self._catalogue, show_questions=False)  # they come with the feedback
+        self._feedback = W.HTML()
+        self._feedback.add_class("cb-feedback")
+        right = W.VBox([self._placeholder, self._case_view, self._build_answer_panel(), self._feedback,
+                        self._build_after_feedback()])
+        right.add_class("cb-right")
+        self._practise_panel = W.HBox([left, right])
+        self._practise_panel.add_class("cb-body")
+        return self._practise_panel
+
+    def _build_answer_panel(self) -> W.VBox:
         self._prompt = W.HTML()
         self._picker = ItemPicker(self._catalogue)
         self._picker.observe(self._on_picker_change, "value")
@@ -258,20 +248,18 @@ class SoloView(W.VBox):
         self._hint.add_class("cb-check-hint")
         self._answer_panel = W.VBox([self._prompt, self._picker, self._tagger, self._check, self._hint])
         self._answer_panel.add_class("cb-answer-panel")
-        self._feedback = W.HTML()
-        self._feedback.add_class("cb-feedback")
+        return self._answer_panel
+
+    def _build_after_feedback(self) -> W.VBox:
         self._next_practise = W.HTML()
         self._next_button = W.Button(icon="arrow-right")
         self._next_button.add_class("cb-next-case")
         self._next_button.on_click(self._on_next_click)
         self._after = W.VBox([self._next_practise, self._next_button])
         self._after.add_class("cb-after-feedback")
-        right = W.VBox([self._placeholder, self._case_view, self._answer_panel, self._feedback, self._after])
-        right.add_class("cb-right")
-        self._practise_panel = W.HBox([left, right])
-        self._practise_panel.add_class("cb-body")
+        return self._after
 
-        # progress
+    def _build_progress_panel(self) -> W.VBox:
         self._summary = W.HTML()
         self._summary.add_class("cb-progress-summary")
         self._weak = W.HTML()
@@ -283,6 +271,14 @@ class SoloView(W.VBox):
         self._chart.add_class("cb-progress-chart")
         self._history = W.HTML()
         self._history.add_class("cb-history")
+        top = W.HBox([self._summary, W.VBox([self._weak, self._practise_weak])])
+        top.add_class("cb-progress-top")
+        self._progress_panel = W.VBox([top, self._chart, self._history, self._build_profile_box()])
+        self._progress_panel.add_class("cb-progress-panel")
+        return self._progress_panel
+
+    def _build_profile_box(self) -> W.VBox:
+        """Export and delete the profile (deleting asks first)."""
         self._export = W.Button(icon="download")
         self._export.add_class("cb-export")
         self._export.on_click(self._on_export_click)
@@ -301,30 +297,19 @@ class SoloView(W.VBox):
         self._confirm_box = W.VBox([self._delete_question, W.HBox([self._delete_confirm, self._delete_cancel])])
         self._confirm_box.add_class("cb-confirm-box")
         self._profile_note = W.HTML()
-        self._profile_box = W.VBox([
+        profile_box = W.VBox([
             self._profile_note, W.HBox([self._export, self._delete]), self._export_result, self._confirm_box,
         ])
-        self._profile_box.add_class("cb-profile-box")
-        top = W.HBox([self._summary, W.VBox([self._weak, self._practise_weak])])
-        top.add_class("cb-progress-top")
-        self._progress_panel = W.VBox([top, self._chart, self._history, self._profile_box])
-        self._progress_panel.add_class("cb-progress-panel")
+        profile_box.add_class("cb-profile-box")
+        return profile_box
 
-        self.children = [stylesheet(), header, self._sections, self._error, self._practise_panel, self._progress_panel]
-
-        for control, name in ((self._theme, "theme"), (self._item, "item"),
-                              (self._case_language, "case_language"), (self._weak_only, "weak_only")):
-            W.link((control, "value"), (model, name))
-        W.link((self._language, "value"), (model, "language"))
-        W.link((model, "language"), (self, "language"))
+    def _connect(self) -> None:
+        W.link((self.model, "language"), (self, "language"))
         for part in (self._case_view, self._picker, self._tagger):
             W.dlink((self, "language"), (part, "language"))
         self._sections.observe(self._on_section_change, "value")
-        model.observe(self._on_matching_change, "matching")
-        model.observe(self._on_progress_change, "progress")
-        self._apply_language()
-        self._show_case(None)
-        self._on_section_change()
+        self.model.observe(self._on_matching_change, "matching")
+        self.model.observe(self._on_progress_change, "progress")
 
     def __repr__(self) -> str:
         # nbval compares this text: keep it deterministic (no model or profile ids)
@@ -348,15 +333,10 @@ class SoloView(W.VBox):
         self._apply_language()
 
     def _apply_language(self) -> None:
-        lang, cat = self.language, self._catalogue
-        self._title.value = (
-            f'<div class="cb-app-title">{t("solo.title", lang)}</div>'
-            f'<div class="cb-app-tagline">{t("solo.tagline", lang)}</div>'
-        )
+        lang = self.language
         self._sections.options = [(t("solo.section.practise", lang), PRACTISE),
                                   (t("solo.section.progress", lang), PROGRESS)]
-        label_filters(lang, cat, self._theme, self._item, self._case_language)
-        self._weak_only.description = t("solo.filter.weak", lang)
+        self._filters.language = lang
         self._prompt.value = f'<p class="cb-prompt">{t("solo.prompt", lang)}</p>'
         self._check.description = t("solo.check", lang)
         self._export.description = t("solo.profile.export", lang)
@@ -393,14 +373,10 @@ class SoloView(W.VBox):
 
     @guarded
     def _on_matching_change(self, change=None) -> None:
-        shown = set(self.model.matching)
-        self._list.show_only(shown)
-        lang = self.language
-        text = t("browse.count", lang, shown=len(shown), total=len(self._cards))
-        if not shown:
-            key = "solo.filter.no_weak" if self.model.weak_only and not self.model.progress.weak_items else "browse.none"
-            text += f'<div class="cb-empty">{t(key, lang)}</div>'
-        self._count.value = text
+        no_weak_items = self.model.filters.weak_only and not self.model.progress.weak_items
+        self._list.show_only(self.model.matching)
+        self._filters.show_count(len(self.model.matching), len(self._cards),
+                                 "solo.filter.no_weak" if no_weak_items else "browse.none")
 
     def _on_picker_change(self, change) -> None:
         self._tagger.choices = list(change["new"])
