@@ -87,6 +87,9 @@ def test_lines_count_from_one_in_the_text_checked():
     "In 2019 kreeg ze een vast contract; sinds de COVID-19-maatregelen werkt het team thuis.",
     "Volgens de Arbowet moet de werkgever iets doen, zegt de melder. Ze denkt aan de Arbeidsinspectie.",
     "Op een dinsdag belt een monteur van een installatiebedrijf. Zijn chef scheldt hem uit.",
+    # a pattern's end is a word's end: "van het jaar" in "jaarverslag" is no award
+    "Bij de bespreking van het jaarverslag vraagt de ondernemingsraad naar de meldingen.",
+    "De regionale personeelsvereniging en de landelijke televisiezender sponsoren het uitje.",
 ])
 def test_ordinary_vignette_language_passes(text):
     assert check_text(text) == []
