@@ -102,6 +102,7 @@ def events_of(page) -> list[dict]:
 def describe(page) -> str:
     """What a page that did not come back shows: heartbeat, ticker button, reconnect message."""
     try:
+        page.wait_for_selector(".cb-heartbeat", state="attached", timeout=30_000)  # not mid-reload
         return json.dumps(page.evaluate("""() => ({
           heartbeat: (document.querySelector(".cb-heartbeat") || {}).textContent,
           ticker_button: ((document.querySelector(".cb-ticker button i") || {}).className),
@@ -246,8 +247,8 @@ def main() -> None:
             who = []
             for index, page in enumerate(pages):
                 try:
-                    who.append((page.locator(".cb-who").inner_text(timeout=5_000),
-                                page.locator(".cb-vote-status").inner_text(timeout=5_000)))
+                    who.append((page.locator(".cb-who").inner_text(timeout=30_000),
+                                page.locator(".cb-vote-status").inner_text(timeout=30_000)))
                 except Exception as error:  # noqa: BLE001 - reported below
                     who.append((f"({type(error).__name__})", ""))
             same_person = sum(pseudonym in text for pseudonym, (text, _) in zip(pseudonyms, who))
