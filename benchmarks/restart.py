@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -177,6 +177,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     results: dict = {}
+    # stopped from outside (timeout, Ctrl-C): still stop the server and its kernels
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -224,7 +226,7 @@ def main() -> None:
                   f"{results['server_up']:.1f} s", flush=True)
 
             usable: dict[int, float] = {}
-            peak_load = 0.0
+            peak_load, said = 0.0, time.time()
             deadline = time.time() + args.timeout
             while len(usable) < n and time.time() < deadline:
                 for index, page in enumerate(pages):
@@ -233,31 +235,52 @@ def main() -> None:
                         if found is not None:
                             usable[index] = found / 1000 - t_restart
                 peak_load = max(peak_load, float(load_average().split()[0]))
+                if time.time() - said > 10:
+                    said = time.time()
+                    print(f"  {time.time() - t_restart:.0f} s after the restart: {len(usable)} of {n} pages usable "
+                          f"(load {load_average()})", flush=True)
                 time.sleep(0.5)
             loads["peak 1-min during the recovery"] = f"{peak_load:.2f}"
-            facilitator_back = None
-            while facilitator_back is None and time.time() < deadline:
-                facilitator_back = first_usable(events_of(facilitator), t_down * 1000)
-                time.sleep(0.5)
-
+            times = sorted(usable.values())
+            print(f"\nafter a restart, {len(times)} of {n} open participant pages usable again "
+                  f"(heartbeat ticking and session panel shown, no click), seconds from the restart command:")
+            if times:
+                print(f"  median {statistics.median(times):.1f} s, p95 {p95(times):.1f} s, max {max(times):.1f} s "
+                      f"(target <= 30 s)")
+            print(f"  server: old one gone after {results['server_down']:.1f} s, new one answering after "
+                  f"{results['server_up']:.1f} s", flush=True)
             logs = [events_of(page) for page in pages]
             reloads = [sum(1 for e in log if e["kind"] == "load" and e["t"] > t_restart * 1000) for log in logs]
-            noticed = [min((e["t"] / 1000 - t_restart for e in log if e["kind"] == "reconnect" and e["t"] > t_restart * 1000),
-                           default=None) for log in logs]
-            who = []
-            for index, page in enumerate(pages):
-                try:
-                    who.append((page.locator(".cb-who").inner_text(timeout=30_000),
-                                page.locator(".cb-vote-status").inner_text(timeout=30_000)))
-                except Exception as error:  # noqa: BLE001 - reported below
-                    who.append((f"({type(error).__name__})", ""))
-            same_person = sum(pseudonym in text for pseudonym, (text, _) in zip(pseudonyms, who))
-            vote_shown = sum("opgeslagen" in status for _, status in who)
-            participants_after, votes_after = store_counts(server, session["code"])
-            results.update(times=sorted(usable.values()), participants=participants_after, votes=votes_after)
+            noticed = [min((e["t"] / 1000 - t_restart for e in log
+                            if e["kind"] == "reconnect" and e["t"] > t_restart * 1000), default=None) for log in logs]
+            shown = [s for s in noticed if s is not None]
+            if shown:
+                print(f"  pages showed the reconnect message after median {statistics.median(shown):.1f} s "
+                      f"({len(shown)} pages); reloads per page: {min(reloads)}-{max(reloads)}", flush=True)
             for index in sorted(set(range(n)) - set(usable)):
                 print(f"  page {index + 1} did not come back: reloaded itself {reloads[index]} times; now "
                       f"{describe(pages[index])}", flush=True)
+            facilitator_back = None
+            while facilitator_back is None and time.time() < deadline + 30:
+                facilitator_back = first_usable(events_of(facilitator), t_down * 1000)
+                time.sleep(0.5)
+            print("  facilitator page usable again after "
+                  + (f"{facilitator_back / 1000 - t_restart:.1f} s" if facilitator_back else "— (did not come back)"))
+            who = []
+            for index in sorted(usable):
+                try:
+                    who.append((pseudonyms[index], pages[index].locator(".cb-who").inner_text(timeout=10_000),
+                                pages[index].locator(".cb-vote-status").inner_text(timeout=10_000)))
+                except Exception as error:  # noqa: BLE001 - counted as not shown
+                    who.append((pseudonyms[index], f"({type(error).__name__})", ""))
+            same_person = sum(pseudonym in text for pseudonym, text, _ in who)
+            vote_shown = sum("opgeslagen" in status for _, _, status in who)
+            print(f"  of the pages that came back: own pseudonym shown on {same_person}, own vote shown as saved "
+                  f"on {vote_shown}")
+            participants_after, votes_after = store_counts(server, session["code"])
+            print(f"  the store after the restart: {participants_after} participants "
+                  f"({participants_after - n} counted twice), {votes_after} votes in round 1 "
+                  f"({n - votes_after} lost)", flush=True)
 
             # the comparison: one page reloaded by hand once the server is back and its pools refilled
             wait_for_pool(server, n + n + 4 + 1)
@@ -271,38 +294,17 @@ def main() -> None:
                 while found is None and time.time() < t0 + 60:
                     found = first_usable(events_of(pages[0]), t0 * 1000)
                     time.sleep(0.1)
-                plain.append(found / 1000 - t0 if found else float("nan"))
+                plain.append(found / 1000 - t0 if found else None)
                 time.sleep(5)
-            results["plain"] = plain
+            done = [s for s in plain if s is not None]
+            print("  comparison (plain Voila's pages stay dead): one participant page reloaded by hand with the "
+                  "server back, until usable by the same rule: "
+                  + ", ".join(f"{s:.1f} s" if s is not None else "not usable within 60 s" for s in plain)
+                  + (f" (median {statistics.median(done):.1f} s)" if done else ""))
             browser.close()
     finally:
         server.stop()
-
-    times = results["times"]
-    print()
-    print(f"after a restart, {len(times)} of {n} open participant pages usable again "
-          f"(heartbeat ticking and session panel shown, no click), seconds from the restart command:")
-    if times:
-        print(f"  median {statistics.median(times):.1f} s, p95 {p95(times):.1f} s, max {max(times):.1f} s "
-              f"(target <= 30 s)")
-    print(f"  server: old one gone after {results['server_down']:.1f} s, new one answering after "
-          f"{results['server_up']:.1f} s")
-    shown = [s for s in noticed if s is not None]
-    if shown:
-        print(f"  pages showed the reconnect message after median {statistics.median(shown):.1f} s "
-              f"({len(shown)} pages); reloads per page: {min(reloads)}-{max(reloads)}")
-    print(f"  facilitator page usable again after "
-          + (f"{facilitator_back / 1000 - t_restart:.1f} s" if facilitator_back else "— (did not come back)"))
-    print(f"  same person on the page (own pseudonym shown): {same_person} of {n}; "
-          f"own vote shown as saved: {vote_shown} of {n}")
-    print(f"  the store after the restart: {results['participants']} participants "
-          f"({results['participants'] - n} counted twice), {results['votes']} votes in round 1 "
-          f"({n - results['votes']} lost)")
-    plain = [s for s in results["plain"] if s == s]
-    print(f"  comparison, one participant page reloaded by hand with the server back, until usable by the "
-          f"same rule: " + ", ".join(f"{s:.1f} s" if s == s else "not usable within 60 s" for s in results["plain"])
-          + (f" (median {statistics.median(plain):.1f} s)" if plain else ""))
-    print(f"  load average (1, 5, 15 min; 2 cores): " + "; ".join(f"{k}: {v}" for k, v in loads.items()))
+    print("  load average (1, 5, 15 min; 2 cores): " + "; ".join(f"{k}: {v}" for k, v in loads.items()))
     print(f"  server log: {server.log_path}")
 
 
