@@ -100,14 +100,17 @@ def events_of(page) -> list[dict]:
 
 
 def describe(page) -> str:
-    """What a page that did not come back shows: heartbeat, ticker button, reconnect message."""
+    """What a page that did not come back shows: heartbeat, ticker button, reconnect message, text."""
     try:
-        page.wait_for_selector(".cb-heartbeat", state="attached", timeout=30_000)  # not mid-reload
         return json.dumps(page.evaluate("""() => ({
+          app: !!document.querySelector(".cb-app"),
           heartbeat: (document.querySelector(".cb-heartbeat") || {}).textContent,
           ticker_button: ((document.querySelector(".cb-ticker button i") || {}).className),
-          reconnect_message: document.getElementById("cb-reconnect").getAttribute("data-shown") === "true"
-            ? document.getElementById("cb-reconnect-text").textContent : null})"""), ensure_ascii=False)
+          reconnect_message: document.getElementById("cb-reconnect")?.getAttribute("data-shown") === "true"
+            ? document.getElementById("cb-reconnect-text").textContent : null,
+          ready_state: document.readyState,
+          text: document.body ? document.body.innerText.replace(/\\s+/g, " ").slice(0, 120) : null})"""),
+          ensure_ascii=False)
     except Exception as error:  # noqa: BLE001 - between documents
         return f"({type(error).__name__})"
 
