@@ -128,6 +128,10 @@ def open_page(browser, url: str, width: int = 430, height: int = 900):
     context = browser.new_context(viewport={"width": width, "height": height})
     context.add_init_script(RECORDER)
     page = context.new_page()
+    page.problems = []  # the browser's own errors, shown for a page that does not come back
+    page.on("pageerror", lambda error: page.problems.append(f"{time.time():.0f} pageerror: {error}"[:300]))
+    page.on("console", lambda message: message.type == "error" and page.problems.append(
+        f"{time.time():.0f} console: {message.text}"[:300]))
     page.set_default_timeout(120_000)
     page.goto(url)
     page.wait_for_selector(".cb-app")
@@ -263,6 +267,8 @@ def main() -> None:
             for index in sorted(set(range(n)) - set(usable)):
                 print(f"  page {index + 1} did not come back: reloaded itself {reloads[index]} times; now "
                       f"{describe(pages[index])}", flush=True)
+                for problem in [p for p in pages[index].problems if float(p.split()[0]) > t_restart][-4:]:
+                    print(f"    {problem}", flush=True)
             facilitator_back = None
             while facilitator_back is None and time.time() < deadline + 30:
                 facilitator_back = first_usable(events_of(facilitator), t_down * 1000)
