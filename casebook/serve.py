@@ -145,7 +145,7 @@ def quiet_voila_logs() -> None:
         def filter(self, record: logging.LogRecord) -> bool:
             return "is not trusted" not in record.getMessage()
 
-    for name in ("NotebookApp", "ServerApp", "Voila", "traitlets", "nbformat"):
+    for name in ("NotebookApp", "ServerApp", "Voila", "CasebookVoila", "traitlets", "nbformat"):
         logging.getLogger(name).addFilter(NotTrusted())
 
 

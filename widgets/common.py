@@ -18,6 +18,40 @@ from widgets.request import request_params
 log = logging.getLogger("casebook")
 
 
+@functools.cache
+def protect_voila_kernel() -> bool:
+    """In a kernel behind a Voila page, nothing the kernel says about its own errors may reach
+    the browser: a crafted widget message would otherwise get a Python traceback back, with
+    the server's paths. Tracebacks go to the server's log instead (the kernel's own stderr,
+    which ipykernel would otherwise forward to the page), and the page shows a plain message
+    where a view catches the error (``guarded``). Kernels outside Voila (JupyterLab) keep
+    their tracebacks. Returns whether this kernel was protected."""
+    import os
+    import sys
+
+    if "VOILA_PREHEAT" not in os.environ:  # Voila sets it for every kernel it starts
+        return False
+    from IPython import get_ipython
+
+    original = getattr(sys.stderr, "_original_stdstream_copy", None)
+    stream = os.fdopen(os.dup(original), "w", buffering=1) if original is not None else sys.__stderr__
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("[casebook kernel] %(levelname)s %(name)s: %(message)s"))
+    for logger in (logging.getLogger(), log):
+        logger.handlers[:] = [handler]
+    log.propagate = False
+    shell = get_ipython()
+    if shell is not None:
+        def showtraceback(*args, **kwargs):
+            log.error("error in a widget message", exc_info=sys.exc_info())
+
+        shell.showtraceback = showtraceback
+    return True
+
+
+protect_voila_kernel()
+
+
 def stylesheet() -> W.HTML:
     """The casebook's CSS (``widgets/*.css``, casebook.css first) as an invisible HTML widget."""
     folder = resources.files("widgets")
