@@ -287,6 +287,9 @@ def test_tabs_of_one_browser_share_its_profile_and_a_new_page_finds_it(book, sto
     check(first, "vp-003", "soms-doortastend-optreden")
     again = browser_view(book, store, BROWSER_1)  # a reload or a second tab
     assert [a.case_id for a in again.model.progress.answers] == ["vp-003"]
+    check(again, "vp-001", "beloftes-doen")
+    first.show_section(PROGRESS)  # the first tab, looking at its progress, sees the other's answer
+    assert 'data-answers="2"' in first._summary.value
     assert browser_view(book, store, BROWSER_2).model.progress.answers == ()
     local = SoloView(SoloModel(book, store))  # one's own machine: the local profile, not a browser's
     assert local.model.progress.answers == () and "deze computer" in local._profile_note.value

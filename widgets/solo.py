@@ -372,6 +372,8 @@ class SoloView(W.VBox):
     @guarded
     def _on_section_change(self, change=None) -> None:
         progress_shown = self._sections.value == PROGRESS
+        if change is not None and progress_shown:
+            self.model.refresh_progress()  # answered or deleted in another tab meanwhile
         self._practise_panel.layout.display = "none" if progress_shown else None
         self._progress_panel.layout.display = None if progress_shown else "none"
 
