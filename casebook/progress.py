@@ -57,14 +57,6 @@ def browser_profile(browser_id: str) -> str:
     return digest[:32]
 
 
-def page_profile(browser_id: str = "", create: bool = False) -> str | None:
-    """The profile of a page: its browser's when the server named the browser, else (one's own
-    machine) the local ``profile.json``'s, made when ``create``; None when there is none yet."""
-    if browser_id:
-        return browser_profile(browser_id)  # its row is made with the first answer
-    return local_profile(create=create)
-
-
 # ------------------------------------------------------------------ the local profile file
 
 

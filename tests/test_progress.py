@@ -65,21 +65,15 @@ BROWSER_2 = "3q2-7wEAAAB0aGlzIGlzIGJyb3dzZXIgdHdv"
 
 
 def test_a_browser_has_its_own_profile_derived_one_way_from_its_id():
-    first = P.page_profile(BROWSER_1)
+    first = P.browser_profile(BROWSER_1)
     assert P.PROFILE_ID.match(first)
-    assert P.page_profile(BROWSER_1, create=True) == first == P.browser_profile(BROWSER_1)  # every tab, every visit
-    assert P.page_profile(BROWSER_2) != first
+    assert P.browser_profile(BROWSER_1) == first  # every tab, every visit of that browser
+    assert P.browser_profile(BROWSER_2) != first
     assert BROWSER_1 not in first and BROWSER_1.encode().hex() not in first
     assert not (data_dir() / "profile.json").exists()  # a server's data folder holds no one's profile
     for not_an_id in ("", "x" * (P.BROWSER_ID_MAX + 1)):
         with pytest.raises(ValueError):
             P.browser_profile(not_an_id)
-
-
-def test_without_a_browser_the_page_uses_the_local_profile():
-    assert P.page_profile("") is None  # only looking creates nothing
-    made = P.page_profile("", create=True)
-    assert made == P.local_profile(create=False) == P.page_profile("")
 
 
 def test_two_browsers_never_see_each_others_answers(store, test_cases):
