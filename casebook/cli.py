@@ -282,5 +282,28 @@ def session_purge(obj, code):
     click.echo(t("cli.purged", obj["language"], code=sessions.normalise_code(code), **removed))
 
 
+@session.command("report")
+@click.argument("code")
+@click.option("--format", "fmt", type=click.Choice(["html", "json", "csv"]), default="html", show_default=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None, help="Write to this file (default: print).")
+@click.pass_obj
+def session_report(obj, code, fmt, out):
+    """Counts, agreement, shift and the group against the key per case and round, with the
+    intervision record for LVV registration."""
+    from casebook.report_cli import report
+
+    report(code, fmt, out, obj["language"])
+
+
+@session.command("close")
+@click.argument("code")
+@click.pass_obj
+def session_close(obj, code):
+    """Keep the aggregates and the record; delete individual votes and pseudonyms."""
+    from casebook.report_cli import close
+
+    close(code, obj["language"])
+
+
 if __name__ == "__main__":
     main()

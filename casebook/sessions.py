@@ -18,6 +18,7 @@ from casebook.exceptions import (  # noqa: F401 - part of this module's API
     BadParameter, CasebookError, NotAllowed, SessionError, UnknownSession, VoteRefused,
 )
 from casebook.parameters import SessionParameters
+from casebook.phaselog import note_phase
 from casebook.phases import Step, programme, rounds_of
 from casebook.store import ParticipantRow, SessionCaseRow, SessionRow, Store, VoteRow
 
@@ -268,6 +269,8 @@ def join(store: Store, code: str, pseudonym: str) -> str:
     participant_id = secrets.token_hex(16)
     with store.writing() as db:
         row = _locked(store, db, code)
+        if row.closed_at is not None:  # closing deleted the pseudonyms; nothing personal comes back
+            raise SessionError("session_closed")
         db.add(ParticipantRow(id=participant_id, session_id=row.id, pseudonym=pseudonym, last_seen=clock.now()))
         row.version += 1
     return participant_id
@@ -305,6 +308,8 @@ def cast_vote(store: Store, code: str, participant_id: str, position: int, round
         raise VoteRefused("unknown_items", items=", ".join(unknown))
     with store.writing() as db:
         row = _locked(store, db, code)
+        if row.closed_at is not None:
+            raise VoteRefused("session_closed")
         participant = db.get(ParticipantRow, participant_id or "")
         if participant is None or participant.session_id != row.id:
             raise VoteRefused("not_a_participant")
@@ -359,7 +364,9 @@ class FacilitatorControl:
     def go_to(self, step_index: int) -> None:
         def apply(db, row, now):
             total = len(programme(row.method, len(_case_ids(db, row))))
-            row.step = max(0, min(step_index, total - 1))
+            new_step = max(0, min(step_index, total - 1))
+            note_phase(db, row, new_step, now)  # for the intervision record's net contact hours
+            row.step = new_step
             running = row.timer_started_at is not None
             row.timer_elapsed = 0.0
             row.timer_started_at = now if running else None
@@ -376,6 +383,7 @@ class FacilitatorControl:
         def apply(db, row, now):
             if row.timer_started_at is None:
                 row.timer_started_at = now
+            note_phase(db, row, row.step, now)
 
         self._change(apply)
 

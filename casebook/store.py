@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from importlib import resources
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, create_engine, event,
-    inspect, select, text,
+    JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Time, UniqueConstraint, create_engine,
+    event, inspect, select, text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -23,7 +23,7 @@ from casebook.config import store_url
 
 # The newest migration in casebook/migrations/versions. Kept here so that opening an up-to-date
 # store does not import Alembic (a participant's kernel opens one); a test checks it is the head.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 
 def utcnow() -> datetime:
@@ -50,6 +50,8 @@ class SessionRow(Base):
     timer_elapsed: Mapped[float] = mapped_column(Float, default=0.0)  # seconds run before that
     version: Mapped[int] = mapped_column(Integer, default=0)  # bumped on every change views follow
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # set by closing (migration 0003): individual votes and pseudonyms are gone from then on
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class SessionCaseRow(Base):
@@ -225,3 +227,56 @@ class SoloAnswerRow(Base):
     turn_tags: Mapped[dict] = mapped_column(JSON, default=dict)  # dialogue index (as text) -> items tagged
     turns_differing: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no turn tagged
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ------------------------------------------------------------------ after the vote (migration 0003)
+
+
+class SessionRecordRow(Base):
+    """The intervision record for LVV registration, typed by the chair. Kept after closing.
+
+    Stored apart from votes and participants and never linked to either: the attendance list
+    holds names and LVV member numbers, the votes only random ids."""
+
+    __tablename__ = "session_records"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    held_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    start_time: Mapped[time | None] = mapped_column(Time, nullable=True)
+    end_time: Mapped[time | None] = mapped_column(Time, nullable=True)
+    group_name: Mapped[str] = mapped_column(String(200), default="")
+    chair: Mapped[str] = mapped_column(String(200), default="")
+    facilitator: Mapped[str] = mapped_column(String(200), default="")
+    setting: Mapped[str] = mapped_column(String(10), default="fysiek")  # fysiek | online
+    present: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: count the attendance list
+    inbrengers: Mapped[dict] = mapped_column(JSON, default=dict)  # case position (as text) -> name
+    attendance: Mapped[list] = mapped_column(JSON, default=list)  # [{"name": ..., "lvv_number": ...}]
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RoundAggregateRow(Base):
+    """One round of one case as closing keeps it: counts per item (all a round's statistics
+    need) and, from round 2 on, the shift since round 1, computed while the ballots existed.
+    The key is copied in so the report keeps its meaning if the case file changes."""
+
+    __tablename__ = "round_aggregates"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(80))
+    voters: Mapped[int] = mapped_column(Integer)
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)  # item id -> voters who ticked it
+    key_items: Mapped[list] = mapped_column(JSON, default=list)
+    shift: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # agreement.Shift.as_dict()
+
+
+class PhaseRunRow(Base):
+    """A phase entered during a session (for the record's net contact hours); no person in it."""
+
+    __tablename__ = "phase_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    entered_at: Mapped[float] = mapped_column(Float)  # epoch s
