@@ -5,9 +5,16 @@ places, hospitals and care institutions, dates, phone numbers, e-mail and web ad
 and long numbers. Rules of our own add what it misses in vignettes: staff numbers, licence
 plates, social media handles, international phone numbers, dates without a year, dates of
 birth, IBANs, street addresses, names of employers, schools and municipalities, and proper
-names in the middle of a sentence. A filter drops deduce's typical false finding: an
-ordinary word at the start of a sentence that happens to be in its lists of names ("Pas toen
-...", "Mooi dat ...", "Just ...").
+names in the middle of a sentence; names in lower case or capitals after a speech verb ("zei
+kevin", "BEL ESTHER"), a first name beside a unit ("Bas van de planning"), sports clubs and
+well-known employers; years of birth (``geboortejaar``), exact ages beside a role
+(``leeftijd``), and ``indirect`` identifiers: phrases that single one person out without a
+name ("de enige vrouwelijke lasser van de haven", "the owner's son", "oud-wethouder", "al
+dertig jaar", a role in a unit of a few people). Filters drop what is never a name: an
+ordinary word at the start of a sentence that happens to be in deduce's lists of names ("Pas
+toen ...", "Grace periods ..."), known bodies, laws and idioms ("Veilig Thuis", "Sv", "Jan en
+alleman"), the provinces, and title-case roles, shifts, documents and procedures ("the Night
+Shift Supervisor", "the Grievance Committee"). The word lists are in data/anonymisation.yml.
 
 deduce's lookup data is built once (``prepare()``, run by ``scripts/install`` through
 ``casebook anonymisation prepare``) into the user's cache folder. Loading it takes seconds and
@@ -39,10 +46,15 @@ KINDS = (
     "naam", "telefoonnummer", "e-mail", "url", "social-media", "bsn", "iban", "postcode", "adres",
     "datum", "geboortedatum", "kenteken", "personeelsnummer", "identificatienummer",
     "organisatie", "zorginstelling", "school", "gemeente", "plaats", "eigennaam",
+    "geboortejaar", "leeftijd", "indirect",
 )
 # When two findings overlap, the more telling kind wins, then the longer one: a capitalised
 # word next to an org word ("Bakkerij Vermeulen") tells more than deduce's guess at a name.
-_GENERIC_KINDS = {"eigennaam": 0, "identificatienummer": 1, "naam": 2, "plaats": 2}
+# An indirect identifier ("de enige vrouw in het team") loses to a name or number it overlaps:
+# that is fixed first, and the phrase is found again on the next check.
+_GENERIC_KINDS = {"eigennaam": 0, "identificatienummer": 1, "indirect": 1.5, "naam": 2, "plaats": 2}
+# Kinds whose finding needs its explanation to be understood ("why is this a finding?").
+EXPLAINED_KINDS = ("indirect", "leeftijd", "geboortejaar")
 
 DEDUCE_VERSION = metadata.version("deduce")
 
@@ -56,7 +68,8 @@ class Finding:
 
     ``field`` names the part of a case it is in (``body``, ``title``, ``key[2].why`` ...);
     ``line`` is the line in the file where known, else the line in the text checked;
-    ``allowed`` marks a finding the case's ``allow:`` list lets pass.
+    ``allowed`` marks a finding the case's ``allow:`` list lets pass; ``hint`` is a suggested
+    rewrite in the text's own language where one is obvious ("een medewerker van de haven").
     """
 
     kind: str
@@ -66,13 +79,25 @@ class Finding:
     line: int
     field: str = ""
     allowed: bool = False
+    hint: str = ""
 
     def message(self, language: str = "nl") -> str:
         from casebook.messages import t
 
         where = f"{self.field}: " if self.field else ""
-        return where + t("anonymisation.finding", language, kind=t(f"anonymisation.kind.{self.kind}", language),
-                         text=self.text)
+        message = where + t("anonymisation.finding", language, kind=t(f"anonymisation.kind.{self.kind}", language),
+                            text=self.text)
+        if self.kind in EXPLAINED_KINDS:
+            message += t("anonymisation.because", language, explanation=self.explanation(language))
+        if self.hint:
+            message += t("anonymisation.hint", language, hint=self.hint)
+        return message
+
+    def explanation(self, language: str = "nl") -> str:
+        """Why this kind of detail identifies, in plain words."""
+        from casebook.messages import t
+
+        return t(f"anonymisation.explain.{self.kind}", language)
 
     def as_dict(self, language: str = "nl") -> dict:
         data = asdict(self)
@@ -186,11 +211,50 @@ def _word_lists() -> dict:
         path = source / name / "items.txt"
         if path.exists():
             ordinary |= {w.strip().lower() for w in path.read_text("utf-8").splitlines() if w.strip()}
+    names = source.parent / "names" / "lst_first_name" / "items.txt"
+    first_names = set()
+    if names.exists():  # for names in lower case or capitals ("vraag het jeroen maar")
+        first_names = {w.strip().lower() for w in names.read_text("utf-8").splitlines() if w.strip()}
+    english_words = {w.lower() for w in data["english_name_words"] + data["english_common_words"]}
+    employers = list(data["well_known_employers"])
     return {
         "ordinary": ordinary,
         "capitalised": {w.lower() for w in data["ordinary_capitalised"]},
         "abbreviations": set(data["known_abbreviations"]),
+        "first_names": first_names,
+        "english_names": {w.lower() for w in data["english_name_words"]},
+        "english": english_words,
+        "known_terms": _phrases(data["known_bodies"] + data["name_idioms"]),
+        "provinces": _phrases(data["provinces"]),
+        "title_words": {w.lower() for w in data["title_case_words"]},
+        "employers": _phrases(employers),
+        "ordinary_employers": {e for e in employers if e.lower() in ordinary | english_words
+                               or e.lower() in {w.lower() for w in data["ordinary_capitalised"]}},
+        "persons": {w.lower() for w in data["person_words"]},
+        "group_adjectives": {w.lower() for w in data["group_adjectives"]},
+        "roles": {w.lower() for w in data["roles"]},
+        "generic_roles": {w.lower() for w in data["generic_roles"]},
+        "units": {w.lower() for w in data["units"]},
+        "relations": {w.lower() for w in data["relations"]},
+        "leaders": {w.lower() for w in data["leaders"]},
+        "public_offices": {w.lower() for w in data["public_offices"]},
+        "exposure": [re.compile(rf"(?i)\b{p}") for p in data["exposure_patterns"]],
+        "not_persons": {w.lower() for w in data["not_persons"]},
+        # a relation ("dochter", "son-in-law") or a leader's possessive ("the manager's"): where _relations looks
+        "relation_words": re.compile(r"(?i)(?<![\w'’-])(?:[\w-]*['’]s|{})(?![\w'’-])".format(
+            "|".join(re.escape(w) for w in sorted(set(data["relations"]) | {"twin", "best", "beste"}, key=len, reverse=True)))),
+        "former_office": re.compile(r"(?i)\b(?:oud|ex|voormalige?|former|retired)[\s-]+(?:{})\b".format(
+            "|".join(re.escape(o) for o in sorted(data["public_offices"], key=len, reverse=True)))),
+        # "Bas van de planning": a first name beside a unit
+        "nickname": re.compile(r"\b([A-ZÀ-Þ][a-zà-ÿ]{{1,10}})\s+(?:van\s+(?:de|het)|from|of\s+the|uit\s+de|bij\s+de)\s+"
+                               r"(?:{})\b".format("|".join(re.escape(u) for u in sorted(data["units"], key=len, reverse=True)))),
     }
+
+
+def _phrases(phrases) -> re.Pattern:
+    """One pattern for a list of phrases, matched as written and as whole words, longest first."""
+    alternatives = "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))
+    return re.compile(rf"(?<![\w&])(?:{alternatives})(?![\w&])")
 
 
 # ------------------------------------------------------------------ our own rules
@@ -243,8 +307,9 @@ _RULES: list[tuple[str, re.Pattern, int]] = [
                        r"|\b[\w-]+(?:\.[\w-]+)*\.(?:nl|com|org|net|eu|be|de|info|io|nu|uk|fr|app)\b(?:/[^\s<>\"')\]]*)?"), 0),
     ("social-media", re.compile(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?"), 0),
     ("social-media", re.compile(
-        r"(?i:instagram|insta|tiktok|snapchat|twitter|facebook|youtube|linkedin|discord|telegram)[\s-]*"
-        r"(?i:account|profiel|profile|naam|name|handle|kanaal|channel)?\W{0,3}(?:(?i:is|was|heet|called)\s+)?"
+        # the platform as a word of its own ("installatiebedrijf" is not "insta" + a handle)
+        r"\b(?i:instagram|insta|tiktok|snapchat|twitter|facebook|youtube|linkedin|discord|telegram)"
+        r"(?:[\s-]*(?i:account|profiel|profile|naam|name|handle|kanaal|channel)|(?![^\W\d_]))\W{0,3}(?:(?i:is|was|heet|called)\s+)?"
         r"((?=[A-Za-z0-9_.]*[\d_.])[A-Za-z][A-Za-z0-9_.]{2,29}[A-Za-z0-9_])"), 1),
     ("iban", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b"), 0),
     ("telefoonnummer", re.compile(r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}(?:[\s.-]?\(0\))?(?:[\s.-]?\d{1,4}){2,6}(?!\d)"), 0),
@@ -460,8 +525,658 @@ def _deduce_findings(text: str) -> list[tuple[str, int, int]]:
         if (kind in ("naam", "plaats") and len(words) == 1 and _at_sentence_start(text, start)
                 and (annotation.text.lower() in lists["ordinary"] or word in lists["ordinary"])):
             continue
+        # "From May", "August": a month or weekday (after an ordinary word opening the sentence)
+        if kind == "naam" and all(w.lower() in lists["capitalised"] or (i == 0 and w.lower() in lists["ordinary"]
+                                                                         and _at_sentence_start(text, start))
+                                  for i, w in enumerate(words)):
+            continue
         found.append((kind, start, end))
     return found
+
+
+# ------------------------------------------------------------------ second round: names deduce misses,
+# well-known employers, ages, years of birth and indirect identifiers (issue 15)
+
+_ENGLISH_MARKERS = {"the", "and", "she", "he", "her", "his", "with", "is", "was", "of", "to", "that", "it", "they",
+                    "you", "i", "for", "on", "at", "has", "have", "who", "what", "this", "my", "we"}
+_DUTCH_MARKERS = {"de", "het", "een", "en", "ze", "hij", "zij", "van", "dat", "die", "niet", "met", "op", "is",
+                  "ik", "je", "wat", "er", "zijn", "haar", "naar", "voor", "bij", "ook", "maar", "wel", "dit"}
+
+
+def text_language(text: str) -> str:
+    """"en" when a text reads as English, else "nl" (the default language of the casebook)."""
+    words = re.findall(r"[a-z]+", text.lower())
+    english = sum(w in _ENGLISH_MARKERS for w in words)
+    dutch = sum(w in _DUTCH_MARKERS for w in words)
+    return "en" if english > dutch else "nl"
+
+
+_NUMBER_WORDS = {
+    "een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8, "negen": 9,
+    "tien": 10, "elf": 11, "twaalf": 12, "dertien": 13, "veertien": 14, "vijftien": 15, "zestien": 16,
+    "zeventien": 17, "achttien": 18, "negentien": 19, "twintig": 20, "dertig": 30, "veertig": 40, "vijftig": 50,
+    "zestig": 60, "zeventig": 70, "tachtig": 80, "negentig": 90,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+}
+_UNITS_NL = ("een|twee|drie|vier|vijf|zes|zeven|acht|negen")
+# "25", "vijfentwintig", "twenty-five", "dertig"
+_NUMBER = (r"(?:\d{1,3}|(?:(?:" + _UNITS_NL + r")[eë]n)?(?:twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig)"
+           r"|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?"
+           r"|" + "|".join(sorted((w for w in _NUMBER_WORDS if _NUMBER_WORDS[w] < 20), key=len, reverse=True)) + r")")
+
+
+def _number(word: str) -> int | None:
+    """The value of "25", "vijfentwintig", "twenty-five", "elf"; None for anything else."""
+    word = word.lower().strip()
+    if word.isdigit():
+        return int(word)
+    if word in _NUMBER_WORDS:
+        return _NUMBER_WORDS[word]
+    english = re.fullmatch(r"([a-z]+)[\s-]([a-z]+)", word)
+    if english and english.group(1) in _NUMBER_WORDS and english.group(2) in _NUMBER_WORDS:
+        return _NUMBER_WORDS[english.group(1)] + _NUMBER_WORDS[english.group(2)]
+    dutch = re.fullmatch(rf"({_UNITS_NL})[eë]n([a-z]+)", word)
+    if dutch and dutch.group(2) in _NUMBER_WORDS:
+        return _NUMBER_WORDS[dutch.group(1)] + _NUMBER_WORDS[dutch.group(2)]
+    return None
+
+
+_DETERMINERS = {"de", "het", "een", "the", "a", "an", "our", "their", "its", "his", "her", "onze", "ons", "hun",
+                "zijn", "haar", "this", "that", "deze", "die", "dat", "dit", "my", "mijn", "your", "jouw", "uw"}
+_PREPOSITIONS = {"van", "in", "op", "bij", "onder", "tussen", "uit", "of", "on", "at", "among", "amongst", "from",
+                 "within", "across", "for", "voor", "aan", "binnen"}
+_RELATIVE = {"die", "dat", "wie", "who", "that", "which", "whose", "waar", "where"}
+# -er words that are not people (after "de enige" or an age a person is expected)
+_NOT_AGENT = {"over", "onder", "later", "meer", "weer", "per", "hier", "daar", "water", "nummer", "kamer", "zomer",
+              "winter", "september", "oktober", "november", "december", "october", "ieder", "achter", "verder",
+              "zeker", "lekker", "computer", "printer", "paper", "letter", "number", "other", "order", "under",
+              "after", "never", "ever", "matter", "corner", "border", "center", "chapter", "summer", "rather",
+              "whether", "together", "however", "power", "tower", "river", "silver", "dinner", "finger", "folder",
+              "poster", "sticker", "trailer", "container", "scooter", "freezer", "shower", "sweater", "burger",
+              "further", "either", "neither", "another", "answer", "register", "semester", "papier", "manier",
+              "plezier", "kwartier", "dier", "bier", "keer", "sfeer", "verkeer", "beheer", "computer", "cluster",
+              "filter", "meter", "liter", "theater", "ober"}
+# Endings of words for people ("lasser", "kapster", "pianist", "technician"); words ending in
+# "-or", "-ant", "-ent" or "-ee" are people only when the lists hold them ("floor", "moment").
+_AGENT_SUFFIXES = ("er", "ster", "aar", "eur", "euse", "ist", "iste", "kundige", "arts", "loog", "loge", "aris",
+                   "ier", "ière", "trice", "man", "vrouw", "hulp", "kracht", "knecht", "meester", "baas", "ician")
+
+
+def _singular(word: str) -> str:
+    word = word.lower().strip("'’")
+    for tail in ("'s", "’s"):
+        if word.endswith(tail):
+            return word[:-2]
+    return word
+
+
+def _in_list(word: str, words: set[str]) -> bool:
+    """In the list, also as a plural or as the tail of a compound ("HR-manager", "stratenmaker")."""
+    bare = _singular(word)
+    forms = {bare}
+    if bare.endswith("s"):
+        forms.add(bare[:-1])  # "lassers", "drivers"
+    if bare.endswith("en"):
+        forms |= {bare[:-2], bare[:-1]}  # "artsen" -> "arts", "verpleegkundigen" -> "verpleegkundige"
+    if forms & words:
+        return True
+    tail = re.split(r"[-/]", bare)[-1]
+    if tail != bare and tail in words:
+        return True
+    # a compound: some tail of three letters or more, after a head of three letters or more
+    return any(bare[i:] in words for i in range(3, len(bare) - 2))
+
+
+def _is_person(word: str, lists: dict) -> bool:
+    """A role ("lasser", "forklift driver"), a person ("vrouw") or a group word ("wheelchair user");
+    not a relative ("dochter": a relation to the melder describes the case, not the workplace)."""
+    bare = _singular(word)
+    if not bare or bare in lists["not_persons"] or bare in _NOT_AGENT or bare in _DETERMINERS:
+        return False
+    if bare in lists["relations"] and bare not in lists["roles"] | lists["persons"]:
+        return False
+    if _in_list(bare, lists["roles"]) or _in_list(bare, lists["persons"]):
+        return True
+    plain = bare[:-1] if bare.endswith("s") and not bare.endswith("ss") else bare
+    return len(plain) > 4 and plain not in _NOT_AGENT and plain.endswith(_AGENT_SUFFIXES)
+
+
+_TOKEN = re.compile(r"[\w][\w'’&-]*")
+_BREAK = re.compile(r"[.!?;:,()\[\]\"“”\n]|\s[-–—]\s")
+
+
+def _tokens(text: str, start: int, limit: int = 10) -> list[re.Match]:
+    """Up to ``limit`` words from ``start`` on, within the clause."""
+    found = []
+    position = start
+    for match in _TOKEN.finditer(text, start):
+        if _BREAK.search(text, position, match.start()) or len(found) >= limit:
+            break
+        found.append(match)
+        position = match.end()
+    return found
+
+
+def _negated(text: str, start: int) -> bool:
+    """"niet de enige", "one of the oldest": the phrase does not single one person out."""
+    before = text[max(0, start - 25):start].lower()
+    return bool(re.search(r"(?:\bniet|\bnot|\bgeen|\bnog|\balso|\book|\bone of|\been van|\béén van|\bnot just"
+                          r"|\bniet alleen|\bamong|\bonder)\s*$", before))
+
+
+def _unit_after(text: str, words: list[re.Match], index: int, lists: dict) -> int | None:
+    """Index of a unit after a preposition at ``index`` ("in het team", "on the evening crew")."""
+    if index >= len(words) or words[index].group().lower() not in _PREPOSITIONS:
+        return None
+    for j in range(index + 1, min(index + 7, len(words))):
+        word = words[j].group()
+        if _in_list(word, lists["units"]) or _is_person(word, lists):
+            # "the evening crew": the last of adjacent unit words
+            while j + 1 < len(words) and _in_list(words[j + 1].group(), lists["units"]):
+                j += 1
+            return j
+        if word.lower() in _RELATIVE - _DETERMINERS:  # "who", "waar": a clause, no longer the phrase
+            return None
+    return None
+
+
+def _unique_phrases(text: str, lists: dict) -> list[tuple[str, int, int]]:
+    """"de enige vrouw in de ploeg", "als enige ...", "the only female welder", "the call centre's one ..."."""
+    found = []
+    trigger = re.compile(r"(?i)\b(?:(?:de|het)\s+enig(?:st)?e|als\s+enig(?:st)?e|(?:the|as\s+the)\s+(?:only|sole)"
+                         r"|the\s+one|(?:our|their|its|his|her|onze|hun|zijn|haar)\s+(?:only|sole|one|enige)"
+                         r"|(?!(?:it|that|there|he|she|what|who|let|here|where)['’]s)\w+['’]s\s+(?:only|sole|one))\b")
+    for match in trigger.finditer(text):
+        if _negated(text, match.start()):
+            continue
+        words = _tokens(text, match.end())
+        end = _unique_end(text, words, lists, strict=match.group().lower().endswith("one"))
+        if end:
+            found.append(("indirect", match.start(), end))
+    return found
+
+
+def _unique_end(text: str, words: list[re.Match], lists: dict, strict: bool) -> int | None:
+    """Where a singling-out phrase ends: after its person (and unit), or after its unit. A
+    relative clause may hold the unit ("de enige die in het team ..."), not the person."""
+    relative = False
+    for i, match in enumerate(words[:10]):
+        word = match.group().lower()
+        if word in _RELATIVE:
+            relative = True
+            continue
+        if i == 0 and (_singular(word) in lists["not_persons"] or word in {"one", "ones", "thing"}):
+            return None
+        # "the one wheelchair user": the person follows at once ("the one remark by a manager" does not)
+        if strict and (i > 2 or (i > 0 and not _is_person(word, lists)
+                                 and words[i - 1].group().lower() not in lists["group_adjectives"]
+                                 and not _in_list(words[i - 1].group(), lists["units"]))):
+            return None
+        if _is_person(word, lists) and not relative:
+            unit = _unit_after(text, words, i + 1, lists)
+            if unit is None and _in_generic(word, lists):
+                return None  # "de enige collega die haar steunt": no role, group or unit
+            return words[unit].end() if unit is not None else match.end()
+        unit = _unit_after(text, words, i, lists)
+        if unit is not None and relative and _is_person(words[unit].group(), lists):
+            unit = None
+        if unit is not None and not strict:
+            return words[unit].end()
+    return None
+
+
+_SUPERLATIVE = re.compile(
+    r"(?i)\b(?:(?:de|het|the|our|onze|hun|their|its|his|her|zijn|haar)\s+|(\w+['’]s)\s+)(?:very\s+|aller)?"
+    r"(oudste|jongste|langst[\s-]*(?:zittende|werkende|dienende)|longest[\s-](?:serving|standing|working)|oldest"
+    r"|youngest|most\s+senior|first|eerste|newest|nieuwste)\b")
+_FIRST = {"first", "eerste", "newest", "nieuwste"}
+_HIRE = {"hire", "hires", "recruit", "werknemer", "personeelslid", "employee", "medewerker", "member", "lid"}
+
+
+def _superlatives(text: str, lists: dict) -> list[tuple[str, int, int]]:
+    """"de oudste stratenmaker van de ploeg", "the longest-serving driver", "the firm's very first hire"."""
+    found = []
+    for match in _SUPERLATIVE.finditer(text):
+        if _negated(text, match.start()):
+            continue
+        words = _tokens(text, match.end(), 6)
+        which = match.group(2).lower()
+        # the noun follows the superlative at once, or after one modifier ("bus driver")
+        for i, token in enumerate(words[:3 if which in _FIRST else 2]):
+            word = token.group().lower()
+            if _singular(word) in lists["relations"]:
+                break
+            if which in _FIRST:
+                # "de eerste keer", "the first meeting": only a first hire, or a first woman in a role
+                group = i > 0 and words[i - 1].group().lower() in lists["group_adjectives"]
+                hire = _singular(word) in _HIRE and (match.group(1) or _unit_after(text, words, i + 1, lists))
+                if not (group and _is_person(word, lists)) and not hire:
+                    if word in lists["group_adjectives"] or (i == 0 and word == "very"):
+                        continue
+                    break
+            elif not _is_person(word, lists):
+                unit = _unit_after(text, words, i, lists)
+                if unit is not None and i == 0:
+                    found.append(("indirect", match.start(), words[unit].end()))
+                    break
+                continue
+            unit = _unit_after(text, words, i + 1, lists)
+            found.append(("indirect", match.start(), (words[unit] if unit is not None else token).end()))
+            break
+    return found
+
+
+def _relations(text: str, lists: dict) -> list[tuple[str, int, int]]:
+    """"de dochter van de eigenaar", "schoonzoon van de directeur-eigenaar", "the manager's son"."""
+    found = []
+    for match in lists["relation_words"].finditer(text):
+        word = match.group()
+        if _singular(word) in lists["relations"] or word.lower() in {"twin", "best", "beste"}:
+            words = _tokens(text, match.end(), 5)
+            start_index = 0
+            if word.lower() in {"twin", "best", "beste"}:
+                if not words or words[0].group().lower() not in lists["relations"]:
+                    continue
+                start_index = 1
+            rest = words[start_index:]
+            if len(rest) >= 2 and rest[0].group().lower() in {"van", "of"}:
+                j = 1
+                while j < len(rest) - 1 and rest[j].group().lower() in _DETERMINERS:
+                    j += 1
+                if _in_list(rest[j].group(), lists["leaders"]):
+                    found.append(("indirect", match.start(), rest[j].end()))
+        elif re.search(r"['’]s$", word) and _in_list(word, lists["leaders"]):
+            words = _tokens(text, match.end(), 2)
+            if words and _singular(words[0].group()) in lists["relations"]:
+                found.append(("indirect", match.start(), words[0].end()))
+    return found
+
+
+_FAME = re.compile(r"(?i)\b(?:olympi\w+|wereldkampioen\w*|world\s+champion|(?:european|europees|nederlands|national)"
+                   r"\s+(?:champion|kampioen)|profvoetballer|topsporter)\b")
+
+
+def _public_figures(text: str, lists: dict) -> list[tuple[str, int, int]]:
+    """A former public office ("oud-wethouder", "former mayor"), fame ("ex-Olympic rower") or
+    public exposure ("on national television", "medewerker van het jaar")."""
+    found = []
+    for pattern in (lists["former_office"], _FAME):
+        for match in pattern.finditer(text):
+            end = match.end()
+            following = _tokens(text, end, 2)
+            if following and _is_person(following[0].group(), lists):
+                end = following[0].end()  # "ex-Olympic rower"
+            found.append(("indirect", match.start(), end))
+    for pattern in lists["exposure"]:
+        found += [("indirect", m.start(), m.end()) for m in pattern.finditer(text)]
+    return found
+
+
+_TENURE_YEARS = re.compile(rf"(?i)\b(?:al|ruim|meer\s+dan|bijna|sinds|already|for|after|over|more\s+than|nearly"
+                           rf"|almost)\s+({_NUMBER})\s+(?:jaar|years?)\b(?!\s+(?:geleden|ago|oud|old|ouder|older|jonger"
+                           rf"|younger|later|eerder|earlier))")
+_TENURE_SINCE = re.compile(r"(?i)\b(?:sinds|since|vanaf|from)\s+((?:19|20)\d\d)\b(?!\s*(?:tot|to|until|till|[-–])\s*\d)")
+_TENURE_PHRASES = re.compile(
+    r"(?i)\b(?:(?:sinds|vanaf|since|from)\s+(?:de|the)\s+(?:oprichting|founding|foundation)"
+    r"|since\s+(?:it|the\s+(?:company|firm|business))\s+was\s+founded|van\s+het\s+eerste\s+uur|jubilaris"
+    r"|(?:zilveren|gouden)\s+jubileum|medeoprichter|co-?founder)\b")
+_SERVICE_YEARS = re.compile(rf"(?i)\b({_NUMBER})[\s-]*(?:jarig\s+(?:jubileum|dienstverband)|dienstjaren"
+                            rf"|years?\s+of\s+service|year\s+anniversary)\b")
+LONG_TENURE = 25  # years: "al twaalf jaar in de logistiek" or a nurse "for 22 years" is ordinary, "al dertig jaar" is not
+
+
+def _tenure(text: str, lists: dict) -> list[tuple[str, int, int]]:
+    """Long tenure of one person in a role: "de conciërge die er al dertig jaar werkt", "the man
+    ... has done so since 1998", "de boekhouder die er al sinds de oprichting zit". Without a
+    role, or of a group ("mannen die er al twintig jaar werken"), it passes."""
+    import datetime
+
+    found = []
+    for pattern in (_TENURE_YEARS, _SERVICE_YEARS):
+        for match in pattern.finditer(text):
+            years = _number(match.group(1))
+            if years is not None and LONG_TENURE <= years < 60:
+                found.append(("indirect", match.start(), match.end()))
+    this_year = datetime.date.today().year
+    for match in _TENURE_SINCE.finditer(text):
+        if this_year - int(match.group(1)) >= LONG_TENURE:
+            found.append(("indirect", match.start(), match.end()))
+    found += [("indirect", m.start(), m.end()) for m in _TENURE_PHRASES.finditer(text)]
+    return [f for f in found if re.match(r"(?i)jubilaris|medeoprichter|co-?founder", text[f[1]:f[2]])
+            or _role_before(text, f[1], lists)]
+
+
+_PLURAL_PERSONS = {"vrouwen", "mannen", "women", "men", "mensen", "people", "collega's", "colleagues"}
+
+
+def _plural(word: str, lists: dict) -> bool:
+    lower = word.lower()
+    return lower in _PLURAL_PERSONS or (lower not in lists["roles"] | lists["persons"]
+                                        and bool(re.search(r"(?:[^s]s|en|['’]s)$", lower)))
+
+
+def _role_before(text: str, start: int, lists: dict) -> bool:
+    """One person in a role in the same sentence (the nearest one before, else after), not a group."""
+    sentence_start = max(text.rfind(mark, 0, start) for mark in ".!?;\n") + 1
+    ends = [i for i in (text.find(mark, start) for mark in ".!?;\n") if i >= 0]
+    before = [m.group() for m in _TOKEN.finditer(text, sentence_start, start)][-15:]
+    after = [m.group() for m in _TOKEN.finditer(text, start, min(ends, default=len(text)))][:15]
+    persons = [w for w in reversed(before) if _is_person(w, lists)] + [w for w in after if _is_person(w, lists)]
+    if not persons:
+        return False
+    return not _plural(persons[0], lists) and not _in_generic(persons[0], lists)
+
+
+def _role_combinations(text: str, lists: dict) -> list[tuple[str, int, int]]:
+    """One person in two roles: "is zowel OR-voorzitter als bedrijfskok", "is both chair and cook"."""
+    found = []
+    pattern = re.compile(r"(?i)\b(?:is|was|ben|bent|wordt|werd|are|als|as)\s+(?:ook\s+|also\s+)?(zowel|both)\s+")
+    for match in pattern.finditer(text):
+        words = [w for w in _tokens(text, match.end(), 8) if w.group().lower() not in _DETERMINERS]
+        joints = [i for i, w in enumerate(words) if w.group().lower() in {"als", "and"}]
+        if not joints or joints[0] == 0 or joints[0] + 1 >= len(words):
+            continue
+        first, second = words[joints[0] - 1], words[joints[0] + 1]
+        if _is_person(first.group(), lists) and _is_person(second.group(), lists):
+            found.append(("indirect", match.start(1), second.end()))
+    return found
+
+
+_SMALL_UNIT = re.compile(
+    rf"(?i)\b(?:de|het|the|als|as|een|a|an)\s+([\w'’-]+)\s+(?:van|of|at|bij|in|op|for|voor)\s+(?:een|a|an|het|de|the|ons|our|hun|their)?"
+    rf"\s*(?:[\w'’-]+\s+){{0,2}}?(?:met|with|of|van)\s+(?:maar|slechts|only|just|ongeveer|about|zo['’]n)?\s*({_NUMBER})"
+    rf"\s+(?:mensen|medewerkers|werknemers|collega['’]s|personeelsleden|man|people|staff|employees|colleagues"
+    rf"|workers|persons)(?:\s+(?:personeel|in\s+dienst|staff))?")
+SMALL_UNIT = 15  # people: a role in a unit this small is one person
+_TEAM_OF_ONE = re.compile(
+    r"(?i)\b(?:de|het|the)\s+([\w'’-]+)\s+(?:van|of|bij|with|for)\s+(?:het|de|the)\s+(?:tweede|derde|vierde|vijfde"
+    r"|second|third|fourth|fifth|jeugd|youth|reserves?|dames|heren|vrouwen|women['’]s|men['’]s|[jm]?o\d\d|u\d\d)"
+    r"[\s-]*(?:elftal|team|selectie|squad|xi|ploeg|achttal|zevental)\b")
+
+
+def _small_units(text: str, lists: dict) -> list[tuple[str, int, int]]:
+    """A role beside a small unit: "de preventiemedewerker van een drukkerij met negen mensen",
+    "de fysiotherapeut van het tweede elftal"."""
+    found = []
+    for match in _SMALL_UNIT.finditer(text):
+        size = _number(match.group(2))
+        role = match.group(1)
+        if size is not None and size <= SMALL_UNIT and _is_person(role, lists) and not _in_generic(role, lists):
+            found.append(("indirect", match.start(), match.end()))
+    for match in _TEAM_OF_ONE.finditer(text):
+        if _is_person(match.group(1), lists) and not _in_generic(match.group(1), lists):
+            found.append(("indirect", match.start(), match.end()))
+    return found
+
+
+def _listed_person(word: str, lists: dict) -> bool:
+    """A role or person word of the lists (or a compound of one), not only by its ending."""
+    return _in_list(word, lists["roles"]) or _in_list(word, lists["persons"])
+
+
+def _in_generic(word: str, lists: dict) -> bool:
+    return _singular(word) in lists["generic_roles"] or word.lower() in lists["generic_roles"]
+
+
+def _indirect_findings(text: str) -> list[tuple[str, int, int]]:
+    """Phrases that point at one person without naming anybody."""
+    lists = _word_lists()
+    found = []
+    for rule in (_unique_phrases, _superlatives, _relations, _public_figures, _tenure, _role_combinations,
+                 _small_units):
+        found += rule(text, lists)
+    return [(kind, *_trim(text, start, end)) for kind, start, end in found]
+
+
+# ages and years of birth
+
+_AGE_NOUN = r"[\w'’-]+(?:\s+[\w'’-]+){0,2}"
+_AGE_RULES = [
+    # "58-jarige orgelbouwer", "vijftigjarige lasser"
+    re.compile(rf"(?i)\b(?:\d{{1,2}}|{_NUMBER})[\s-]?jarige\s+([\w'’-]+)"),
+    # "a 61-year-old harbour pilot"
+    re.compile(rf"(?i)\b(?:a|an|the|our|her|his|their|this|my)\s+(?P<at>(?:\d{{1,2}}|{_NUMBER})[\s-]year[\s-]old)\s+(?P<noun>{_AGE_NOUN})"),
+    # "beekeeper aged 47", "een lasser van 58", "de lasser (58)"
+    re.compile(r"(?i)\b([\w'’-]+),?\s+(?:aged|age|(?P<van>van))\s+\d{2}\b(?![.:,]\d)(?!\s*(?:jaar\s+)?(?:geleden|procent|%|uur|minuten|euro|km))"
+               r"(?!\s*(?:to|tot|t/m|-|–|and|en|or|of)\s+(?:\d|over|older|ouder|up))"
+               r"(?!\s*(?:jaar|years)\s+(?:in\s+dienst|bij|getrouwd|married|lid))"),
+    re.compile(r"(?i)\b([\w'’-]+)\s+\((\d{2})\)"),
+]
+_AGE_PLAIN = re.compile(r"(?i)\b(?:is|was|ben|bent|werd|wordt|turned|turns|is\s+nu|is\s+now)\s+(?:net|pas|bijna|just|almost"
+                        r"|nearly)?\s*\d{2}\s+(?:jaar\s+oud|years\s+old)\b")
+_BIRTH_YEAR = [
+    re.compile(r"(?i)\b(?:geboren|born|geb\.|b\.)\s+(?:in\s+(?:het\s+jaar\s+)?)?(?:19|20)\d\d\b"),
+    re.compile(r"(?i)\b(?:geboortejaar|year\s+of\s+birth|birth\s+year|jaargang)\s*:?\s*(?:is\s+|was\s+)?(?:(?:19|20)\d\d|['’]\d\d)\b"),
+    re.compile(r"(?i)\bbouwjaar\s+['’]\d\d\b|\b(?:ik ben|hij is|zij is|ze is|je bent|jij bent)\s+(?P<at>bouwjaar\s+(?:19|20)\d\d)\b"),
+    re.compile(r"(?i)\b(?:ik ben|hij is|zij is|ze is|je bent|jij bent)\s+(?P<at>van\s+(?:19[2-9]\d|20[01]\d|['’]\d\d))\b"),
+]
+
+
+def _age_findings(text: str) -> list[tuple[str, int, int]]:
+    """An exact age beside a role or a person ("58-jarige orgelbouwer", "a 61-year-old harbour
+    pilot") and a year of birth ("geboren in 1979", "bouwjaar '71"). Ages of groups ("boven de
+    55", "werknemers van 50 jaar en ouder") and durations ("een 3-jarige opleiding") pass."""
+    lists = _word_lists()
+    found = []
+    for index, pattern in enumerate(_AGE_RULES):
+        for match in pattern.finditer(text):
+            group = "noun" if "noun" in match.re.groupindex else 1
+            noun = match.group(group)
+            words = noun.split()
+            person = next((i for i, w in enumerate(words) if _is_person(w, lists)), None) if index == 1 else (
+                0 if _is_person(words[0], lists) and not _plural(words[0], lists)
+                and not (index >= 2 and _in_generic(words[0], lists))
+                # "bereikbaar van 06.00": after the Dutch "van" only a role of the lists is a person
+                and not ("van" in match.re.groupindex and match.group("van") and not _listed_person(words[0], lists))
+                else None)
+            if person is None:
+                continue
+            end = match.start(group) + len(" ".join(words[:person + 1])) if index == 1 else match.end()
+            found.append(("leeftijd", _start(match), end))
+    found += [("leeftijd", m.start(), m.end()) for m in _AGE_PLAIN.finditer(text)]
+    for pattern in _BIRTH_YEAR:
+        found += [("geboortejaar", _start(m), m.end()) for m in pattern.finditer(text)]
+    return found
+
+
+def _start(match: re.Match) -> int:
+    """Where the finding starts: at the group named "at" where a pattern has one and it took part."""
+    return match.start("at") if "at" in match.re.groupindex and match.start("at") >= 0 else match.start()
+
+
+# names deduce misses
+
+_CUE_BEFORE = re.compile(
+    r"(?i)\b(?:zei|zegt|vroeg|vraagt|vraag(?:\s+het)?|bel|app|mail|ping|tegen|met|aan|naar|bij|to|samen\s+met|volgens|hoi|hey|hé"
+    r"|hallo|doei|bedankt|ask|asked|asks|tell|told|tells|said|says|call|text|with|according\s+to|cc|thanks|thx)\s+$")
+_CUE_AFTER = re.compile(r"(?i)^\s+(?:zei|zegt|vroeg|vraagt|schreef|said|says|asked|wrote|maar)\b")
+_WHAT_SAID = re.compile(r"(?i)\b(?:wat|what)\s+([a-zà-ÿ]+|[A-ZÀ-Þ]+)\s+(?:[\w'’]+\s+){0,5}?(?:zei|zegt|vond|vindt|schreef"
+                        r"|said|says|wrote|thought|meant)\b")
+
+
+def _looks_like_first_name(word: str, lists: dict) -> bool:
+    lower = word.lower()
+    return (len(lower) >= 3 and lower in lists["first_names"] and lower not in lists["ordinary"]
+            and lower not in lists["english"] and word not in lists["abbreviations"]
+            and lower not in lists["units"] and lower not in lists["roles"])
+
+
+def _name_findings(text: str) -> list[tuple[str, int, int]]:
+    """Names written in lower case or in capitals ("vraag het jeroen maar", "BEL ESTHER"), after a
+    speech verb or an address, and short first names beside a unit ("Bas van de planning")."""
+    lists = _word_lists()
+    found = []
+    for match in re.finditer(r"\b(?:[a-zà-ÿ]{3,}|[A-ZÀ-Þ]{3,})\b", text):
+        word = match.group()
+        if not _looks_like_first_name(word, lists):
+            continue
+        before, after = text[max(0, match.start() - 25):match.start()], text[match.end():match.end() + 12]
+        if _CUE_BEFORE.search(before) or _CUE_AFTER.search(after):
+            found.append(("naam", match.start(), match.end()))
+    for match in _WHAT_SAID.finditer(text):
+        if _looks_like_first_name(match.group(1), lists):
+            found.append(("naam", match.start(1), match.end(1)))
+    for match in lists["nickname"].finditer(text):
+        if match.group(1).lower() in lists["first_names"]:
+            found.append(("naam", match.start(1), match.end(1)))
+    return found
+
+
+_EMPLOYER_BEFORE = re.compile(r"(?i)\b(?:bij|voor|at|for|with|van)\s+(?:de\s+|het\s+|the\s+)?$")
+
+
+def _employer_findings(text: str) -> list[tuple[str, int, int]]:
+    """Sports clubs and well-known employers ("bij AZ", "at the Rijksmuseum"): an ordinary word
+    among them ("Action") only after "bij", "voor", "at" or "for"."""
+    lists = _word_lists()
+    found = []
+    for match in lists["employers"].finditer(text):
+        if match.group() in lists["ordinary_employers"] and not _EMPLOYER_BEFORE.search(text[max(0, match.start() - 12):match.start()]):
+            continue
+        found.append(("organisatie", match.start(), match.end()))
+    return found
+
+
+# what is never a name
+
+_NAME_KINDS = {"naam", "eigennaam", "organisatie", "gemeente", "plaats", "school", "zorginstelling"}
+_TITLE_JOINERS = {"of", "and", "for", "the", "&", "on", "to", "in", "voor", "de", "van", "het", "en"}
+_HONORIFIC = re.compile(r"(?i)\b(?:mr|mrs|ms|miss|dr|prof|mevrouw|meneer|mevr|mw|dhr|heer)\.?\s+$")
+
+
+def _protected_spans(text: str, lists: dict) -> list[tuple[int, int]]:
+    """Known bodies, laws and idioms, and the provinces (unless a municipality of that name)."""
+    spans = [m.span() for m in lists["known_terms"].finditer(text)]
+    provinces = list(lists["provinces"].finditer(text))
+    for match in provinces:
+        before = text[max(0, match.start() - 20):match.start()]
+        if re.search(r"(?i)\b(?:gemeente|stad|city\s+of|municipality\s+of)\s+$", before):
+            continue
+        province = re.search(r"(?i)\b(?:de\s+|the\s+)?(?:provincie|province\s+of)\s+$", before)
+        if province:  # "de provincie Gelderland" as a whole
+            spans.append((match.start() - len(before) + province.start(), match.end()))
+            continue
+        # Groningen and Utrecht are cities as well: a province only as "provincie Utrecht" or
+        # beside another province ("in Gelderland en Utrecht")
+        if match.group() in _CITY_PROVINCES and not any(
+                other is not match and abs(other.start() - match.start()) < 40
+                and (other.group() not in _CITY_PROVINCES
+                     or re.search(r"(?i)(?:provincie|province\s+of)\s+$", text[max(0, other.start() - 20):other.start()]))
+                for other in provinces):
+            continue
+        spans.append(match.span())
+    return spans
+
+
+_CITY_PROVINCES = {"Groningen", "Utrecht"}
+
+
+# English nouns and adjectives of procedures and roles ("Restructuring", "First Aider"): in a
+# phrase of two words or more, a word with one of these endings counts as a title word too.
+_ENGLISH_TITLE_ENDINGS = re.compile(r"(?i)(?:ing|tion|sion|ment|ance|ence|ity|ness|ship|ics|ism|ive|ory|ary|ical"
+                                    r"|al|er|or|ist|ant|ent)s?$")
+_ENGLISH_ABSTRACT_ENDINGS = re.compile(r"(?i)(?:tion|sion|ment|ance|ence|ity|ness|ship)s?$")
+
+
+def _is_title_phrase(phrase: str, lists: dict, english: bool = False, after_article: bool = True) -> bool:
+    """"Day Shift", "Grievance Committee", "Board of Directors": words of roles, shifts,
+    documents, bodies and procedures, capitalised by habit (in English, also words with the
+    endings of such nouns, when they are not first names). A single role word counts only after
+    an article ("the Porter" is the role, "told Porter" a surname)."""
+    words = [w for w in re.findall(r"[\w'’&]+(?:-[\w'’&]+)*", phrase) if w.lower() not in _TITLE_JOINERS]
+    known = lists["title_words"] | lists["capitalised"]
+    if len(words) > 1 or after_article:
+        known = known | lists["roles"] | lists["units"]
+
+    def title_word(word: str) -> bool:
+        lower = word.lower()
+        if _singular(word) in known or lower in known or (lower.endswith("s") and lower[:-1] in known):
+            return True
+        if not english or lower in lists["first_names"]:
+            return False
+        if len(words) > 1:
+            return bool(_ENGLISH_TITLE_ENDINGS.search(lower))
+        return bool(_ENGLISH_ABSTRACT_ENDINGS.search(lower)) or (lower.endswith("ing") and len(lower) >= 9)
+
+    return bool(words) and all(title_word(w) for w in words)
+
+
+def _used_as_name(text: str, word: str, lists: dict) -> bool:
+    """The text uses ``word`` as a name somewhere it does not open a sentence."""
+    for match in re.finditer(rf"\b{re.escape(word)}\b", text):
+        if not _at_sentence_start(text, match.start()):
+            return True
+    return False
+
+
+def _drop_non_names(text: str, candidates: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Drop name-like findings that are known bodies, laws, idioms, provinces, title-case roles and
+    procedures, or (in English) an ordinary word that opens a sentence."""
+    lists = _word_lists()
+    protected = _protected_spans(text, lists)
+    english = text_language(text) == "en"
+    kept = []
+    for kind, start, end in candidates:
+        if kind in _NAME_KINDS:
+            phrase = text[start:end]
+            if any(s <= start and end <= e for s, e in protected):
+                continue
+            after_article = bool(re.search(r"(?i)\b(?:the|a|an|our|their|his|her|its|de|het|een)\s+$", text[max(0, start - 8):start]))
+            if (_is_title_phrase(phrase, lists, english, after_article)
+                    and not _HONORIFIC.search(text[max(0, start - 12):start])):
+                continue
+            if (english and _at_sentence_start(text, start) and " " not in phrase
+                    and phrase.lower() in lists["english_names"] and not _used_as_name(text, phrase, lists)):
+                continue
+        kept.append((kind, start, end))
+    return kept
+
+
+# suggested rewrites
+
+_HINTS = {
+    "nl": {"person": "een medewerker", "unit": "een medewerker {prep} {unit}", "experienced": "een ervaren collega",
+           "young": "een jonge collega", "close": "iemand die dicht bij de leiding staat", "tenure": "al lang",
+           "small": "een medewerker van een klein bedrijf", "club": "een medewerker van de club"},
+    "en": {"person": "an employee", "unit": "a member of staff {prep} {unit}", "experienced": "an experienced colleague",
+           "young": "a young colleague", "close": "someone close to management", "tenure": "for a long time",
+           "small": "an employee of a small firm", "club": "a member of the club's staff"},
+}
+
+
+def suggest(kind: str, phrase: str, language: str) -> str:
+    """An obvious rewrite of an indirect identifier or an age, in the text's language, or ""."""
+    hints = _HINTS["en" if language == "en" else "nl"]
+    lower = phrase.lower()
+    lists = _word_lists()
+    if kind == "leeftijd":
+        # the role without the age: "58-jarige orgelbouwer" -> "orgelbouwer"
+        rest = re.sub(r"(?i)^\S*(?:jarige|year[\s-]old)\s+|,?\s+(?:aged|age|van)\s+\d+$|\s+\(\d+\)$", "", phrase)
+        return rest if rest != phrase and not re.search(r"\d", rest) else ""
+    if kind != "indirect":
+        return ""
+    if re.search(r"enig|only|sole|\bone\b", lower):
+        unit = re.search(r"(?i)\b(van|in|op|bij|on|in|at|of|among)\s+((?:de|het|the)\s+)?(?:[\w'’-]+\s+){0,2}?([\w'’-]+)$", phrase)
+        if unit and _in_list(unit.group(3), lists["units"]):
+            article = unit.group(2) or ("the " if language == "en" else "de ")
+            return hints["unit"].format(prep=unit.group(1).lower(), unit=article + unit.group(3))
+        return hints["person"]
+    if re.search(r"jongste|youngest", lower):
+        return hints["young"]
+    if re.search(r"oudste|langst|longest|oldest|most senior|first hire|eerste", lower):
+        return hints["experienced"]
+    if re.match(r"(?i)(?:al|ruim|meer dan|bijna|sinds|already|for|after|over|more than|nearly|almost|since|vanaf|from)\b", phrase):
+        return hints["tenure"]
+    if re.search(r"elftal|squad|selectie|\bxi\b", lower):
+        return hints["club"]
+    if re.search(r"mensen|medewerkers|werknemers|people|staff|employees|workers", lower):
+        return hints["small"]
+    if any(_singular(w) in lists["relations"] for w in re.findall(r"[\w'’-]+", lower)):
+        return hints["close"]
+    return ""
 
 
 # ------------------------------------------------------------------ public checks
@@ -490,8 +1205,12 @@ def scan_text(text: str) -> list[Finding]:
     """Every identifier in ``text`` (no allow-list), with offsets and 1-based lines."""
     if not text or not text.strip():
         return []
-    candidates = _birth_dates(text, _deduce_findings(text) + _rule_findings(text))
-    return [Finding(kind, text[start:end], start, end, text.count("\n", 0, start) + 1)
+    candidates = _birth_dates(text, _deduce_findings(text) + _rule_findings(text) + _name_findings(text)
+                              + _employer_findings(text))
+    candidates = _drop_non_names(text, candidates) + _age_findings(text) + _indirect_findings(text)
+    language = text_language(text)
+    return [Finding(kind, text[start:end], start, end, text.count("\n", 0, start) + 1,
+                    hint=suggest(kind, text[start:end], language))
             for kind, start, end in _resolve(candidates)]
 
 
@@ -511,7 +1230,8 @@ def check_text(text: str, allow=()) -> list[Finding]:
 
 def case_texts(case) -> list[tuple[str, str, str]]:
     """(field name, text, path into the front matter) of every text of a case a reader sees."""
-    texts = [("title", case.title, "title"), ("summary", case.summary, "summary"), ("sector", case.sector, "sector")]
+    texts = [("title", case.title, "title"), ("summary", case.summary, "summary"), ("sector", case.sector, "sector"),
+             ("context", case.context, "context")]
     texts += [(f"key[{i + 1}].why", k.why, f"key.{i}.why") for i, k in enumerate(case.key)]
     texts += [(f"dialogue[{i + 1}]", turn.text, f"dialogue.{i}.text") for i, turn in enumerate(case.dialogue)]
     texts += [(f"questions[{i + 1}]", q, f"questions.{i}") for i, q in enumerate(case.questions)]
@@ -528,6 +1248,7 @@ def check_case(case) -> CaseFindings:
         for finding in scan_text(text):
             line = first + finding.line - 1 if first else finding.line
             allowed = is_allowed(finding.text, case.allow)
-            placed = Finding(finding.kind, finding.text, finding.start, finding.end, line, name, allowed)
+            placed = Finding(finding.kind, finding.text, finding.start, finding.end, line, name, allowed,
+                             finding.hint)
             (result.allowed if allowed else result.findings).append(placed)
     return result

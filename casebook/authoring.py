@@ -9,6 +9,7 @@ safe shape, inside the author folder, and replaces an existing case only when as
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,11 +21,13 @@ from traitlets import Bool, HasTraits, List, Unicode
 from casebook.cases import Case, KeyItem, Turn, load_cases, parse_case_file, split_front_matter, text_lines
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.config import author_folder
-from casebook.exceptions import AuthorError, CaseFileError, CasebookError
+from casebook.exceptions import AuthorError, CaseFileError, CaseFileWarning, CasebookError
 
 # What a saved case's id (and so its file name) may look like: nothing that climbs out of
 # the author folder, nothing hidden, nothing too long for a file system.
-CASE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+CASE_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")  # fullmatch: no newline may slip past a "$"
+log = logging.getLogger("casebook")
+SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's: a long pasted dialogue dumps 4x faster
 SPEAKER = re.compile(r"^[\w-]+$")
 
 
@@ -84,7 +87,7 @@ def loose_case(text: str, file: str = "<tekst>") -> Case:
     return Case(
         id=text_of(data.get("id")), title=text_of(data.get("title")), language=text_of(data.get("language")),
         themes=(), key=key, body=body.strip(), path=file, sector=text_of(data.get("sector")),
-        summary=text_of(data.get("summary")), dialogue=dialogue,
+        summary=text_of(data.get("summary")), context=text_of(data.get("context")), dialogue=dialogue,
         questions=tuple(text_of(q) for q in entries("questions")), what_happened=text_of(data.get("what_happened")),
         allow=tuple(text_of(a) for a in entries("allow")), lines=text_lines(text, file),
     )
@@ -98,6 +101,8 @@ class DraftCheck:
     findings: list = field(default_factory=list)  # casebook.anonymise.Finding
     allowed: list = field(default_factory=list)
     case: Case | None = None
+    # problems that do not block saving (a key item without ``how``)
+    warnings: list[CaseFileWarning] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -111,16 +116,28 @@ def _draft_check(answer: dict, file: str) -> DraftCheck:
         return [Finding(**{k: v for k, v in entry.items() if k != "message"}) for entry in entries]
 
     errors = [CaseFileError(file, e["code"], e.get("line"), **e.get("params", {})) for e in answer["errors"]]
-    return DraftCheck(errors, findings(answer["findings"]), findings(answer["allowed"]))
+    warnings = [CaseFileWarning(file, w["code"], w.get("line"), **w.get("params", {}))
+                for w in answer.get("warnings", [])]
+    return DraftCheck(errors, findings(answer["findings"]), findings(answer["allowed"]), warnings=warnings)
 
 
-def worker_checker(text: str, file: str) -> DraftCheck:
+# what the author is told when the worker could not check: by the worker's reason
+_CHECK_REFUSALS = {"timeout": "check_timeout", "text_too_long": "too_long"}
+
+
+def worker_checker(text: str, file: str, timeout: float | None = None) -> DraftCheck:
     """Check a draft in the check worker: the server's shared one (``CASEBOOK_CHECKER``, set by
-    ``casebook serve``) or, outside a server, a child process of its own."""
-    from casebook.worker import CheckWorker
+    ``casebook serve``) or, outside a server, a child process of its own. A check the worker
+    refused or stopped is an AuthorError in plain words (the details go to the log only: they
+    may name server paths). ``timeout``: seconds to wait for the answer (default: the worker's)."""
+    from casebook.worker import DEFAULT_TIMEOUT, MAX_TEXT, CheckFailed, CheckWorker
 
-    with CheckWorker(os.environ.get("CASEBOOK_CHECKER") or None) as worker:
-        return _draft_check(worker.request("check_case_text", text=text, file=file), file)
+    try:
+        with CheckWorker(os.environ.get("CASEBOOK_CHECKER") or None, timeout or DEFAULT_TIMEOUT) as worker:
+            return _draft_check(worker.request("check_case_text", text=text, file=file), file)
+    except CheckFailed as exc:
+        log.warning("draft %r not checked: %s", file, exc.problem)
+        raise AuthorError(_CHECK_REFUSALS.get(exc.reason, "check_failed"), max=MAX_TEXT) from None
 
 
 def local_checker(text: str, file: str) -> DraftCheck:
@@ -141,6 +158,9 @@ class AuthorModel(HasTraits):
     summary = Unicode("")
     key_items = List(Unicode())
     reasons = List(Unicode())  # one per key item, same order
+    hows = List(Unicode())  # one per key item: goed, fout, open, or "" while not chosen
+    centrals = List(Bool())  # one per key item: one of the one or two items the case is about
+    context = Unicode("")  # the legal frame that applies
     questions = Unicode("")  # one per line
     what_happened = Unicode("")
     allow = Unicode("")  # comma-separated
@@ -175,6 +195,10 @@ class AuthorModel(HasTraits):
     def case(self) -> Case | None:
         return self.result.case
 
+    @property
+    def warnings(self) -> list[CaseFileWarning]:
+        return self.result.warnings
+
     def front_matter(self) -> dict:
         data: dict = {"id": self.case_id.strip(), "title": self.title.strip(), "language": self.case_language,
                       "themes": list(self.themes)}
@@ -182,8 +206,16 @@ class AuthorModel(HasTraits):
             data["sector"] = self.sector.strip()
         if self.summary.strip():
             data["summary"] = self.summary.strip()
-        data["key"] = [{"item": item, "why": (self.reasons[i] if i < len(self.reasons) else "").strip()}
-                       for i, item in enumerate(self.key_items)]
+        if self.context.strip():
+            data["context"] = self.context.strip()
+        data["key"] = []
+        for i, item in enumerate(self.key_items):
+            entry: dict = {"item": item, "why": (self.reasons[i] if i < len(self.reasons) else "").strip()}
+            if i < len(self.hows) and self.hows[i]:
+                entry["how"] = self.hows[i]
+            if i < len(self.centrals) and self.centrals[i]:
+                entry["central"] = True
+            data["key"].append(entry)
         turns = parse_turns(self.dialogue)
         if turns:
             data["dialogue"] = turns
@@ -199,16 +231,18 @@ class AuthorModel(HasTraits):
 
     def case_text(self) -> str:
         """The case file, as it would be saved."""
-        front = yaml.safe_dump(self.front_matter(), allow_unicode=True, sort_keys=False, width=100)
+        front = yaml.dump(self.front_matter(), Dumper=SafeDumper, allow_unicode=True, sort_keys=False, width=100)
         return f"---\n{front}---\n{self.body.strip()}\n"
 
     def file_name(self) -> str:
-        return f"{self.case_id.strip() or 'nieuw'}.md"
+        """The case's file name: its id's, once the id has the safe shape."""
+        case_id = self.case_id.strip()
+        return f"{case_id}.md" if CASE_ID.fullmatch(case_id) else "nieuw.md"
 
     def target(self) -> Path:
         """Where the case would be saved; AuthorError when the id could lead anywhere else."""
         case_id = self.case_id.strip()
-        if not CASE_ID.match(case_id):
+        if not CASE_ID.fullmatch(case_id):
             raise AuthorError("bad_id")
         folder = self.folder.resolve()
         path = (folder / f"{case_id}.md").resolve()
@@ -230,12 +264,16 @@ class AuthorModel(HasTraits):
 
     def check(self) -> bool:
         """Validate as the loader does and run the anonymisation check; True when it may be saved."""
+        from casebook.worker import MAX_TEXT
+
         text = self.case_text()
+        if len(text) > MAX_TEXT:  # refused here, before it travels to the worker
+            raise AuthorError("too_long", max=MAX_TEXT)
         result = self.checker(text, self.file_name())
         result.case = loose_case(text, self.file_name())
         if not result.errors:
             result.errors += self._duplicate_id(result.case)
-        if not CASE_ID.match(self.case_id.strip()):
+        if not CASE_ID.fullmatch(self.case_id.strip()) and not any(e.code == "bad_id" for e in result.errors):
             result.errors.append(CaseFileError(self.file_name(), "bad_author_id", result.case.lines.get("id")))
         self.result = result
         self.checked_text = text
@@ -266,10 +304,17 @@ class AuthorModel(HasTraits):
         path = self.target()
         if not self.check():
             raise AuthorError("not_clean")
-        if path.exists() and not overwrite:
-            raise AuthorError("exists", id=self.case_id.strip())
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.checked_text, "utf-8")
+        if overwrite:  # whole or not at all: write beside it, then swap
+            partial = path.with_name(f".{path.name}.partial")
+            partial.write_text(self.checked_text, "utf-8")
+            os.replace(partial, path)
+        else:
+            try:  # exclusive: two authors saving the same new id cannot both win
+                with open(path, "x", encoding="utf-8") as out:
+                    out.write(self.checked_text)
+            except FileExistsError:
+                raise AuthorError("exists", id=self.case_id.strip()) from None
         from casebook.clearance import clear
 
         clear([parse_case_file(path, self.catalogue)])  # known clean: the apps offer it at once

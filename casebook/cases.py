@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -17,21 +17,29 @@ import yaml
 
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.config import extra_case_folders
-from casebook.exceptions import CaseFileError, CaseFileErrors, CaseNotFound
+from casebook.exceptions import CaseFileError, CaseFileErrors, CaseFileWarning, CaseNotFound
 from casebook.yamlfile import SafeLoader
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SPEAKERS = ("melder", "vp", "other")
 CASE_LANGUAGES = ("nl", "en")
 REQUIRED_FIELDS = ("id", "title", "language", "themes", "key")
-OPTIONAL_FIELDS = ("sector", "summary", "dialogue", "questions", "what_happened", "allow")
+OPTIONAL_FIELDS = ("sector", "summary", "context", "dialogue", "questions", "what_happened", "allow")
 KNOWN_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+# how the VP in the case plays a key item: does it well (or avoids a tempting don't), gets it
+# wrong, or the case ends before the VP acts and the group decides
+HOW_VALUES = ("goed", "fout", "open")
+KEY_ENTRY_FIELDS = ("item", "why", "how", "central")
+MAX_CENTRAL = 2  # "central: true" marks the one or two items a case is about
 
 
 @dataclass(frozen=True)
 class KeyItem:
     item: str
     why: str
+    # "" for a key entry written to the first edition's format (no ``how``)
+    how: str = ""
+    central: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,10 @@ class Case:
     questions: tuple[str, ...] = ()
     what_happened: str = ""
     allow: tuple[str, ...] = ()
+    # the legal frame that applies (Arbowet art. 3 lid 2, the klachtenregeling, ...), short
+    context: str = ""
+    # problems that do not stop the file from loading (a first-edition key entry without ``how``)
+    warnings: tuple[CaseFileWarning, ...] = field(default=(), compare=False, repr=False)
     # 1-based line in the file where each value starts, by dotted path ("title", "key.0.why"),
     # for messages that point back into the file
     lines: dict = field(default_factory=dict, compare=False, repr=False)
@@ -70,6 +82,17 @@ class Case:
                 return k.why
         return None
 
+    def key_entry(self, item_id: str) -> KeyItem | None:
+        return next((k for k in self.key if k.item == item_id), None)
+
+    @property
+    def central_items(self) -> tuple[str, ...]:
+        return tuple(k.item for k in self.key if k.central)
+
+    def key_central_first(self) -> tuple[KeyItem, ...]:
+        """The key with its central items first, otherwise in the author's order."""
+        return tuple(sorted(self.key, key=lambda k: not k.central))
+
     def mentions_item(self, item_id: str) -> bool:
         return item_id in self.key_items or any(item_id in t.items for t in self.dialogue)
 
@@ -78,7 +101,10 @@ class Case:
 
 
 def parse_case_file(path: str | os.PathLike, catalogue: Catalogue | None = None) -> Case:
-    """Parse and validate one case file; raise ``CaseFileErrors`` listing every problem."""
+    """Parse and validate one case file; raise ``CaseFileErrors`` listing every problem.
+
+    Problems that do not stop the file from loading are in the case's ``warnings``.
+    """
     try:
         text = read_text(Path(path))
     except CaseFileError as exc:
@@ -88,12 +114,14 @@ def parse_case_file(path: str | os.PathLike, catalogue: Catalogue | None = None)
 
 def parse_case_text(text: str, file: str = "<tekst>", catalogue: Catalogue | None = None) -> Case:
     """Parse and validate a case file's text (``file`` names it in messages); raise
-    ``CaseFileErrors`` listing every problem."""
+    ``CaseFileErrors`` listing every problem. Problems that do not stop the file from
+    loading (a first-edition key entry without ``how``) are in the case's ``warnings``."""
     errors: list[CaseFileError] = []
-    case = _parse(text, file, catalogue or load_catalogue(), errors)
+    warnings: list[CaseFileWarning] = []
+    case = _parse(text, file, catalogue or load_catalogue(), errors, warnings)
     if errors:
         raise CaseFileErrors(file, errors)
-    return case
+    return replace(case, warnings=tuple(warnings))
 
 
 def read_text(path: Path) -> str:
@@ -174,7 +202,8 @@ def text_lines(text: str, file: str = "<tekst>") -> dict[str, int]:
     return _dotted_lines(lines, body, body_line)
 
 
-def _parse(text: str, file: str, catalogue: Catalogue, errors: list[CaseFileError]) -> Case | None:
+def _parse(text: str, file: str, catalogue: Catalogue, errors: list[CaseFileError],
+           warnings: list[CaseFileWarning]) -> Case | None:
     try:
         text = text.removeprefix("\ufeff").replace("\r\n", "\n")
         front, body, body_line = split_front_matter(text, file)
@@ -257,7 +286,26 @@ def _parse(text: str, file: str, catalogue: Catalogue, errors: list[CaseFileErro
         if item in (k.item for k in key):
             error("duplicate_item", where + ("item",), value=item)
             continue
-        key.append(KeyItem(item, why.strip()))
+        for name in entry:
+            if name not in KEY_ENTRY_FIELDS:
+                error("unknown_field", where + (name,), field=f"key[{item}].{name}", allowed=", ".join(KEY_ENTRY_FIELDS))
+        how = entry.get("how")
+        if "how" not in entry:  # written to the first edition's format: loads, with a warning
+            warnings.append(CaseFileWarning(file, "missing_how", lines.get(where + ("item",)), item=item,
+                                            allowed=", ".join(HOW_VALUES)))
+            how = ""
+        elif how not in HOW_VALUES:
+            error("bad_how", where + ("how",), item=item, value="" if how is None else how, allowed=", ".join(HOW_VALUES))
+            how = ""
+        central = entry.get("central", False)
+        if not isinstance(central, bool):
+            error("bad_central", where + ("central",), item=item, value=central)
+            central = False
+        key.append(KeyItem(item, why.strip(), how, central))
+    central_count = sum(k.central for k in key)
+    if central_count > MAX_CENTRAL:  # a case is about one or two items; more blurs the discussion
+        warnings.append(CaseFileWarning(file, "too_many_central", lines.get(("key",)), count=central_count,
+                                        most=MAX_CENTRAL))
 
     dialogue: list[Turn] = []
     raw_dialogue = data.get("dialogue")
@@ -300,6 +348,7 @@ def _parse(text: str, file: str, catalogue: Catalogue, errors: list[CaseFileErro
         questions=string_list("questions"),
         what_happened=text_field("what_happened"),
         allow=string_list("allow"),
+        context=text_field("context"),
         lines=_dotted_lines(lines, body, body_line),
     )
     return case

@@ -24,6 +24,8 @@ class FileReport:
 
     file: str
     errors: list[CaseFileError] = field(default_factory=list)
+    # problems that do not block the file (a first-edition key entry without ``how``)
+    warnings: list[CaseFileError] = field(default_factory=list)
     findings: list[dict] = field(default_factory=list)
     allowed: list[dict] = field(default_factory=list)
     case: Case | None = None
@@ -38,6 +40,7 @@ class FileReport:
             "ok": self.ok,
             "id": self.case.id if self.case else None,
             "errors": [e.as_dict(language) for e in self.errors],
+            "warnings": [w.as_dict(language) for w in self.warnings],
             "findings": list(self.findings),
             "allowed": list(self.allowed),
         }
@@ -105,6 +108,7 @@ def check_paths(paths: list[str], language: str = "nl", anonymisation: bool = Tr
             report.errors += exc.errors
             continue
         report.case = case
+        report.warnings = list(case.warnings)
         if case.id in seen_ids:
             report.errors.append(
                 CaseFileError(str(entry), "duplicate_id", case.lines.get("id"), value=case.id, other=seen_ids[case.id])
@@ -134,6 +138,7 @@ def check_case_text(text: str, file: str = "<tekst>", language: str = "nl") -> d
         store_verdict(content_key(text.encode("utf-8")), [f.as_dict("en") for f in found])
     return {
         "errors": [{**e.as_dict(language), "params": e.params} for e in errors],
+        "warnings": [{**w.as_dict(language), "params": w.params} for w in (case.warnings if case else ())],
         "findings": [f.as_dict(language) for f in result.findings],
         "allowed": [f.as_dict(language) for f in result.allowed],
     }

@@ -97,8 +97,12 @@ def check(obj, fmt, paths):
         _dump([r.as_dict(lang) for r in reports])
     else:
         for report in reports:
-            if report.ok:
+            if report.ok and report.warnings:
+                click.echo(t("cli.check_ok_with_warnings", lang, file=report.file, count=len(report.warnings)))
+            elif report.ok:
                 click.echo(t("cli.check_ok", lang, file=report.file))
+            for warning in report.warnings:
+                click.echo(f"{warning.file}:{warning.line}: {t('cli.warning', lang)}: {warning.message(lang)}")
             for error in report.errors:
                 click.echo(error.describe(lang))
             if report.findings:
@@ -153,19 +157,25 @@ def anonymisation_prepare(obj, force):
 
 @main.command()
 @click.option("--port", default=8866, show_default=True, type=int)
-@click.option("--ip", default="localhost", show_default=True, help="Address to listen on.")
+@click.option("--ip", default="localhost", show_default=True,
+              help="Address to listen on (0.0.0.0: every network the machine is on).")
 @click.option("--open/--no-open", "open_browser", default=False, help="Open a browser.")
 @click.option("--pool", "participant_pool", default=12, show_default=True, type=click.IntRange(0, 200),
               help="Preheated kernels kept ready for participant pages (0: no preheating).")
 @click.option("--public-url", envvar="CASEBOOK_PUBLIC_URL",
               help="Address participants' phones use (for join links and QR codes).")
+@click.option("--trainer-token", envvar="CASEBOOK_TRAINER_TOKEN",
+              help="Token that opens the trainer pages (default: a new random one, printed at start).")
+@click.option("--cull-after", "cull_idle_seconds", default=180, show_default=True, type=click.IntRange(5, 86400),
+              help="Seconds after which the kernel of a page that stopped ticking (closed, asleep) is shut down.")
 @click.pass_obj
-def serve(obj, port, ip, open_browser, participant_pool, public_url):
+def serve(obj, port, ip, open_browser, participant_pool, public_url, trainer_token, cull_idle_seconds):
     """Start the casebook apps (Voila) on the default store."""
     from casebook.serve import serve as run
 
     click.echo(t("cli.serve_starting", obj["language"], host=ip, port=port))
-    run(port=port, ip=ip, open_browser=open_browser, participant_pool=participant_pool, public_url=public_url)
+    run(port=port, ip=ip, open_browser=open_browser, participant_pool=participant_pool, public_url=public_url,
+        trainer_token=trainer_token, cull_idle_seconds=cull_idle_seconds)
 
 
 @main.group()

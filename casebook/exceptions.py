@@ -87,6 +87,11 @@ class CaseFileErrors(CaseFileError):
         super().__init__(file, first.code, first.line, **first.params)
 
 
+class CaseFileWarning(CaseFileError):
+    """A problem in a case file that does not stop it from loading, told like an error
+    (file, line, message) so that ``casebook check`` can name it; it is never raised."""
+
+
 # ------------------------------------------------------------------ sessions
 
 

@@ -87,8 +87,9 @@ def validate_minutes(method: str, minutes) -> dict[str, float]:
 
 
 # What the papermill template declares beyond a session's parameters: where the session is
-# kept and, when an executed plan is run again, which session it is.
-PLAN_ONLY_TYPES: dict[str, tuple[type, ...]] = {"store": (str,), "session_code": (str,), "facilitator_key": (str,)}
+# kept and, when an executed plan is run again, which session it is. Never the facilitator's
+# key: an executed plan holds no authority by itself (the key travels only in its link).
+PLAN_ONLY_TYPES: dict[str, tuple[type, ...]] = {"store": (str,), "session_code": (str,)}
 
 # Every name the template may receive, with the Python types its value may have.
 PARAMETER_TYPES: dict[str, tuple[type, ...]] = {

@@ -84,13 +84,17 @@ class SessionPlan:
         return app_url("participant", code=self.code)
 
     def links(self, notebook: str | None = None) -> dict[str, str]:
-        return {
+        """The session's addresses. The facilitator's page carries the key (whoever has this
+        link runs the session); the executed plan (``notebook``) is a trainer page."""
+        links = {
             "code": self.code,
             "participant_url": app_url("participant", code=self.code),
-            "facilitator_url": app_url(notebook, key=self.facilitator_key) if notebook
-            else app_url("facilitator", code=self.code, key=self.facilitator_key),
+            "facilitator_url": app_url("facilitator", code=self.code, key=self.facilitator_key),
             "projector_url": app_url("projector", code=self.code),
         }
+        if notebook:
+            links["plan_url"] = app_url(notebook)
+        return links
 
     def __repr__(self) -> str:
         ids = ", ".join(case.id for case in self.cases)
@@ -133,64 +137,68 @@ def prepare_session(
     reveal_key: bool = SessionParameters.reveal_key,
     store: str = "",
     session_code: str = "",
-    facilitator_key: str = "",
     casebook: Casebook | None = None,
 ) -> SessionPlan:
-    """Validate every parameter, then register the session (or find the one already
-    registered under ``session_code`` with its key, when Voila re-runs an executed plan).
-    The template's parameters arrive in the order it declares them."""
+    """Validate every parameter, then register the session, or find the one registered under
+    ``session_code`` (``casebook session new`` registers it first; Voila re-runs an executed
+    plan). The template's parameters arrive in the order it declares them. The facilitator's
+    key is known only when this call registered the session."""
     from casebook.clearance import clear
 
     book = casebook if casebook is not None else load_cases()
     parameters = SessionParameters(cases=cases, method=method, language=language, title=title,
                                    minutes=minutes or {}, reveal_key=reveal_key).checked(book)
     database = open_store(store or None)
+    key = ""
     if session_code and sessions.session_exists(database, session_code):
-        sessions.FacilitatorControl(database, session_code, facilitator_key)  # the key must fit
-        code = sessions.state(database, session_code).code
+        code = sessions.normalise_code(session_code)
     else:
         clear([book.get(case_id) for case_id in parameters.cases])  # the anonymisation gate, in the worker
-        created = sessions.create_session(database, parameters, casebook=book, code=session_code or None,
-                                          facilitator_key=facilitator_key or None)
-        code, facilitator_key = created.code, created.facilitator_key
+        created = sessions.create_session(database, parameters, casebook=book, code=session_code or None)
+        code, key = created.code, created.facilitator_key
+    return plan_of(code, key, parameters, book)
+
+
+def plan_of(code: str, key: str, parameters: SessionParameters, book: Casebook) -> SessionPlan:
     return SessionPlan(
-        code=code, facilitator_key=facilitator_key, title=parameters.title, method=parameters.method,
+        code=code, facilitator_key=key, title=parameters.title, method=parameters.method,
         language=normalise_language(parameters.language), minutes=parameters.minutes,
         reveal_key=parameters.reveal_key, cases=[book.get(case_id) for case_id in parameters.cases],
     )
 
 
 def new_session(parameters: dict, store_url: str | None = None) -> tuple[SessionPlan, Path]:
-    """Run the template through papermill for ``parameters``; returns the plan and the executed
-    notebook (in ``notebooks/sessions/``, so Voila serves it as the facilitator's app)."""
+    """Register a session and run the template through papermill for it; returns the plan and
+    the executed notebook (in ``notebooks/sessions/``, so Voila serves it as the facilitator's
+    app). A bad parameter writes nothing; a failed run removes the session and the notebook."""
     import papermill
 
     from casebook.clearance import clear
 
     parameters = check_parameters(parameters)
-    # validate and clear before papermill starts a kernel, so a bad parameter writes nothing
     book = load_cases()
     chosen = SessionParameters(**{f: parameters[f] for f in parameters if f in SessionParameters.__dataclass_fields__})
     chosen = chosen.checked(book)
     chosen_cases = [book.get(case_id) for case_id in chosen.cases]
     clear(chosen_cases)
     sessions.refuse_unclean(chosen_cases)
-    code = sessions.new_code()
-    key = secrets.token_urlsafe(24)
-    parameters = {**parameters, "session_code": code, "facilitator_key": key}
+    database = open_store(store_url or parameters.get("store") or None)
+    created = sessions.create_session(database, chosen, casebook=book)
+    parameters = {**parameters, "session_code": created.code}
     if store_url:
         parameters.setdefault("store", store_url)
-    output = sessions_dir() / f"{code}-{secrets.token_hex(4)}.ipynb"
+    output = sessions_dir() / f"{created.code}-{secrets.token_hex(4)}.ipynb"
     try:
         papermill.execute_notebook(
             str(template_path()), str(output), parameters=parameters, kernel_name="python3",
             progress_bar=False, log_output=False, cwd=str(notebooks_dir()),
         )
     except BaseException:
-        output.unlink(missing_ok=True)  # a failed run leaves no half-written plan behind
+        # a failed run leaves nothing behind: no half-written plan, no session without one
+        output.unlink(missing_ok=True)
+        sessions.discard(database, created.code)
         raise
-    plan = prepare_session(**parameters, casebook=book)
-    return plan, output
+    return plan_of(created.code, created.facilitator_key, chosen, book), output
 
 
 def export_html(executed: Path, html_path: Path) -> Path:

@@ -11,6 +11,8 @@ import html
 import nh3
 from markdown_it import MarkdownIt
 
+from casebook.messages import t
+
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
 ALLOWED_TAGS = {
@@ -41,3 +43,16 @@ def markdown_to_html(text: str) -> str:
 def escape(text: str) -> str:
     """Plain text (titles, dialogue turns, reasons) for HTML."""
     return html.escape(text or "", quote=True)
+
+
+def how_mark_html(how: str, language: str, texts: str = "view.how") -> str:
+    """How the VP in the case plays a key item, as a mark (class ``cb-how-<how>``); nothing for
+    a first-edition key entry without ``how``. ``texts`` picks the wording (view or feedback)."""
+    if not how:
+        return ""
+    return f'<span class="cb-how cb-how-{how}">{escape(t(f"{texts}.{how}", language))}</span>'
+
+
+def central_mark_html(central: bool, language: str) -> str:
+    """The mark of one of the one or two items a case is about (class ``cb-central``)."""
+    return f'<span class="cb-central">{escape(t("view.central", language))}</span>' if central else ""

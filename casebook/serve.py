@@ -3,11 +3,13 @@
 Participant pages come from a pool of preheated kernels (a page arrives in milliseconds
 instead of waiting for a kernel); a closed page's kernel is culled once its ticks stop.
 Pools are sized per notebook, since ``--pool_size`` alone would preheat every notebook in
-the folder (DESIGN.md §8).
+the folder (DESIGN.md §8). The server is ``casebook.web.CasebookVoila``: Voila with the
+casebook's front door, the trainer token and a cookie per browser.
 """
 
 from __future__ import annotations
 
+import secrets
 import sys
 
 from casebook.config import notebooks_dir, settings
@@ -32,17 +34,28 @@ def pool_sizes(participants: int) -> dict[str, dict]:
     }
 
 
-def voila_config(participant_pool: int):
+def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECONDS):
     from traitlets.config import Config
 
+    from casebook.web import BROWSER_HEADER, TRAINER_HEADER
+
     config = Config()
+    # every page in the casebook's template: no icon font from a CDN, and a page that brings
+    # itself back when its kernel is gone
+    config.VoilaConfiguration.template = "casebook"
+    config.VoilaConfiguration.allow_template_override = "NO"
+    config.VoilaConfiguration.allow_theme_override = "NO"
+    # what the page handler decided about the request, handed to the page's kernel
+    config.VoilaConfiguration.http_header_envs = [BROWSER_HEADER, TRAINER_HEADER]
+    # kernels talk to the server over Unix sockets, not TCP ports any local user could open
+    config.KernelManager.transport = "ipc"
     config.VoilaConfiguration.show_tracebacks = False
     config.VoilaConfiguration.preheat_kernel = participant_pool > 0
     config.VoilaKernelManager.kernel_pools_config = pool_sizes(participant_pool)
     # the papermill template and generated session notebooks are never preheated
     config.VoilaKernelManager.preheat_denylist = ["session*", "sessions/*"]
-    config.MappingKernelManager.cull_idle_timeout = CULL_IDLE_SECONDS
-    config.MappingKernelManager.cull_interval = CULL_INTERVAL_SECONDS
+    config.MappingKernelManager.cull_idle_timeout = cull_idle_seconds
+    config.MappingKernelManager.cull_interval = min(CULL_INTERVAL_SECONDS, max(1, cull_idle_seconds // 3))
     config.MappingKernelManager.cull_connected = False
     return config
 
@@ -55,20 +68,43 @@ def voila_argv(port: int, ip: str, open_browser: bool) -> list[str]:
 
 
 def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = False,
-          participant_pool: int = 12, public_url: str | None = None) -> None:
-    """Run Voila in this process until interrupted."""
+          participant_pool: int = 12, public_url: str | None = None, trainer_token: str | None = None,
+          cull_idle_seconds: int = CULL_IDLE_SECONDS) -> None:
+    """Run the casebook's Voila in this process until interrupted."""
+    import os
+    from pathlib import Path
+
+    current = settings(public_url=public_url, trainer_token=trainer_token)
+    if not current.trainer_token:  # like `jupyter lab`: a token of its own, printed below
+        current.trainer_token = secrets.token_urlsafe(24)
     # the kernels Voila starts inherit this process's environment: that is how they learn the
     # store, the public address and the rest of the configuration
-    settings(public_url=public_url).export()
+    current.export()
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parent / "jupyter"), *filter(None, [os.environ.get("JUPYTER_PATH")])])
     from casebook.store import open_store
 
     open_store()  # create or migrate the schema once here, not in every kernel
     clear_cases()  # the anonymisation gate, once here: the apps serve only cleared cases
     start_check_worker()
-    from voila.app import Voila
+    from casebook.web import CasebookVoila
 
     quiet_voila_logs()
-    Voila.launch_instance(argv=voila_argv(port, ip, open_browser), config=voila_config(participant_pool))
+    say_trainer_links(current, ip, port)
+    CasebookVoila.casebook_trainer_token = current.trainer_token
+    CasebookVoila.casebook_language = current.language or "nl"
+    CasebookVoila.launch_instance(argv=voila_argv(port, ip, open_browser),
+                                  config=voila_config(participant_pool, cull_idle_seconds))
+
+
+def say_trainer_links(current, ip: str, port: int) -> None:
+    """Print the trainer's links with the token, as `jupyter lab` prints its URL."""
+    from casebook.messages import t
+
+    host = "localhost" if ip in ("localhost", "127.0.0.1", "0.0.0.0", "") else ip
+    base = (current.public_url or f"http://{host}:{port}").rstrip("/")
+    print(t("cli.trainer_links", None, url=f"{base}/?token={current.trainer_token}",
+            author=f"{base}/voila/render/author.ipynb?token={current.trainer_token}"), file=sys.stderr, flush=True)
 
 
 def start_check_worker() -> None:

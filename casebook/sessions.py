@@ -5,6 +5,8 @@ enforced here on the server (a widget's ``disabled`` is only a browser hint, DES
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import hmac
 import secrets
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from sqlalchemy import delete, func, select
 
 from casebook.cases import Casebook, load_cases
 from casebook.clock import clock
+from casebook.config import settings
 from casebook.catalogue import load_catalogue
 from casebook.exceptions import (  # noqa: F401 - part of this module's API
     BadParameter, CasebookError, NotAllowed, SessionError, UnknownSession, VoteRefused,
@@ -20,7 +23,9 @@ from casebook.exceptions import (  # noqa: F401 - part of this module's API
 from casebook.parameters import SessionParameters
 from casebook.phaselog import note_phase
 from casebook.phases import Step, programme, rounds_of
-from casebook.store import ParticipantRow, SessionCaseRow, SessionRow, Store, VoteRow
+from casebook.store import JoinFailureRow, ParticipantRow, SessionCaseRow, SessionRow, Store, VoteRow
+
+log = logging.getLogger("casebook")
 
 # No 0/O, 1/I/L, 5/S, 2/Z, 8/B: codes are read off a projector and typed on phones.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -173,8 +178,14 @@ def _locked(store: Store, db, code: str) -> SessionRow:
 
 
 def _require_key(row: SessionRow, key: str) -> None:
-    if not hmac.compare_digest(row.facilitator_key_hash, _hash_key(key or "")):
-        raise NotAllowed("not_facilitator")
+    """The session's facilitator key, or the server's trainer token (a trainer may run any
+    session), grants facilitator actions; nothing else does."""
+    if hmac.compare_digest(row.facilitator_key_hash, _hash_key(key or "")):
+        return
+    trainer_token = settings().trainer_token
+    if trainer_token and key and hmac.compare_digest(key.encode(), trainer_token.encode()):
+        return
+    raise NotAllowed("not_facilitator")
 
 
 def _case_ids(db, row: SessionRow) -> tuple[str, ...]:
@@ -259,21 +270,123 @@ def all_results(store: Store, code: str) -> list[dict]:
 # ------------------------------------------------------------------ participants
 
 
-def join(store: Store, code: str, pseudonym: str) -> str:
-    """Register a participant under a pseudonym; returns their random id."""
+def join(store: Store, code: str, pseudonym: str, browser: str = "") -> str:
+    """Register a participant under a pseudonym; returns their random id.
+
+    ``browser`` (the keyed hash of the browser's cookie, from the server) makes one browser one
+    participant: when this browser joined the session before, its participant is returned and
+    nobody new is registered, whatever pseudonym is typed now."""
     pseudonym = " ".join((pseudonym or "").split())
     if not pseudonym:
         raise SessionError("pseudonym_missing")
     if len(pseudonym) > PSEUDONYM_MAX:
         raise SessionError("pseudonym_too_long", max=PSEUDONYM_MAX)
-    participant_id = secrets.token_hex(16)
     with store.writing() as db:
         row = _locked(store, db, code)
         if row.closed_at is not None:  # closing deleted the pseudonyms; nothing personal comes back
             raise SessionError("session_closed")
-        db.add(ParticipantRow(id=participant_id, session_id=row.id, pseudonym=pseudonym, last_seen=clock.now()))
+        if browser:
+            known = _browser_participant(db, row, browser)
+            if known is not None:
+                return known.id
+        participant_id = secrets.token_hex(16)
+        db.add(ParticipantRow(id=participant_id, session_id=row.id, pseudonym=pseudonym, last_seen=clock.now(),
+                              browser=browser or None))
         row.version += 1
     return participant_id
+
+
+def _browser_participant(db, row: SessionRow, browser: str) -> ParticipantRow | None:
+    return db.execute(select(ParticipantRow).where(
+        ParticipantRow.session_id == row.id, ParticipantRow.browser == browser)).scalars().first()
+
+
+def browser_participant(store: Store, code: str, browser: str) -> tuple[str, str] | None:
+    """(participant id, pseudonym) of the participant this browser is in session ``code``."""
+    if not browser:
+        return None
+    with store.reading() as db:
+        row = db.execute(select(SessionRow).where(SessionRow.code == normalise_code(code))).scalar_one_or_none()
+        known = _browser_participant(db, row, browser) if row is not None else None
+        return (known.id, known.pseudonym) if known is not None else None
+
+
+# ------------------------------------------------------------------ wrong join codes
+
+# Codes are 6 characters from 25 (244 million); one page or browser may try 10 wrong codes a
+# minute, after which it is refused for a minute, even with a right code. Across the whole
+# server 120 wrong codes a minute are let through (a room of 30 people each mistyping twice
+# stays far below); beyond that, every page that typed a wrong code in the last minute is
+# refused too. Guessing one of ten open sessions' codes then takes months, not minutes.
+WRONG_CODES_PER_PAGE = 10
+WRONG_CODES_PER_SERVER = 120
+JOIN_WINDOW_SECONDS = 60.0
+
+
+def _wait(oldest_counted: float, now: float) -> int:
+    return max(1, math.ceil(oldest_counted + JOIN_WINDOW_SECONDS - now))
+
+
+class JoinLimiter:
+    """Wrong codes tried from one page (a kernel's own count, for pages without a cookie)."""
+
+    def __init__(self):
+        self.failures: list[float] = []
+
+    def recent(self, now: float) -> list[float]:
+        self.failures = [at for at in self.failures if at > now - JOIN_WINDOW_SECONDS]
+        return self.failures
+
+    def check(self, now: float) -> None:
+        recent = self.recent(now)
+        if len(recent) >= WRONG_CODES_PER_PAGE:
+            raise SessionError("too_many_codes", seconds=_wait(recent[0], now))
+
+    def note(self, now: float) -> None:
+        self.failures.append(now)
+
+
+def check_join_allowed(store: Store, browser: str, now: float | None = None) -> None:
+    """Refuse a join attempt from a browser that tried too many wrong codes, or while the server
+    as a whole sees a burst of them (then from any browser that tried a wrong one)."""
+    now = clock.now() if now is None else now
+    since = now - JOIN_WINDOW_SECONDS
+    with store.reading() as db:
+        total = db.execute(select(func.count()).where(JoinFailureRow.at > since)).scalar()
+        mine = db.execute(select(JoinFailureRow.at).where(
+            JoinFailureRow.at > since, JoinFailureRow.browser == browser).order_by(JoinFailureRow.at)
+        ).scalars().all() if browser else []
+    if len(mine) >= WRONG_CODES_PER_PAGE:
+        raise SessionError("too_many_codes", seconds=_wait(mine[-WRONG_CODES_PER_PAGE], now))
+    if total >= WRONG_CODES_PER_SERVER and (mine or not browser):
+        raise SessionError("too_many_codes_server")
+
+
+def note_wrong_code(store: Store, browser: str, now: float | None = None) -> None:
+    now = clock.now() if now is None else now
+    with store.writing() as db:
+        db.execute(delete(JoinFailureRow).where(JoinFailureRow.at <= now - JOIN_WINDOW_SECONDS))
+        db.add(JoinFailureRow(at=now, browser=browser or None))
+        db.flush()
+        total = db.execute(select(func.count()).select_from(JoinFailureRow)).scalar()
+    if total == WRONG_CODES_PER_SERVER or (total > WRONG_CODES_PER_SERVER and total % 100 == 0):
+        log.warning("burst of wrong join codes: %d within a minute across the server", total)
+
+
+def enter(store: Store, code: str, pseudonym: str, browser: str = "", limiter: JoinLimiter | None = None) -> str:
+    """A join attempt as a page makes it: refused while this page or browser is over the limit
+    of wrong codes; a wrong code is counted; a right one joins (or finds this browser's
+    participant). Returns the participant id."""
+    now = clock.now()
+    if limiter is not None:
+        limiter.check(now)
+    check_join_allowed(store, browser, now)
+    if not session_exists(store, code):
+        if limiter is not None:
+            limiter.note(now)
+        note_wrong_code(store, browser, now)
+        raise UnknownSession(normalise_code(code) or "—")
+    return join(store, code, pseudonym, browser)
 
 
 def participant_pseudonym(store: Store, code: str, participant_id: str) -> str | None:
@@ -394,6 +507,12 @@ class FacilitatorControl:
                 row.timer_started_at = None
 
         self._change(apply)
+
+
+def discard(store: Store, code: str) -> None:
+    """Remove a session entirely (one whose preparation failed, so nothing is left behind)."""
+    with store.writing() as db:
+        db.execute(delete(SessionRow).where(SessionRow.code == normalise_code(code)))
 
 
 def purge(store: Store, code: str) -> dict[str, int]:

@@ -29,6 +29,8 @@ class ItemVerdict:
     ticked: bool
     in_key: bool
     reason: str | None  # the key's "why" for a key item
+    how: str = ""  # how the VP in the case played a key item (goed/fout/open); "" if the case does not say
+    central: bool = False  # one of the one or two items the case is about
 
     @property
     def status(self) -> str:
@@ -159,8 +161,12 @@ def score_answer(
     unknown = [item for item in chosen if item not in catalogue.item_ids]
     if unknown:
         raise SoloError(case.id, "unknown_items", items=", ".join(map(str, unknown)))
+    entries = {entry.item: entry for entry in case.key}
+    # scoring is about what is at stake (in the key or not); how the VP did only adds to the feedback
     items = tuple(
-        ItemVerdict(item.id, item.kind, item.id in chosen, item.id in case.key_items, case.reason(item.id))
+        ItemVerdict(item.id, item.kind, item.id in chosen, item.id in entries, case.reason(item.id),
+                    entries[item.id].how if item.id in entries else "",
+                    item.id in entries and entries[item.id].central)
         for item in catalogue.items
     )
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timezone
 from importlib import resources
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Time, UniqueConstraint, create_engine,
+    JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Time, UniqueConstraint, create_engine,
     event, inspect, select, text,
 )
 from sqlalchemy.engine import Engine
@@ -23,7 +23,7 @@ from casebook.config import store_url
 
 # The newest migration in casebook/migrations/versions. Kept here so that opening an up-to-date
 # store does not import Alembic (a participant's kernel opens one); a test checks it is the head.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 
 def utcnow() -> datetime:
@@ -69,6 +69,19 @@ class ParticipantRow(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     pseudonym: Mapped[str] = mapped_column(String(40))
     last_seen: Mapped[float] = mapped_column(Float, default=0.0)  # epoch s, for presence
+    # a keyed hash of the browser's cookie (never the cookie): one browser, one participant
+    browser: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    __table_args__ = (Index("ix_participants_session_browser", "session_id", "browser"),)
+
+
+class JoinFailureRow(Base):
+    """A wrong join code: when, and from which browser (its keyed hash), for one minute."""
+
+    __tablename__ = "join_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    browser: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class VoteRow(Base):

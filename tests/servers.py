@@ -28,20 +28,27 @@ def free_port() -> int:
 class VoilaServer:
     """``casebook serve`` in a subprocess, the way a user starts it."""
 
-    def __init__(self, tmp: Path, env: dict[str, str] | None = None, pool: int = 2):
+    TOKEN = "test-trainer-token-0123456789"
+
+    def __init__(self, tmp: Path, env: dict[str, str] | None = None, pool: int = 2, args: list[str] | None = None):
         self.pool = pool
+        self.args = list(args or [])
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
         self.log_path = tmp / "voila.log"
         inherited = {k: v for k, v in os.environ.items()
-                     if k not in ("CASEBOOK_CASES", "CASEBOOK_STORE", "QUERY_STRING", "CASEBOOK_LANGUAGE")}
-        self.env = {**inherited, "CASEBOOK_DATA": str(tmp / "server-data"), **(env or {})}
+                     if k not in ("CASEBOOK_CASES", "CASEBOOK_STORE", "QUERY_STRING", "CASEBOOK_LANGUAGE",
+                                  "CASEBOOK_CHECKER", "CASEBOOK_TRAINER_TOKEN")}
+        self.env = {**inherited, "CASEBOOK_DATA": str(tmp / "server-data"), "CASEBOOK_TRAINER_TOKEN": self.TOKEN,
+                    **(env or {})}
+        self.token = self.env["CASEBOOK_TRAINER_TOKEN"]
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 180) -> "VoilaServer":
-        self.log = open(self.log_path, "w")
+        self.log = open(self.log_path, "a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "casebook.cli", "serve", "--port", str(self.port), "--pool", str(self.pool)],
+            [sys.executable, "-m", "casebook.cli", "serve", "--port", str(self.port), "--pool", str(self.pool),
+             *self.args],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
@@ -59,6 +66,15 @@ class VoilaServer:
 
     def app_url(self, name: str, query: str = "") -> str:
         return f"{self.url}/voila/render/{name}.ipynb" + (f"?{query}" if query else "")
+
+    def trainer_url(self, name: str, query: str = "") -> str:
+        """A trainer page's address with the trainer token."""
+        return self.app_url(name, "&".join(filter(None, [f"token={self.token}", query])))
+
+    def restart(self) -> "VoilaServer":
+        """Stop the server and start it again on the same port and data (a server restart)."""
+        self.stop()
+        return self.start()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -1,8 +1,10 @@
-"""The anonymisation check on our labelled evaluation set holds the floor it reached.
+"""The anonymisation check on our labelled evaluation set holds its floors, on both parts.
 
-The figures (benchmarks/anonymisation.py, README) were: recall 100% for every kind but
-organisations (9 of 10: an employer's name opening a sentence, "Rabobank is ...", is
-missed), 88 of 89 planted identifiers in all, and no false finding on the clean texts.
+Part 1 (planted.yml, clean.yml) was written by the developer of the first rules; part 2
+(planted-2.yml, clean-2.yml) was written before the second round of rules by a helper who had
+not read them: indirect identifiers, ages, years of birth, hard names, English title case.
+Floors (issue 15): direct recall >= 0.95 and indirect recall >= 0.8 on each part, and not one
+false finding on the clean texts. benchmarks/anonymisation.py prints the figures per kind.
 """
 
 import importlib.util
@@ -11,29 +13,49 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOOR = {"organisatie": 0.9}  # every other kind: 1.0
+DIRECT_FLOOR = 0.95
+INDIRECT_FLOOR = 0.8
 
 
 @pytest.fixture(scope="module")
-def evaluation():
+def benchmark():
     spec = importlib.util.spec_from_file_location("anonymisation_benchmark", ROOT / "benchmarks" / "anonymisation.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.evaluate()
+    return module
 
 
-def test_the_set_is_big_enough_and_covers_every_kind_of_design_section_6(evaluation):
-    assert evaluation["texts"] >= 40 and evaluation["clean_texts"] >= 20
-    assert set(evaluation["recall"]) >= {
+@pytest.fixture(scope="module", params=[1, 2], ids=["part1", "part2"])
+def evaluation(request, benchmark):
+    return benchmark.evaluate(part=request.param)
+
+
+def test_the_set_is_big_enough_and_covers_every_kind_of_design_section_6(benchmark):
+    first, second = benchmark.evaluate(part=1), benchmark.evaluate(part=2)
+    assert first["texts"] >= 40 and first["clean_texts"] >= 20
+    assert set(first["recall"]) >= {
         "naam", "telefoonnummer", "e-mail", "url", "social-media", "bsn", "iban", "postcode", "adres",
         "datum", "geboortedatum", "kenteken", "personeelsnummer", "organisatie", "zorginstelling",
         "school", "gemeente",
     }
+    # the second part as issue 15 asks: at least 60 identifiers, 15 of them indirect, 20 clean texts
+    assert sum(second["direct"]) and second["direct"][1] + second["indirect"][1] >= 60
+    assert second["indirect"][1] >= 15 and second["clean_texts"] >= 20
+    assert {"indirect", "geboortejaar", "leeftijd"} <= set(second["recall"])
 
 
-def test_recall_per_kind_holds_the_floor(evaluation):
-    below = {kind: recall for kind, recall in evaluation["recall"].items() if recall < FLOOR.get(kind, 1.0)}
-    assert below == {}, f"missed: {evaluation['missed']}"
+def test_direct_identifiers_are_found(evaluation):
+    found, total = evaluation["direct"]
+    missed = [m for m in evaluation["missed"] if m[1] != "indirect"]
+    assert found / total >= DIRECT_FLOOR, f"part {evaluation['part']}: {found}/{total}, missed: {missed}"
+
+
+def test_indirect_identifiers_are_found(evaluation):
+    found, total = evaluation["indirect"]
+    if total == 0:
+        pytest.skip(f"part {evaluation['part']} has no indirect identifiers")
+    missed = [m for m in evaluation["missed"] if m[1] == "indirect"]
+    assert found / total >= INDIRECT_FLOOR, f"part {evaluation['part']}: {found}/{total}, missed: {missed}"
 
 
 def test_no_false_findings_on_clean_vignette_language(evaluation):

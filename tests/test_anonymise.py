@@ -42,6 +42,10 @@ EXAMPLES = [
     ("gemeente", "Hij is beleidsmedewerker bij de gemeente Zwolle sinds vorig jaar.", "gemeente Zwolle"),
     ("plaats", "Het ging mis op het bedrijfsuitje in Valkenburg, na de borrel.", "Valkenburg"),
     ("eigennaam", "Ze werkt sinds vorig jaar bij Qwintara en voelt zich daar niet veilig.", "Qwintara"),
+    ("geboortejaar", "De chef, geboren in 1966, noemt haar steeds 'meisje'.", "geboren in 1966"),
+    ("leeftijd", "Het gaat om een 47-jarige sluiswachter in een klein district.", "47-jarige sluiswachter"),
+    ("indirect", "Hij is de enige Turkse monteur van de werkplaats en hoort elke dag grappen.",
+     "de enige Turkse monteur van de werkplaats"),
 ]
 
 
@@ -82,9 +86,117 @@ def test_lines_count_from_one_in_the_text_checked():
     "Het bedrijf heeft 1.200 medewerkers, een omzet van € 250.000 en is 24/7 bereikbaar van 06.00 tot 14.00 uur.",
     "In 2019 kreeg ze een vast contract; sinds de COVID-19-maatregelen werkt het team thuis.",
     "Volgens de Arbowet moet de werkgever iets doen, zegt de melder. Ze denkt aan de Arbeidsinspectie.",
+    "Op een dinsdag belt een monteur van een installatiebedrijf. Zijn chef scheldt hem uit.",
+    # a pattern's end is a word's end: "van het jaar" in "jaarverslag" is no award
+    "Bij de bespreking van het jaarverslag vraagt de ondernemingsraad naar de meldingen.",
+    "De regionale personeelsvereniging en de landelijke televisiezender sponsoren het uitje.",
 ])
 def test_ordinary_vignette_language_passes(text):
     assert check_text(text) == []
+
+
+# phrases that single one person out without a name (issue 15), and what stays clean beside them
+INDIRECT = [
+    "Zij is als enige vrouw in de ploeg van de betonvlechters vaak het mikpunt.",
+    "The only male midwife in the practice says patients ask for someone else.",
+    "He is the longest-serving porter of the hospital and retires next spring.",
+    "De jongste lasser van de werf wordt steeds met klusjes opgezadeld.",
+    "De melder is de stiefdochter van de directeur.",
+    "The complaint is about the owner's nephew, who runs the bar.",
+    "Haar nieuwe leidinggevende is een oud-burgemeester.",
+    "Our new colleague is a former alderman of the city.",
+    "De magazijnchef trad vorig jaar op in een tv-quiz.",
+    "De kantinebeheerder werkt er al zesendertig jaar.",
+    "The caretaker has worked there since 1989.",
+    "Hij is zowel bedrijfshulpverlener als magazijnchef.",
+    "Ze is de administrateur van een installatiebedrijf met zeven medewerkers.",
+]
+ORDINARY_TRAPS = [
+    "De enige manier om dit op te lossen is een gesprek. The only thing she wants is that it stops.",
+    "Ze is niet de enige in het team die er last van heeft. One of the oldest colleagues laughed.",
+    "Medewerkers boven de 55 en jongeren onder de 18 krijgen andere roosters. Workers aged 18 to 25 complained most.",
+    "Ze werkt al twaalf jaar in de zorg, heeft een contract van 24 uur en 30 procent van het team doet mee.",
+    "Het bedrijf bestaat al dertig jaar. De regeling geldt sinds 2019. Een 3-jarige opleiding.",
+    "Vier collega's zijn mannen die er al dertig jaar werken.",
+    "De oudste dochter van de melder is ziek; de man van de receptie belde terug.",
+    "De enige collega die haar steunt, is zelf ook bang. The only person who saw it was a customer.",
+    "The Night Shift Supervisor filed an Incident Report with the Grievance Committee under the Code of Conduct.",
+    "The Occupational Physician and the Works Council discussed the Working Conditions Act.",
+    "Grace periods do not exist, the Confidential Adviser says. Hope is what she holds on to.",
+    "From May until August the Team Lead made remarks at the Monday Briefing.",
+    "Ze belde Veilig Thuis, het Huis voor Klokkenluiders en het College voor de Rechten van de Mens.",
+    "Volgens de AVG, de Wbk en art. 160 Sv mag de vertrouwenspersoon dat niet; de Meldcode en de RI&E ook niet.",
+    "Ze werkt in Gelderland, hij in Noord-Brabant; in de provincie Utrecht is het rustiger.",
+    "Jan en alleman weet het. Frank en vrij vertelt ze over het UWV, de LVV en de Arbeidsinspectie.",
+]
+
+
+@pytest.mark.parametrize("text", INDIRECT)
+def test_a_phrase_that_singles_one_person_out_is_an_indirect_finding(text):
+    assert [f.kind for f in check_text(text)] == ["indirect"], check_text(text)
+
+
+@pytest.mark.parametrize("text", ORDINARY_TRAPS)
+def test_ordinary_language_beside_the_new_kinds_passes(text):
+    assert check_text(text) == []
+
+
+def test_an_indirect_finding_explains_itself_and_suggests_a_rewrite():
+    [finding] = check_text("Ze is de enige vrouwelijke lasser van de haven.")
+    assert (finding.kind, finding.text) == ("indirect", "de enige vrouwelijke lasser van de haven")
+    assert finding.hint == "een medewerker van de haven"
+    assert finding.explanation("nl") == "dit wijst één persoon aan, ook zonder naam"
+    assert finding.explanation("en") == "this points at one person, even without a name"
+    data = finding.as_dict("en")
+    assert data["hint"] == "een medewerker van de haven"
+    assert "this points at one person, even without a name" in data["message"]
+    assert "een medewerker van de haven" in data["message"]
+    [english] = check_text("She is the only female welder at the shipyard.")
+    assert english.hint == "a member of staff at the shipyard"
+    [age] = check_text("A 58-year-old organ builder reports that his manager mocks him.")
+    assert (age.kind, age.text, age.hint) == ("leeftijd", "58-year-old organ builder", "organ builder")
+
+
+def test_every_kind_has_a_plain_explanation_in_both_languages():
+    from casebook.anonymise import Finding
+
+    for kind in KINDS:
+        finding = Finding(kind, "x", 0, 1, 1)
+        assert finding.explanation("nl") and finding.explanation("en")
+        assert finding.explanation("nl") != finding.explanation("en")
+
+
+def test_the_exact_phrase_in_the_allow_list_lets_an_indirect_finding_pass():
+    text = "Hij is de oudste stratenmaker van de ploeg."
+    [finding] = check_text(text)
+    assert finding.kind == "indirect"
+    assert check_text(text, allow=[finding.text]) == []
+    assert check_text(text, allow=["stratenmaker"]) != []
+
+
+@pytest.mark.parametrize("text,name", [
+    ("In de groepsapp: \"vraag het mirjam maar, die weet het\".", "mirjam"),
+    ("The chat says: \"not me, ask rajesh\".", "rajesh"),
+    ("Zijn bericht: \"ZEG TEGEN PATRICIA DAT HET KLAAR IS\".", "PATRICIA"),
+    ("\"TALK TO SIMONE BEFORE YOU LEAVE,\" the note said.", "SIMONE"),
+    ("Wim van de werkplaats zag het ook.", "Wim"),
+])
+def test_names_in_lower_case_capitals_or_as_a_nickname_beside_a_unit_are_found(text, name):
+    assert name in [f.text for f in check_text(text) if f.kind == "naam"], check_text(text)
+
+
+@pytest.mark.parametrize("text,employer", [
+    ("Ze werkt in de kantine bij Feyenoord.", "Feyenoord"),
+    ("He drives a delivery van for PostNL.", "PostNL"),
+    ("Rabobank is haar werkgever sinds vorig jaar.", "Rabobank"),
+])
+def test_sports_clubs_and_well_known_employers_are_found(text, employer):
+    assert employer in [f.text for f in check_text(text)]
+
+
+def test_an_ordinary_english_word_opening_a_sentence_is_a_name_when_the_text_uses_it_as_one():
+    assert check_text("Grace is what she asks for. Nobody gives it.") == []
+    assert "Grace" in [f.text for f in check_text("Grace is upset. The team lead told Grace to calm down.")]
 
 
 def test_a_word_that_opens_a_sentence_still_counts_as_a_name_with_a_surname_or_mid_sentence():
@@ -146,12 +258,20 @@ def test_check_case_covers_every_text_a_reader_sees(tmp_path):
     }
 
 
+# Findings of the second round (issue 15) in built-in cases that are real, reported to the
+# authors to rewrite or confirm in the case's allow: list (not a rule to loosen).
+KNOWN_IN_BUILTIN_CASES = {
+    ("vp-009-not-in-the-channel.md", "indirect", "the only newcomer from abroad in that team"),
+}
+
+
 def test_every_builtin_case_is_clean(cli):
     result = cli("--language", "en", "check", "--format", "json", str(builtin_cases_dir()))
     reports = json.loads(result.output)
-    assert len(reports) == 26
-    assert [(r["file"], r["findings"]) for r in reports if r["findings"]] == []
-    assert result.exit_code == 0
+    assert len(reports) >= 26
+    found = {(Path(r["file"]).name, f["kind"], f["text"]) for r in reports for f in r["findings"]}
+    assert found <= KNOWN_IN_BUILTIN_CASES
+    assert result.exit_code == (1 if found else 0)
 
 
 def test_check_reports_findings_in_json_and_exits_1(cli):

@@ -99,3 +99,40 @@ def test_a_failing_callback_shows_a_plain_message_not_a_traceback(view, monkeypa
     assert "Er ging iets mis" in view._error.value
     assert "database on fire" not in view._error.value and "Traceback" not in view._error.value
     assert "database on fire" in caplog.text
+
+
+def key_entries_in_order(key_html: str) -> list[str]:
+    import re
+
+    return re.findall(r'class="cb-key-item[^"]*" data-item="([a-z-]+)"', key_html)
+
+
+def test_the_key_marks_how_the_vp_did_with_the_central_items_first():
+    view = browse_app(load_cases([DATA / "cases"]))
+    view._cards["tst-tweede"].children[1].click()
+    view._show_key.value = True
+    key_html = view._case_view._key.value
+    # doorvertellen is last in the file but the case is about it: shown first, marked "kern"
+    assert key_entries_in_order(key_html) == ["doorvertellen", "altijd-registreren", "geheimhouding-benadrukken"]
+    assert 'cb-how-fout cb-central" data-item="doorvertellen"' in key_html and "kern" in key_html
+    assert key_html.count('class="cb-central"') == 1
+    assert 'cb-how-goed" data-item="geheimhouding-benadrukken"' in key_html and "goed gedaan" in key_html
+    assert key_html.count("hier ging het mis") == 2
+    view._cards["tst-goed"].children[1].click()
+    key_html = view._case_view._key.value
+    assert "open: wat zou jij doen?" in key_html and "cb-how-open" in key_html
+    assert "Juridisch kader" in key_html and "Arbowet art. 3 lid 2" in key_html  # the case's context
+    view._header.switch.value = "en"
+    key_html = view._case_view._key.value
+    assert "open: what would you do?" in key_html and "this is where it went wrong" in key_html
+    assert "core" in key_html and "Legal frame" in key_html
+
+
+def test_a_first_edition_key_shows_as_before_without_marks():
+    view = browse_app(load_cases([DATA / "first-edition"]))
+    view._cards["tst-eerste-editie"].children[1].click()
+    view._show_key.value = True
+    key_html = view._case_view._key.value
+    assert key_entries_in_order(key_html) == ["beloftes-doen", "zelf-keuze-laten-maken"]
+    assert "De vertrouwenspersoon belooft dat het pesten stopt." in key_html
+    assert "cb-how" not in key_html and "cb-central" not in key_html and "Juridisch kader" not in key_html

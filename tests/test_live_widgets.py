@@ -159,6 +159,30 @@ def test_key_and_what_happened_in_the_key_phase(room):
     assert "Sleutel van de trainer" in projector._case_view._key.value
 
 
+def test_the_results_carry_the_key_marks_only_from_the_key_phase(room):
+    store, created, facilitator, projector, people = room
+    to_voting(facilitator, projector, people)
+    for person in people:
+        person._picker.toggle("beloftes-doen").value = True
+        person._submit.click()
+    facilitator.click("reveal")
+    everyone_ticks(facilitator, projector, people)
+    assert 'data-round-1="3"' in people[0]._results.value
+    assert "cb-how" not in people[0]._results.value and "cb-how" not in projector._results.value
+    assert "cb-result-beloftes-doen cb-in-key cb-how-fout cb-central" in facilitator._results.value  # always
+    while "Sleutel" not in people[0]._status.phase.value:
+        facilitator._control.next()
+        everyone_ticks(facilitator, projector, people)
+    for view in (people[0], projector):
+        results = view._results.value
+        assert "cb-result-beloftes-doen cb-in-key cb-how-fout cb-central" in results
+        assert "cb-result-zelf-keuze-laten-maken cb-in-key cb-how-open" in results
+        assert "hier ging het mis" in results and "open: wat zou jij doen?" in results and "kern" in results
+        assert "cb-result-oordelen cb-in-key" not in results
+    key_html = people[0]._case_view._key.value
+    assert "hier ging het mis" in key_html and "open: wat zou jij doen?" in key_html
+
+
 def test_english_on_request(room, test_cases):
     store, created, *_ = room
     person = ParticipantView(store, test_cases, code=created.code, language="en")

@@ -96,11 +96,14 @@ def test_cli_session_new_runs_the_template_and_exports_a_printable_plan(cli, tmp
                  "--format", "json")
     assert result.exit_code == 0, result.output
     links = json.loads(result.output)
-    assert set(links) >= {"code", "participant_url", "facilitator_url", "projector_url", "plan_html"}
+    assert set(links) >= {"code", "participant_url", "facilitator_url", "projector_url", "plan_url", "plan_html"}
     notebook = Path(links["plan_notebook"])
     try:
         assert notebook.parent == ROOT / "notebooks" / "sessions"
-        assert f"sessions/{notebook.stem}.ipynb?key=" in links["facilitator_url"]
+        assert links["plan_url"].endswith(f"sessions/{notebook.stem}.ipynb")
+        assert f"facilitator.ipynb?code={links['code']}&key=" in links["facilitator_url"]
+        key = links["facilitator_url"].split("key=")[1]
+        assert key not in notebook.read_text("utf-8")  # an executed plan holds no authority
         page = html_file.read_text("utf-8")
         assert page.startswith("<!DOCTYPE html>")
         assert "Morgen neem ik iets mee" in page and "Grapjes bij de kassa" in page
@@ -122,3 +125,35 @@ def test_cli_session_new_names_a_bad_case(cli):
     assert result.exit_code == 1
     assert "vp-999" in result.output
     assert sessions_in_store() == 0
+
+
+def test_a_failed_session_new_leaves_no_session_and_no_notebook(cli, monkeypatch):
+    import papermill
+
+    before = set((ROOT / "notebooks" / "sessions").glob("*.ipynb")) if (ROOT / "notebooks" / "sessions").exists() else set()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the kernel died")
+
+    monkeypatch.setattr(papermill, "execute_notebook", broken)
+    with pytest.raises(RuntimeError):
+        cli("session", "new", "--cases", "vp-003")
+    assert sessions_in_store() == 0
+    assert set((ROOT / "notebooks" / "sessions").glob("*.ipynb")) == before
+
+
+def test_the_printed_key_marks_how_the_vp_did_central_items_first(test_cases):
+    plan = plans.SessionPlan(code="QWERTY", facilitator_key="k", title="Proef", method="incidentmethode",
+                             language="nl", minutes={}, reveal_key=True,
+                             cases=[test_cases.get("tst-tweede"), test_cases.get("tst-goed")])
+    html = plan.html()
+    tweede = html[html.index("A second test case</h2>"):html.index("Een goede testcasus</h2>")]
+    key = tweede[tweede.index("cb-plan-key"):]
+    assert key.index("Doorvertellen") < key.index("Altijd registreren") < key.index("Geheimhouding benadrukken")
+    assert "<li class='cb-how-fout cb-central'>" in key and "kern" in key
+    assert "<li class='cb-how-goed'>" in key and "goed gedaan" in key
+    goed = html[html.index("Een goede testcasus</h2>"):]
+    assert "open: wat zou jij doen?" in goed and "Juridisch kader" in goed and "Arbowet art. 3 lid 2" in goed
+    participant_copy = plan.html(trainer_copy=False)
+    assert '<span class="cb-how' not in participant_copy and "hier ging het mis" not in participant_copy
+    assert "Juridisch kader" not in participant_copy

@@ -12,7 +12,7 @@ from casebook import progress as P
 from casebook.cases import load_cases
 from casebook.config import data_dir
 from casebook.solo import score_answer
-from casebook.store import Base, SessionRow, SoloAnswerRow, SoloProfileRow, Store, utcnow
+from casebook.store import SCHEMA_REVISION, Base, SessionRow, SoloAnswerRow, SoloProfileRow, Store, utcnow
 
 PROFILE_A = "a" * 32
 PROFILE_B = "b" * 32
@@ -240,7 +240,7 @@ def test_migration_0002_adds_the_solo_tables_and_keeps_sessions(store_url):
 
     store = Store(store_url)  # a store opened at 0001 brings itself to the newest migration
     try:
-        assert store.current_revision() == store.head_revision() == "0003"
+        assert store.current_revision() == store.head_revision() == SCHEMA_REVISION
         with store.reading() as db:
             assert db.execute(select(SessionRow.title)).scalar() == "voor de migratie"
         P.record_answer(store, PROFILE_A, score_answer(load_cases().get("vp-001"), ["beloftes-doen"]))

@@ -64,7 +64,8 @@ def test_join_needs_a_pseudonym_and_stores_nothing_else(live):
         row = db.get(ParticipantRow, participant)
         assert row.pseudonym == "Grijze uil"
         columns = {c.name for c in ParticipantRow.__table__.columns}
-    assert columns == {"id", "session_id", "pseudonym", "last_seen"}  # nothing identifying
+    # nothing identifying: "browser" is the server's keyed hash of a random cookie
+    assert columns == {"id", "session_id", "pseudonym", "last_seen", "browser"}
 
 
 def test_votes_only_while_the_round_is_open_and_one_per_participant(live):
@@ -238,3 +239,57 @@ def test_schema_is_migrated_not_created(store):
     assert store.current_revision() == store.head_revision()
     store.upgrade()  # a second time is a no-op
     assert store.current_revision() == store.head_revision()
+
+
+def test_one_browser_is_one_participant_whatever_it_types(live):
+    store, created, _ = live
+    first = sessions.join(store, created.code, "Uil", browser="b" * 64)
+    again = sessions.join(store, created.code, "Andere naam", browser="b" * 64)
+    other = sessions.join(store, created.code, "Vos", browser="c" * 64)
+    assert again == first and other != first
+    assert sessions.browser_participant(store, created.code, "b" * 64) == (first, "Uil")
+    assert sessions.browser_participant(store, created.code, "d" * 64) is None
+    assert sessions.state(store, created.code).participants == 2
+
+
+def test_wrong_codes_are_limited_per_page_and_per_browser(live, fixed_clock):
+    store, created, _ = live
+    limiter = sessions.JoinLimiter()
+    for _ in range(sessions.WRONG_CODES_PER_PAGE):
+        with pytest.raises(sessions.UnknownSession):
+            sessions.enter(store, "QQQQQQ", "Uil", browser="e" * 64, limiter=limiter)
+    # the right code is refused too, from this page and from another tab of the same browser
+    with pytest.raises(sessions.SessionError) as caught:
+        sessions.enter(store, created.code, "Uil", browser="e" * 64, limiter=limiter)
+    assert caught.value.code == "too_many_codes" and "60" in caught.value.message("nl")
+    with pytest.raises(sessions.SessionError):
+        sessions.enter(store, created.code, "Uil", browser="e" * 64, limiter=sessions.JoinLimiter())
+    assert sessions.state(store, created.code).participants == 0
+    # another browser is not held back; a minute later this one may try again
+    assert sessions.enter(store, created.code, "Vos", browser="f" * 64)
+    fixed_clock.advance(61)
+    assert sessions.enter(store, created.code, "Uil", browser="e" * 64, limiter=limiter)
+
+
+def test_a_burst_across_the_server_holds_back_every_guessing_page(live, fixed_clock, caplog):
+    store, created, _ = live
+    for number in range(sessions.WRONG_CODES_PER_SERVER):
+        sessions.note_wrong_code(store, f"{number:064d}")
+    assert "burst of wrong join codes" in caplog.text
+    with pytest.raises(sessions.SessionError) as caught:
+        sessions.enter(store, created.code, "Uil", browser=f"{1:064d}")  # a guesser, now with the right code
+    assert caught.value.code == "too_many_codes_server"
+    assert sessions.enter(store, created.code, "Vos", browser="a" * 64)  # someone who typed it right
+    fixed_clock.advance(61)
+    assert sessions.enter(store, created.code, "Uil", browser=f"{1:064d}")
+
+
+def test_the_trainer_token_grants_facilitator_control(live, monkeypatch):
+    store, created, _ = live
+    with pytest.raises(sessions.NotAllowed):
+        sessions.FacilitatorControl(store, created.code, "trainer-token-of-this-server")
+    monkeypatch.setenv("CASEBOOK_TRAINER_TOKEN", "trainer-token-of-this-server")
+    sessions.FacilitatorControl(store, created.code, "trainer-token-of-this-server").next()
+    assert sessions.state(store, created.code).step.index == 1
+    with pytest.raises(sessions.NotAllowed):
+        sessions.FacilitatorControl(store, created.code, "")

@@ -29,6 +29,14 @@ def test_every_item_is_judged_ticked_and_in_key_with_the_keys_reason(test_cases)
     assert feedback.verdict("tijd-nemen").status == LEFT_OUT
 
 
+def test_each_key_verdict_carries_how_the_vp_did_and_whether_it_is_central(test_cases):
+    feedback = score_answer(test_cases.get("tst-goed"), ["beloftes-doen", "oordelen"])
+    assert (feedback.verdict("beloftes-doen").how, feedback.verdict("beloftes-doen").central) == ("fout", True)
+    assert (feedback.verdict("zelf-keuze-laten-maken").how, feedback.verdict("zelf-keuze-laten-maken").central) == (
+        "open", False)
+    assert (feedback.verdict("oordelen").how, feedback.verdict("oordelen").central) == ("", False)  # not in the key
+
+
 def test_the_score_explains_itself_in_counts_not_a_bare_percentage(test_cases):
     feedback = score_answer(test_cases.get("tst-goed"), ["beloftes-doen", "oordelen"])
     assert feedback.score_parts("nl") == [
@@ -75,7 +83,8 @@ def test_turn_tags_are_compared_with_the_turns_of_the_case_file(vp003):
     assert [turn.number for turn in feedback.turns] == [1, 2, 3, 4, 5]
     assert by_index[1].agrees
     assert by_index[3].untagged == ("luisteren-samenvatten-doorvragen",) and by_index[3].tagged == ()
-    assert by_index[5].untagged == ("zelf-keuze-laten-maken",) and not by_index[5].extra
+    in_case = [item for item in vp003.dialogue[5].items if item not in tags[5]]
+    assert in_case and by_index[5].untagged == tuple(in_case) and not by_index[5].extra
     assert by_index[9].extra == ("beloftes-doen",) and not by_index[9].untagged
     assert [turn.index for turn in feedback.turns_differing] == [3, 5, 7, 9]
     assert feedback.turn_summary("nl") == "1 van de 5 beurten las je zoals de casus."

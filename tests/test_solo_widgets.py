@@ -94,6 +94,38 @@ def test_checking_names_missed_items_with_the_keys_reasons(view, book):
     assert len(view.model.progress.answers) == 1
 
 
+def feedback_card(html: str, item: str) -> str:
+    """The text of one item's card in the feedback."""
+    start = html.index(f"cb-fb-{item}\"") if f"cb-fb-{item}\"" in html else html.index(f"cb-fb-{item} ")
+    return plain(html[start:html.index("</details></div>", start)])
+
+
+def test_feedback_says_how_the_vp_did_each_key_item_and_scores_what_is_at_stake(store):
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    view = SoloView(SoloModel(load_cases([data / "cases", data / "first-edition"]), store))
+    check(view, "tst-goed", "beloftes-doen")
+    html = view._feedback.value
+    text = plain(html)
+    assert "1 van de 2 sleutelitems gevonden" in text and "1 gemist" in text  # scoring: at stake, as before
+    found = feedback_card(html, "beloftes-doen")
+    assert "Hier ging het mis" in found and "kern" in found
+    assert "cb-fb-found cb-fb-beloftes-doen cb-how-fout cb-central" in html
+    missed = feedback_card(html, "zelf-keuze-laten-maken")
+    assert "Open: wat zou jij doen?" in missed and "kern" not in missed
+    check(view, "tst-tweede", "geheimhouding-benadrukken")
+    assert "De VP deed dit goed" in feedback_card(view._feedback.value, "geheimhouding-benadrukken")
+    check(view, "tst-eerste-editie", "beloftes-doen")  # a first-edition case: feedback as before
+    html = view._feedback.value
+    assert "cb-fb-how" not in html and "cb-central" not in html
+    assert "De vertrouwenspersoon belooft dat het pesten stopt." in feedback_card(html, "beloftes-doen")
+    view.language = "en"
+    check(view, "tst-goed", "beloftes-doen")
+    assert "This is where it went wrong" in plain(view._feedback.value)
+    assert "Open: what would you do?" in plain(view._feedback.value)
+
+
 def test_nothing_ticked_is_not_checked(view):
     view.open_case("vp-001")
     view._check.click()

@@ -4,7 +4,9 @@ The model (``casebook.authoring.AuthorModel``) holds the form as traits, turns i
 file's text, and has it validated and checked for identifiers by the check worker (deduce is
 loaded there, once per server, never in this page's kernel). The view (``AuthorView``) shows the
 fields, a check button, the findings highlighted in place and a save button that writes the
-case file only when the case is valid and clean.
+case file only when the case is valid and clean. A case that exists already is replaced only
+after the author confirms it with a second button, shown right after the refusal. The page
+names the file a case is saved as, never the server's folder.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from pathlib import Path
 import ipywidgets as W
 from traitlets import Unicode, observe
 
-from casebook.authoring import AuthorModel
-from casebook.cases import CASE_LANGUAGES
+from casebook.authoring import CASE_ID, AuthorModel
+from casebook.cases import CASE_LANGUAGES, HOW_VALUES
 from casebook.exceptions import AuthorError
 from casebook.messages import t
 from widgets.common import ErrorBanner, guarded, page_language, stylesheet
@@ -74,6 +76,10 @@ class AuthorView(W.VBox):
         self._reasons = W.VBox()
         self._reasons.add_class("cb-author-reasons")
         self._reason_boxes: dict[str, W.Textarea] = {}
+        self._how_boxes: dict[str, W.Dropdown] = {}
+        self._central_boxes: dict[str, W.Checkbox] = {}
+        self._context = W.Textarea(rows=2, style=wide)
+        self._context.add_class("cb-author-context")
         self._questions = W.Textarea(rows=3, style=wide)
         self._questions.add_class("cb-author-questions")
         self._what_happened = W.Textarea(rows=3, style=wide)
@@ -91,6 +97,12 @@ class AuthorView(W.VBox):
         self._save = W.Button(button_style="success", icon="save", disabled=True)
         self._save.add_class("cb-author-save")
         self._save.on_click(self._on_save_click)
+        # shown only after saving was refused because the case exists; confirms replacing it
+        self._overwrite = W.Button(button_style="danger", icon="exchange")
+        self._overwrite.add_class("cb-author-overwrite")
+        self._overwrite.layout.display = "none"
+        self._overwrite.on_click(self._on_overwrite_click)
+        self._overwrite_text = ""  # the case text whose saving was refused as existing
         self._status = W.HTML()
         self._status.add_class("cb-author-status")
         self._result = W.HTML()
@@ -99,11 +111,11 @@ class AuthorView(W.VBox):
         self._where.add_class("cb-author-where")
 
         form = W.VBox([self._id, self._case_title, self._case_language, self._themes, self._sector, self._summary,
-                       self._key_items, self._reasons, self._questions, self._what_happened, self._allow,
+                       self._context, self._key_items, self._reasons, self._questions, self._what_happened, self._allow,
                        self._allow_hint])
         form.add_class("cb-author-form")
         texts = W.VBox([self._body_label, self._body, self._dialogue_label, self._dialogue,
-                        W.HBox([self._check, self._save]), self._where,
+                        W.HBox([self._check, self._save, self._overwrite]), self._where,
                         self._status, self._result])
         texts.add_class("cb-author-texts")
         header = W.HBox([self._title, self._language])
@@ -113,7 +125,8 @@ class AuthorView(W.VBox):
         self.children = [stylesheet(), header, self._error, body]
 
         for control, name in ((self._id, "case_id"), (self._case_title, "title"), (self._case_language, "case_language"),
-                              (self._sector, "sector"), (self._summary, "summary"), (self._questions, "questions"),
+                              (self._sector, "sector"), (self._summary, "summary"), (self._context, "context"),
+                              (self._questions, "questions"),
                               (self._what_happened, "what_happened"), (self._allow, "allow"), (self._body, "body"),
                               (self._dialogue, "dialogue")):
             W.link((control, "value"), (model, name))
@@ -147,7 +160,7 @@ class AuthorView(W.VBox):
                              f'<div class="cb-app-tagline">{t("author.tagline", lang)}</div>')
         for control, key in ((self._id, "id"), (self._case_title, "case_title"), (self._case_language, "language"),
                              (self._themes, "themes"), (self._sector, "sector"), (self._summary, "summary"),
-                             (self._key_items, "key"), (self._questions, "questions"),
+                             (self._context, "context"), (self._key_items, "key"), (self._questions, "questions"),
                              (self._what_happened, "what_happened"), (self._allow, "allow")):
             control.description = t(f"author.field.{key}", lang)
         self._id.placeholder = "vp-027"
@@ -166,9 +179,14 @@ class AuthorView(W.VBox):
         self._dialogue.placeholder = "melder: …\nvp: … [geheimhouding-benadrukken]"
         self._check.description = t("author.check", lang)
         self._save.description = t("author.save", lang)
-        self._where.value = f'<p class="cb-hint">{t("author.where", lang, folder=escape(str(self.model.folder)))}</p>'
+        self._overwrite.description = t("author.overwrite", lang)
+        self._show_where()
         for item_id, box in self._reason_boxes.items():
             box.description = t("author.why", lang, item=cat.item(item_id).label_in(lang))
+        for box in self._how_boxes.values():
+            self._label_how(box)
+        for box in self._central_boxes.values():
+            box.description = t("author.central", lang)
         if self.model.checked_text:
             self._show_result()
 
@@ -189,43 +207,101 @@ class AuthorView(W.VBox):
                 box.add_class(f"cb-author-why-{item_id}")
                 box.observe(self._on_reason_change, "value")
                 self._reason_boxes[item_id] = box
-        self._reasons.children = [self._reason_boxes[i] for i in change["new"]]
+                how = W.Dropdown(options=[("", "")], value="", style={"description_width": "150px"})
+                self._label_how(how)
+                how.add_class(f"cb-author-how-{item_id}")
+                how.observe(self._on_reason_change, "value")
+                self._how_boxes[item_id] = how
+                central = W.Checkbox(value=False, description=t("author.central", self.language), indent=False)
+                central.add_class(f"cb-author-central-{item_id}")
+                central.observe(self._on_reason_change, "value")
+                self._central_boxes[item_id] = central
+        self._reasons.children = [W.VBox([self._reason_boxes[i], W.HBox([self._how_boxes[i], self._central_boxes[i]])])
+                                  for i in change["new"]]
         self._on_reason_change()
+
+    def _label_how(self, box: W.Dropdown) -> None:
+        """The how choices in the page's language; "(kies)" until the author picks one."""
+        value = box.value
+        box.options = [(t("author.how_none", self.language), "")] + [
+            (t(f"author.how_{how}", self.language), how) for how in HOW_VALUES]
+        box.value = value
+        box.description = t("author.how", self.language)
 
     def _on_reason_change(self, change=None) -> None:
         items = list(self._key_items.value)
         self.model.reasons = [self._reason_boxes[i].value for i in items]
+        self.model.hows = [self._how_boxes[i].value for i in items]
+        self.model.centrals = [self._central_boxes[i].value for i in items]
         self.model.key_items = items
 
     def _on_text_change(self, change) -> None:
-        # anything typed after a check needs a new check before it can be saved
+        # anything typed after a check needs a new check before it can be saved, and a new
+        # refusal before an existing case can be replaced
         self._save.disabled = not self.model.ready_to_save
+        self._withdraw_overwrite()
+        if change["name"] == "case_id":
+            self._show_where()
 
     @guarded
     def _on_check_click(self, _button=None) -> None:
         self._status.value = f'<p class="cb-hint">{t("author.checking", self.language)}</p>'
         self._check.disabled = True
+        self._withdraw_overwrite()
         try:
             self.model.check()
         finally:
             self._check.disabled = False
+            self._status.value = ""
         self._show_result()
         self._save.disabled = not self.model.ready_to_save
 
     @guarded
     def _on_save_click(self, _button=None) -> None:
-        lang = self.language
+        self._withdraw_overwrite()
         try:
             self.saved_path = self.model.save()
-        except AuthorError as exc:  # changed since the check, and now invalid or not clean
-            self._show_result()
-            self._error.show(exc.message(lang))
+        except AuthorError as exc:  # exists, or changed since the check and now invalid or not clean
+            if self.model.checked_text:
+                self._show_result()
+            self._error.show(exc.message(self.language))
+            if exc.code == "exists":
+                self._overwrite_text = self.model.checked_text
+                self._overwrite.layout.display = None
             return
+        self._show_saved("author.saved")
+
+    @guarded
+    def _on_overwrite_click(self, _button=None) -> None:
+        # a crafted click fires even while the button is hidden: replace only what was just refused
+        if not self._overwrite_text or self._overwrite_text != self.model.case_text():
+            self._withdraw_overwrite()
+            raise AuthorError("confirm_first")
+        self._withdraw_overwrite()
+        self.saved_path = self.model.save(overwrite=True)
+        self._show_saved("author.replaced")
+
+    def _withdraw_overwrite(self) -> None:
+        self._overwrite_text = ""
+        self._overwrite.layout.display = "none"
+
+    def _show_saved(self, message: str) -> None:
+        # the file's name only: the folder is the server's business
         self._status.value = (f'<div class="cb-author-saved">'
-                              f'{t("author.saved", lang, file=escape(str(self.saved_path)))}</div>')
+                              f'{t(message, self.language, file=escape(self.saved_path.name))}</div>')
         self._save.disabled = True
 
     # -- drawing
+
+    def _show_where(self) -> None:
+        case_id = self.model.case_id.strip()
+        if CASE_ID.fullmatch(case_id):
+            text = t("author.where", self.language, file=escape(self.model.file_name()))
+        elif case_id:
+            text = escape(t("author.id_shape", self.language))
+        else:
+            text = t("author.where_no_id", self.language)
+        self._where.value = f'<p class="cb-hint">{text}</p>'
 
     def _show_result(self) -> None:
         lang, model = self.language, self.model
@@ -235,6 +311,11 @@ class AuthorView(W.VBox):
                            if e.line else f"<li>{escape(e.message(lang))}</li>" for e in model.errors)
             parts.append(f'<div class="cb-author-invalid"><h3>{t("author.invalid", lang, count=len(model.errors))}</h3>'
                          f"<ul>{rows}</ul></div>")
+        if model.warnings:
+            rows = "".join(f"<li>{escape(t('author.line', lang, line=w.line))}: {escape(w.message(lang))}</li>"
+                           for w in model.warnings)
+            parts.append(f'<div class="cb-author-warnings"><h3>{t("author.warnings", lang, count=len(model.warnings))}'
+                         f"</h3><ul>{rows}</ul></div>")
         if model.checked_text:
             if model.findings:
                 parts.append(f'<h3 class="cb-author-findings-title">'

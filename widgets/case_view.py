@@ -8,7 +8,7 @@ from traitlets import Bool, Instance, Unicode, observe
 from casebook.cases import Case
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.messages import t
-from casebook.render import escape, markdown_to_html
+from casebook.render import central_mark_html, escape, how_mark_html, markdown_to_html
 from widgets.common import item_chip, theme_chip
 
 
@@ -42,17 +42,24 @@ def dialogue_html(case: Case, catalogue: Catalogue, language: str, show_items: b
 
 
 def key_html(case: Case, catalogue: Catalogue, language: str) -> str:
+    """The key, central items first, each marked with how the VP did (where the case says),
+    then the legal frame the case names."""
     rows = []
-    for entry in case.key:
+    for entry in case.key_central_first():
         item = catalogue.item(entry.item)
+        classes = f"cb-key-item cb-key-{item.kind}" + (f" cb-how-{entry.how}" if entry.how else "")
+        classes += " cb-central" if entry.central else ""
         rows.append(
-            f'<div class="cb-key-item cb-key-{item.kind}">'
-            f"{item_chip(catalogue, entry.item, language)}"
+            f'<div class="{classes}" data-item="{entry.item}">'
+            f'<div class="cb-key-head">{item_chip(catalogue, entry.item, language)}'
+            f"{central_mark_html(entry.central, language)}{how_mark_html(entry.how, language)}</div>"
             f'<p class="cb-why">{escape(entry.why)}</p>'
             f'<details><summary>{t("view.explanation", language)}</summary>'
             f"<p>{escape(item.explanation_in(language))}</p></details></div>"
         )
-    return f'<h2>{t("view.key", language)}</h2><div class="cb-key">{"".join(rows)}</div>'
+    context = (f'<h3>{t("view.context", language)}</h3><p class="cb-context">{escape(case.context)}</p>'
+               if case.context else "")
+    return f'<h2>{t("view.key", language)}</h2><div class="cb-key">{"".join(rows)}</div>{context}'
 
 
 class CaseView(W.VBox):

@@ -61,15 +61,20 @@ class ErrorBanner(W.HTML):
         self.layout.display = "none"
 
 
-def guarded(method):
+def guarded(method=None, *, keep_message: bool = False):
     """Run a view's callback; on failure log the traceback and show a plain message.
 
-    The view needs an ``_error`` ErrorBanner and a ``language`` trait.
+    The view needs an ``_error`` ErrorBanner and a ``language`` trait. A callback clears the
+    message of the one before it, except with ``keep_message`` (the page's ticks: a refusal
+    must stay on screen until the person acts again).
     """
+    if method is None:
+        return functools.partial(guarded, keep_message=keep_message)
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        self._error.clear()  # before, not after: a nested callback's message must survive
+        if not keep_message:
+            self._error.clear()  # before, not after: a nested callback's message must survive
         try:
             return method(self, *args, **kwargs)
         except CasebookError as exc:  # a refused action or a known problem: the reason is the message

@@ -9,8 +9,9 @@ from casebook import sessions
 from casebook.cases import Casebook
 from casebook.catalogue import Catalogue
 from casebook.clearance import served_cases
+from casebook.config import settings
 from casebook.links import app_url
-from widgets.request import page_base_url
+from widgets.request import page_base_url, served_by_voila, trainer_verified
 from casebook.messages import t
 from casebook.phases import FACILITATOR, phases_of
 from casebook.render import escape
@@ -138,7 +139,7 @@ class FacilitatorView(LiveView):
         self._presence.value = f'<p class="cb-presence">{t("live.present", lang, present=state.present)}</p>'
         shown = self.model.round_results(FACILITATOR)
         self._chart_title.value = f'<h2>{t("facilitator.live_results", lang)}</h2>'
-        self._results.show(shown, case.key_items)
+        self._results.show(shown, case.key)
         self._results_note.value = (
             "" if any(r is not None for r in shown.values())
             else f'<p class="cb-note">{too_few_note(lang)}</p>'
@@ -178,14 +179,24 @@ def facilitator_app(store: Store | None = None, casebook: Casebook | None = None
     view = FacilitatorView(store or open_store(), book)
     params = request_params() if code is None else {}
     view.language = page_language()
-    view.show_session(code or params.get("code", ""), key or params.get("key", ""))
+    view.show_session(code or params.get("code", ""), key if key is not None else page_authority(params))
     return view
 
 
-def session_facilitator_app(plan, store: Store | None = None, casebook: Casebook | None = None) -> FacilitatorView:
-    """The facilitator's app inside an executed session plan. Served by Voila anyone may open the
-    page, so the key must come with the link (``?key=``); in JupyterLab the file's owner has it."""
-    from widgets.request import served_by_voila
+def page_authority(params: dict[str, str]) -> str:
+    """What grants this page facilitator control: the session's key from the link, or else the
+    trainer token when the server verified it for this request (never a header's say-so)."""
+    key = params.get("key", "")
+    if not key and trainer_verified():
+        key = settings().trainer_token
+    return key
 
-    key = request_params().get("key", "") if served_by_voila() else plan.facilitator_key
+
+def session_facilitator_app(plan, store: Store | None = None, casebook: Casebook | None = None):
+    """The facilitator's app inside an executed session plan. Served by Voila (a trainer page),
+    control comes from the link's ``?key=`` or the trainer token; the plan itself holds no key.
+    In JupyterLab, the key is known only where this kernel registered the session."""
+    if plan is None:
+        return None
+    key = page_authority(request_params()) if served_by_voila() else plan.facilitator_key
     return facilitator_app(store, casebook, code=plan.code, key=key)

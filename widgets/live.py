@@ -156,7 +156,7 @@ class LiveView(W.VBox):
         self.model = LiveSessionModel(store, casebook)
         self._catalogue = catalogue or load_catalogue()
         self._build_frame(case_view_options or {})
-        self.children = [stylesheet(), self._ticker, self._header, self._error, *self._build_body()]
+        self.children = [stylesheet(), self._ticker, self._heartbeat, self._header, self._error, *self._build_body()]
         for part in self._language_parts():
             W.dlink((self, "language"), (part, "language"))
         self.language = language
@@ -165,6 +165,10 @@ class LiveView(W.VBox):
         self._error = ErrorBanner()
         self._ticker = PageTicker()
         self._ticker.on_tick(self._on_ticker_tick)
+        # echoes every tick: the page's script reloads a page whose echo stops (kernel gone)
+        self._heartbeat = W.HTML(layout=W.Layout(display="none"))
+        self._heartbeat.add_class("cb-heartbeat")
+        self._ticker.observe(self._on_ticker_value, "value")
         self._header = W.HTML()
         self._header.add_class("cb-header-bar")
         self._status = StatusLine()
@@ -190,7 +194,10 @@ class LiveView(W.VBox):
 
     # -- following the store
 
-    @guarded
+    def _on_ticker_value(self, change) -> None:
+        self._heartbeat.value = str(change["new"])
+
+    @guarded(keep_message=True)
     def _on_ticker_tick(self) -> None:
         self._follow_store()
 

@@ -16,6 +16,7 @@ from casebook.phases import PARTICIPANT, may_see_key, voting_open
 from casebook.render import escape
 from casebook.store import Store, open_store
 from widgets.common import guarded, page_language, request_params
+from widgets.request import browser_id
 from widgets.item_picker import ItemPicker
 from widgets.live import LiveView
 
@@ -26,6 +27,7 @@ class ParticipantView(LiveView):
     css_class = "cb-participant"
     participant_id = Unicode("")
     _resume_id = Unicode("")  # a participant continuing with their personal link
+    _browser = Unicode("")  # the browser's id, from the server: one browser is one participant
     _voting_key = Tuple(Int(), Int(), allow_none=True, default_value=None)  # (position, round) the picker is loaded for
     _saved = List(Unicode(), allow_none=True, default_value=None)  # what the store has for that round
     _ticks = Int(0)
@@ -33,6 +35,7 @@ class ParticipantView(LiveView):
     def __init__(self, store: Store, casebook: Casebook, code: str = "", language: str = "nl",
                  catalogue: Catalogue | None = None, **kwargs):
         super().__init__(store, casebook, language, catalogue, **kwargs)
+        self._limiter = sessions.JoinLimiter()  # wrong codes tried from this page
         self._code.value = sessions.normalise_code(code)
         self._apply_language()
 
@@ -114,21 +117,30 @@ class ParticipantView(LiveView):
 
     @guarded
     def _on_join_click(self, _button=None) -> None:
+        if self.participant_id:  # a page that has joined never joins again (a crafted click)
+            raise sessions.SessionError("already_joined")
         code = sessions.normalise_code(self._code.value)
-        if not sessions.session_exists(self.model.store, code):
-            raise sessions.UnknownSession(code or "—")
         if self._resume_id:
+            if not sessions.session_exists(self.model.store, code):
+                raise sessions.UnknownSession(code or "—")
             self.participant_id = self._resume_id  # checked against this session in apply_request
         else:
-            self.participant_id = sessions.join(self.model.store, code, self._pseudonym.value)
-        self._ticker.start()  # the first click starts the page's ticker
+            self.participant_id = sessions.enter(self.model.store, code, self._pseudonym.value, self._browser,
+                                                 self._limiter)
+            known = sessions.browser_participant(self.model.store, code, self._browser)
+            if known is not None:  # this browser had joined before: its own pseudonym
+                self._pseudonym.value = known[1]
+        self._enter_session(code)
+
+    def _enter_session(self, code: str) -> None:
+        self._ticker.start()
         self.model.code = code
         self.model.refresh(force=True)
         self._join_panel.layout.display = "none"
         self._session_panel.layout.display = None
         self._render()
 
-    @guarded
+    @guarded(keep_message=True)
     def _on_ticker_tick(self) -> None:
         self._ticks += 1
         if self._ticks % PRESENCE_EVERY_TICKS == 0 and self.participant_id:
@@ -185,7 +197,7 @@ class ParticipantView(LiveView):
         self._render_own_votes()
 
         shown = self.model.round_results(PARTICIPANT)
-        self._results.show(shown, case.key_items if key_visible else ())
+        self._results.show(shown, case.key if key_visible else ())
         revealed_any = any(r is not None for r in shown.values())
         note = ""
         if not revealed_any and not open_now and any(state.voters.values()):
@@ -225,18 +237,26 @@ class ParticipantView(LiveView):
             lines.append(f"<li>{escape(t('participant.your_vote', self.language, round=number, items=labels))}</li>")
         self._own_votes.value = f'<ul class="cb-own-vote-list">{"".join(lines)}</ul>' if lines else ""
 
-    def apply_request(self, params: dict[str, str], language: str) -> None:
-        """The page's query string: ``code`` fills in the join form; ``p`` (from one's personal
-        link) continues as that participant, so a reloaded page does not vote twice."""
+    def apply_request(self, params: dict[str, str], language: str, browser: str = "") -> None:
+        """The page's request: ``code`` fills in the join form; a browser that joined this
+        session before continues as its participant at once (a reload, a new tab, a page coming
+        back after sleep or a restart); ``p`` (one's personal link, for another device) offers
+        to continue as that participant."""
+        self._browser = browser
         code = sessions.normalise_code(params.get("code", ""))
         self._code.value = code
+        self.language = language
+        known = sessions.browser_participant(self.model.store, code, browser) if code and browser else None
+        if known is not None:
+            self.participant_id, self._pseudonym.value = known
+            self._enter_session(code)
+            return
         pseudonym = sessions.participant_pseudonym(self.model.store, code, params.get("p", "")) if code else None
         if pseudonym is not None:
             self._resume_id = params["p"]
             self._pseudonym.value = pseudonym
             self._pseudonym.disabled = True
             self._join.description = t("participant.continue", language)
-        self.language = language
 
     # -- for tests: what a participant would click
 
@@ -252,5 +272,5 @@ def participant_app(store: Store | None = None, casebook: Casebook | None = None
     book = casebook if casebook is not None else served_cases()
     view = ParticipantView(store or open_store(), book)
     # only this is left for after the request arrives: a page in milliseconds
-    view.apply_request(request_params(), page_language())
+    view.apply_request(request_params(), page_language(), browser_id())
     return view

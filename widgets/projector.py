@@ -72,7 +72,7 @@ class ProjectorView(LiveView):
         key_visible = may_see_key(PROJECTOR, state.method, state.step, state.reveal_key)
         self._show_case(case, key_visible)
         self._status.show(self.model)
-        self._results.show(self.model.round_results(PROJECTOR), case.key_items if key_visible else ())
+        self._results.show(self.model.round_results(PROJECTOR), case.key if key_visible else ())
 
 
 def projector_app(store: Store | None = None, casebook: Casebook | None = None) -> ProjectorView:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipywidgets as W
 from traitlets import Unicode
 
+from casebook.cases import KeyItem
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.messages import t
-from casebook.render import escape
+from casebook.render import central_mark_html, escape, how_mark_html
 from casebook.sessions import RoundResult
 
 
@@ -15,9 +16,12 @@ def results_html(
     catalogue: Catalogue,
     rounds: dict[int, RoundResult | None],
     language: str,
-    key_items: tuple[str, ...] = (),
+    key: tuple[KeyItem, ...] = (),
 ) -> str:
-    """``rounds`` maps round number to its result, or None where it may not be shown."""
+    """``rounds`` maps round number to its result, or None where it may not be shown; ``key``
+    (the case's key entries, where the viewer may see them) marks each key item with how the
+    VP did beside its result."""
+    key_entries = {entry.item: entry for entry in key}
     shown = {number: result for number, result in rounds.items() if result is not None}
     if not shown:
         return ""
@@ -39,10 +43,17 @@ def results_html(
                     f'<div class="cb-bar" style="width:{percent}%"></div>'
                     f'<span class="cb-bar-count" data-round="{number}">{count}/{result.voters}</span></div>'
                 )
-            mark = f' <span class="cb-key-mark">{t("live.in_key", language)}</span>' if item.id in key_items else ""
+            entry = key_entries.get(item.id)
+            mark = ""
+            classes = f"cb-result cb-result-{item.id}"
+            if entry is not None:
+                mark = (f' <span class="cb-key-mark">{t("live.in_key", language)}</span>'
+                        f"{central_mark_html(entry.central, language)}{how_mark_html(entry.how, language)}")
+                classes += " cb-in-key" + (f" cb-how-{entry.how}" if entry.how else "")
+                classes += " cb-central" if entry.central else ""
             data = " ".join(f'data-round-{n}="{r.counts.get(item.id, 0)}"' for n, r in shown.items())
             rows.append(
-                f'<div class="cb-result cb-result-{item.id}{" cb-in-key" if mark else ""}" {data}>'
+                f'<div class="{classes}" {data}>'
                 f'<div class="cb-result-label">{escape(item.label_in(language))}{mark}</div>'
                 f'<div class="cb-bars">{"".join(bars)}</div></div>'
             )
@@ -63,7 +74,7 @@ class ResultsChart(W.HTML):
         self.add_class("cb-results-chart")
         self._catalogue = catalogue or load_catalogue()
 
-    def show(self, rounds: dict[int, RoundResult | None], key_items: tuple[str, ...] = ()) -> None:
-        value = results_html(self._catalogue, rounds, self.language, key_items)
+    def show(self, rounds: dict[int, RoundResult | None], key: tuple[KeyItem, ...] = ()) -> None:
+        value = results_html(self._catalogue, rounds, self.language, key)
         if value != self.value:
             self.value = value

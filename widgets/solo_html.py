@@ -9,7 +9,7 @@ from casebook.cases import Case, Casebook
 from casebook.catalogue import Catalogue
 from casebook.messages import t
 from casebook.progress import Answer, NextCase, Progress
-from casebook.render import escape
+from casebook.render import central_mark_html, escape, how_mark_html
 from casebook.solo import ADDED, FOUND, LEFT_OUT, MISSED, Feedback, TurnVerdict
 from widgets.common import item_chip
 
@@ -50,15 +50,20 @@ def _verdict_card(feedback: Feedback, item_id: str, catalogue: Catalogue, langua
     item = catalogue.item(item_id)
     ticked = t("solo.feedback.ticked" if verdict.ticked else "solo.feedback.not_ticked", language)
     in_key = t("solo.feedback.in_key" if verdict.in_key else "solo.feedback.not_in_key", language)
+    how = ""
     if verdict.in_key:
-        body = (f'<p class="cb-why"><span class="cb-why-label">{t("solo.feedback.why", language)}</span> '
+        if verdict.how:
+            how = f'<p class="cb-fb-how">{how_mark_html(verdict.how, language, "solo.feedback.how")}</p>'
+        body = (f'{how}<p class="cb-why"><span class="cb-why-label">{t("solo.feedback.why", language)}</span> '
                 f"{escape(verdict.reason or '')}</p>")
     else:
         body = f'<p class="cb-added-note">{t("solo.feedback.added_note", language)}</p>'
+    classes = f"cb-fb-item cb-fb-{verdict.status} cb-fb-{item_id}"
+    classes += (f" cb-how-{verdict.how}" if verdict.how else "") + (" cb-central" if verdict.central else "")
     return (
-        f'<div class="cb-fb-item cb-fb-{verdict.status} cb-fb-{item_id}" data-status="{verdict.status}">'
+        f'<div class="{classes}" data-status="{verdict.status}">'
         f'<div class="cb-fb-head"><span class="cb-fb-mark">{STATUS_MARK[verdict.status]}</span>'
-        f"{item_chip(catalogue, item_id, language)}"
+        f"{item_chip(catalogue, item_id, language)}{central_mark_html(verdict.central, language)}"
         f'<span class="cb-fb-state">{escape(ticked)} · {escape(in_key)}</span></div>'
         f"{body}"
         f'<details><summary>{t("view.explanation", language)}</summary>'

@@ -1,0 +1,234 @@
+"""The web server around Voila: who may open which page, and the casebook's own front door.
+
+``CasebookVoila`` is Voila with its routes adjusted for a server that anyone on the network can
+reach (DESIGN.md §7):
+
+* ``/`` is the casebook's landing page (join with a code; browse and solo; trainer links only
+  for a trainer), not Voila's file tree; ``/voila/tree`` and ``/voila/api/contents`` are gone,
+  so no response lists session files or codes.
+* Every page goes through ``CasebookPageHandler``: only the casebook's own notebooks are
+  served; trainer pages (the author app, the session template, executed session plans)
+  open only with the trainer token, given once as ``?token=`` and kept in a signed cookie, and
+  are refused before any kernel starts.
+* Each browser gets an HttpOnly cookie with a random id. The page's kernel learns a keyed hash
+  of it (never the cookie itself) through Voila's own request channel, as a header the handler
+  always sets itself: a header of that name sent by a client is overwritten. That is how one
+  browser stays one participant across reloads, tabs, sleep and server restarts, and how solo
+  progress stays per person. The key lives in the data folder, so ids survive a restart.
+* ``/casebook/alive`` answers 204: the page script asks it before reloading a page whose
+  kernel is gone, so that a server that is down gives a plain message instead of an error page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlencode
+
+from tornado import web
+from voila.app import Voila
+from voila.tornado.contentshandler import VoilaContentsHandler
+from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.treehandler import TornadoVoilaTreeHandler
+
+from casebook.config import data_dir
+from casebook.messages import normalise_language, t
+
+log = logging.getLogger("casebook")
+
+BROWSER_COOKIE = "casebook_browser"
+TRAINER_COOKIE = "casebook_trainer"
+BROWSER_HEADER = "X-Casebook-Browser"
+TRAINER_HEADER = "X-Casebook-Trainer"
+COOKIE_DAYS = 365
+
+# Pages anyone may open (the facilitator page then needs its session key).
+PUBLIC_PAGES = {"participant.ipynb", "facilitator.ipynb", "projector.ipynb", "casebook.ipynb", "solo.ipynb"}
+# Pages for trainers only: the author app, the papermill template, the trainer's workspace and
+# every executed session plan (they hold the cases' keys and control of a session).
+TRAINER_PAGES = {"author.ipynb", "session.ipynb", "trainer.ipynb"}
+SESSION_PLAN = re.compile(r"^sessions/[A-Z0-9]{6}-[0-9a-f]{8}\.ipynb$")
+
+
+def page_kind(path: str) -> str | None:
+    """"public", "trainer", or None for anything the casebook does not serve."""
+    path = (path or "").lstrip("/")
+    if path in PUBLIC_PAGES:
+        return "public"
+    if path in TRAINER_PAGES or SESSION_PLAN.match(path):
+        return "trainer"
+    return None
+
+
+@lru_cache(maxsize=4)
+def server_secret(folder: str) -> bytes:
+    """The server's own key (made once, kept in the data folder, readable by its user only):
+    signs the trainer cookie and keys the browser ids, so both survive a restart."""
+    path = Path(folder) / "server-secret"
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except (OSError, ValueError):
+        secret = secrets.token_bytes(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret.hex())
+        return secret
+
+
+def _keyed(secret: bytes, purpose: str, value: str) -> str:
+    return hmac.new(secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+class CasebookRequests:
+    """What every casebook handler knows about its request: language, browser, trainer."""
+
+    def casebook_secret(self) -> bytes:
+        return self.settings["casebook_secret"]
+
+    def page_language(self) -> str:
+        return normalise_language(self.get_query_argument("lang", None) or self.settings.get("casebook_language"))
+
+    def is_https(self) -> bool:
+        # behind the documented proxy, which sets X-Forwarded-Proto; only decides cookie flags
+        return self.request.protocol == "https" or self.request.headers.get("X-Forwarded-Proto") == "https"
+
+    def browser_id(self) -> str:
+        """This browser's id: from its cookie, or new (and the cookie set) on a first visit."""
+        value = self.get_cookie(BROWSER_COOKIE) or ""
+        if not re.fullmatch(r"[0-9a-f]{32}", value):
+            value = secrets.token_hex(16)
+            self.set_cookie(BROWSER_COOKIE, value, expires_days=COOKIE_DAYS, httponly=True, samesite="Lax",
+                            secure=self.is_https(), path="/")
+        return _keyed(self.casebook_secret(), "browser", value)
+
+    def trainer_token(self) -> str:
+        return self.settings.get("casebook_trainer_token") or ""
+
+    def token_cookie_value(self) -> str:
+        return _keyed(self.casebook_secret(), "trainer", self.trainer_token())
+
+    def is_trainer(self) -> bool:
+        """The trainer token in the link (then kept in a signed cookie), or that cookie."""
+        token = self.trainer_token()
+        if not token:
+            return False
+        given = self.get_query_argument("token", None)
+        if given is not None and hmac.compare_digest(given.encode(), token.encode()):
+            self.set_signed_cookie(TRAINER_COOKIE, self.token_cookie_value(), expires_days=30, httponly=True,
+                                   samesite="Strict", secure=self.is_https(), path="/")
+            return True
+        cookie = self.get_signed_cookie(TRAINER_COOKIE, max_age_days=30)
+        return cookie is not None and hmac.compare_digest(cookie.decode(), self.token_cookie_value())
+
+    def render_casebook(self, template: str, status: int = 200, **values) -> None:
+        language = self.page_language()
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Referrer-Policy", "no-referrer")
+        page = _pages().get_template(template).render(
+            language=language, t=lambda key, **params: t(key, language, **params), **values)
+        self.finish(page)
+
+
+@lru_cache(maxsize=1)
+def _pages():
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(loader=PackageLoader("casebook", "templates"), autoescape=select_autoescape(["j2", "html"]))
+
+
+class CasebookPageHandler(CasebookRequests, TornadoVoilaHandler):
+    """A Voila page, with the casebook's rules on who may open it."""
+
+    @web.authenticated
+    async def get(self, path=None):
+        kind = page_kind(path)
+        if kind is None:
+            raise web.HTTPError(404)
+        trainer = self.is_trainer()
+        if kind == "trainer" and not trainer:
+            log.info("trainer page %s refused without a valid token", path)
+            self.render_casebook("refused.html.j2", status=403)
+            return
+        if kind == "trainer" and self.get_query_argument("token", None) is not None:
+            # the token is in the cookie now: take it out of the address bar and the history
+            query = [(k, v) for k, v in self.request.query_arguments.items() if k != "token"]
+            rest = urlencode([(k, value.decode()) for k, values in query for value in values])
+            self.redirect(self.request.path + (f"?{rest}" if rest else ""))
+            return
+        # decided here, whatever the client sent under these names
+        self.request.headers[BROWSER_HEADER] = self.browser_id()
+        self.request.headers[TRAINER_HEADER] = "1" if trainer else "0"
+        self.set_header("Referrer-Policy", "no-referrer")
+        async for html in self.get_generator(path=path):
+            self.write(html)
+            self.flush()
+
+
+class LandingHandler(CasebookRequests, web.RequestHandler):
+    """``/``: join a session with its code, browse, practise alone; trainer links for trainers."""
+
+    def get(self):
+        trainer = self.is_trainer()
+        self.browser_id()  # the cookie from the first visit on, so a join keeps it
+        self.render_casebook("landing.html.j2", trainer=trainer, lang_param=self.get_query_argument("lang", ""))
+
+
+class AliveHandler(web.RequestHandler):
+    """``/casebook/alive``: the server is up (asked by a page before it reloads itself)."""
+
+    def get(self):
+        self.set_header("Cache-Control", "no-store")
+        self.set_status(204)
+        self.finish()
+
+
+class NotFoundHandler(web.RequestHandler):
+    def get(self, *args):
+        raise web.HTTPError(404)
+
+
+# Voila's handlers that would list the served folder: the file tree and the contents API.
+LISTING_HANDLERS = (TornadoVoilaTreeHandler, VoilaContentsHandler)
+
+
+class CasebookVoila(Voila):
+    """Voila with the casebook's front door and page rules (see the module's docstring)."""
+
+    casebook_trainer_token = ""
+    casebook_language = "nl"
+
+    def init_settings(self):
+        settings = super().init_settings()
+        secret = server_secret(str(data_dir()))
+        # signed cookies (the trainer's) stay valid across a restart: the same key each time
+        settings.update(cookie_secret=secret, casebook_secret=secret,
+                        casebook_trainer_token=self.casebook_trainer_token, casebook_language=self.casebook_language)
+        return settings
+
+    def init_handlers(self):
+        handlers = []
+        for route in super().init_handlers():
+            pattern, handler = route[0], route[1]
+            if handler in LISTING_HANDLERS:
+                continue
+            if handler is TornadoVoilaHandler:
+                route = (pattern, CasebookPageHandler, *route[2:])
+            handlers.append(route)
+        base = self.server_url or "/"
+        return [
+            (base, LandingHandler),
+            (base.rstrip("/") + "/casebook/alive", AliveHandler),
+            (base.rstrip("/") + "/voila/tree(.*)", NotFoundHandler),
+            (base.rstrip("/") + "/voila/api/contents(.*)", NotFoundHandler),
+            (base.rstrip("/") + "/api/contents(.*)", NotFoundHandler),
+            *handlers,
+        ]
