@@ -335,9 +335,22 @@ class AuthorView(W.VBox):
         rows = "".join(
             f'<li class="cb-finding-row"><span class="cb-finding-line">{t("author.line", lang, line=f.line)}</span> '
             f'{escape(f.field)}: <mark class="cb-finding cb-finding-{f.kind}{" cb-finding-allowed" if f.allowed else ""}">'
-            f'{escape(f.text)}</mark> · {escape(t(f"anonymisation.kind.{f.kind}", lang))}</li>'
+            f'{escape(f.text)}</mark> · {escape(t(f"anonymisation.kind.{f.kind}", lang))}{self._why(f, lang)}</li>'
             for f in findings)
         return f'<ul class="cb-finding-list">{rows}</ul>'
+
+    @staticmethod
+    def _why(finding, lang: str) -> str:
+        """For the kinds that need it (an indirect identifier, an age), why it identifies and,
+        where one is obvious, a rewrite."""
+        from casebook.anonymise import EXPLAINED_KINDS
+
+        parts = []
+        if finding.kind in EXPLAINED_KINDS:
+            parts.append(f'<span class="cb-finding-why">{escape(finding.explanation(lang))}</span>')
+        if finding.hint:
+            parts.append(f'<span class="cb-finding-hint">{escape(t("author.suggestion", lang, hint=finding.hint))}</span>')
+        return "".join(parts)
 
     def _in_place(self, lang: str) -> str:
         """Every text with findings, the findings marked where they are."""
