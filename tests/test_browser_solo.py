@@ -4,6 +4,7 @@ their own progress."""
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -119,8 +120,15 @@ def my_progress(page) -> tuple[int, list[str]]:
     return answers, cases
 
 
+def stored_profiles(server_data: Path) -> set[str]:
+    with sqlite3.connect(server_data / "casebook.db") as db:
+        return {row[0] for row in db.execute("SELECT id FROM solo_profiles")}
+
+
 def test_two_people_each_see_export_and_delete_only_their_own_progress(voila_server, browser, tmp_path):
     """Two browser contexts are two people on the same server: each browser its own profile."""
+    server_data = Path(voila_server.env["CASEBOOK_DATA"])
+    earlier_profiles = stored_profiles(server_data)
     people = [browser.new_context(viewport={"width": 1400, "height": 1200}) for _ in range(2)]
     try:
         anna, bram = (person.new_page() for person in people)
@@ -130,6 +138,12 @@ def test_two_people_each_see_export_and_delete_only_their_own_progress(voila_ser
         answer_one_case(bram, voila_server.app_url("solo", "case=vp-001"), "vp-001", "beloftes-doen")
         assert my_progress(anna) == (1, ["vp-003"])
         assert my_progress(bram) == (1, ["vp-001"])
+
+        # two new profiles in the store, neither holding a browser's cookie
+        profiles = stored_profiles(server_data) - earlier_profiles
+        cookies = [c["value"] for person in people for c in person.cookies() if c["name"] == "casebook_browser"]
+        assert len(profiles) == 2 and len(cookies) == 2
+        assert not [c for c in cookies if any(c in p or p in c for p in profiles)]
 
         # a second tab of the same browser is the same person
         second_tab = people[0].new_page()
@@ -147,7 +161,6 @@ def test_two_people_each_see_export_and_delete_only_their_own_progress(voila_ser
         exported = json.loads(saved.read_text("utf-8"))
         assert [a["case_id"] for a in exported["answers"]] == ["vp-003"]
         assert "/" not in anna.locator(".cb-export-result").inner_text()
-        server_data = Path(voila_server.env["CASEBOOK_DATA"])
         assert not list(server_data.glob("solo-voortgang-*")) and not (server_data / "profile.json").exists()
 
         # deleting removes one's own progress and leaves the other's
