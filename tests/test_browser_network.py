@@ -96,11 +96,14 @@ def vote(page, *items: str) -> None:
     page.wait_for_selector(".cb-vote-status:has-text('opgeslagen')")
 
 
-def alive(page, timeout: float = 60_000) -> None:
-    """The page's kernel answers: its heartbeat moves."""
-    first = page.locator(".cb-heartbeat").text_content()
-    page.wait_for_function(f"(document.querySelector('.cb-heartbeat') || {{}}).textContent !== {first!r}",
-                           timeout=timeout)
+def alive(page, timeout: float = 90_000) -> None:
+    """The page's kernel answers: its heartbeat moves (after a reload, once the page is back)."""
+    page.wait_for_function("""() => {
+        const beat = document.querySelector('.cb-heartbeat');
+        if (!beat || !beat.textContent) { return false; }
+        if (window.cbFirstBeat === undefined) { window.cbFirstBeat = beat.textContent; }
+        return beat.textContent !== window.cbFirstBeat;
+    }""", timeout=timeout, polling=200)
 
 
 def continues_as(page, pseudonym: str, timeout: float = 90_000) -> None:
