@@ -19,7 +19,7 @@ from casebook.store import Store, open_store
 from widgets.case_filter import AppHeader, CaseChooser, FilterBar
 from widgets.case_list import CaseList, card_html
 from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet
+from widgets.common import ErrorBanner, guarded, mark_language, page_language, request_params, stylesheet
 from widgets.item_picker import ItemPicker
 from widgets.solo_html import (
     feedback_html, history_html, next_case_html, progress_chart_html, progress_summary_html, weak_html,
@@ -334,6 +334,7 @@ class SoloView(W.VBox):
 
     def _apply_language(self) -> None:
         lang = self.language
+        mark_language(self, lang)
         self._sections.options = [(t("solo.section.practise", lang), PRACTISE),
                                   (t("solo.section.progress", lang), PROGRESS)]
         self._filters.language = lang
