@@ -198,6 +198,9 @@ def test_a_live_session_for_every_role(voila_server, open_page, axe_source, arti
     # a screen reader hears which items are ticked, not only a sighted user who sees the colour
     participant.wait_for_selector(".cb-item-beloftes-doen[aria-pressed='true']")
     assert participant.locator(".cb-item-oordelen").get_attribute("aria-pressed") == "false"
+    # a new phase and a saved vote are read out when they change
+    assert participant.locator(".cb-phase").first.get_attribute("role") == "status"
+    assert participant.locator(".cb-vote-status").first.get_attribute("role") == "status"
     found += violations(participant, axe_source, artifacts, "participant-vote")
     facilitator.wait_for_selector(".cb-phase:has-text('Stemmen, ronde 1')")
     found += violations(facilitator, axe_source, artifacts, "facilitator")

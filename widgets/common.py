@@ -61,7 +61,8 @@ class ErrorBanner(W.HTML):
         self.layout.display = "none"
 
     def show(self, message: str) -> None:
-        self.value = f'<div class="cb-error-box">{escape(message)}</div>'
+        # role=alert: a screen reader reads the message out as it appears (WCAG 4.1.3)
+        self.value = f'<div class="cb-error-box" role="alert">{escape(message)}</div>'
         self.layout.display = None
 
     def clear(self) -> None:
