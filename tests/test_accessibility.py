@@ -172,6 +172,10 @@ def test_author_with_a_finding(voila_server, open_page, axe_source, artifacts):
     page.wait_for_selector(".cb-author-marked mark.cb-finding-naam", timeout=180_000)
     found += violations(page, axe_source, artifacts, "author-finding")
     assert_none(found)
+    # the page's language follows the app's own language switch
+    assert page.locator("html").get_attribute("lang") == "nl"
+    page.locator(".cb-language button:has-text('EN')").click()
+    page.wait_for_selector("html[lang='en']")
 
 
 # ------------------------------------------------------------------------------ a live session
