@@ -9,7 +9,7 @@ from importlib import resources
 import ipywidgets as W
 
 from casebook.catalogue import Catalogue
-from casebook.messages import normalise_language, t
+from casebook.messages import LANGUAGES, normalise_language, t
 from casebook.render import escape
 from casebook.config import settings
 from casebook.exceptions import CasebookError
@@ -65,6 +65,14 @@ def page_language() -> str:
     return normalise_language(request_params().get("lang") or settings().language)
 
 
+def mark_language(view: W.DOMWidget, language: str) -> None:
+    """Name the view's language in a ``cb-lang-<code>`` class: the page template copies it into
+    ``<html lang>``, which screen readers pronounce by (WCAG 3.1.1)."""
+    for code in LANGUAGES:
+        view.remove_class(f"cb-lang-{code}")
+    view.add_class(f"cb-lang-{normalise_language(language)}")
+
+
 def item_chip(catalogue: Catalogue, item_id: str, language: str) -> str:
     item = catalogue.item(item_id)
     kind = t(f"catalogue.{item.kind}", language)
@@ -87,7 +95,8 @@ class ErrorBanner(W.HTML):
         self.layout.display = "none"
 
     def show(self, message: str) -> None:
-        self.value = f'<div class="cb-error-box">{escape(message)}</div>'
+        # role=alert: a screen reader reads the message out as it appears (WCAG 4.1.3)
+        self.value = f'<div class="cb-error-box" role="alert">{escape(message)}</div>'
         self.layout.display = None
 
     def clear(self) -> None:

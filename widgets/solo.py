@@ -20,7 +20,7 @@ from casebook.store import Store, open_store
 from widgets.case_filter import AppHeader, CaseChooser, FilterBar
 from widgets.case_list import CaseList, card_html
 from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet
+from widgets.common import ErrorBanner, guarded, mark_language, page_language, request_params, stylesheet
 from widgets.item_picker import ItemPicker
 from widgets.request import browser_id, served_by_voila
 from widgets.solo_html import (
@@ -350,6 +350,7 @@ class SoloView(W.VBox):
 
     def _apply_language(self) -> None:
         lang = self.language
+        mark_language(self, lang)
         self._sections.options = [(t("solo.section.practise", lang), PRACTISE),
                                   (t("solo.section.progress", lang), PROGRESS)]
         self._filters.language = lang
