@@ -100,14 +100,17 @@ def events_of(page) -> list[dict]:
 
 
 def describe(page) -> str:
-    """What a page that did not come back shows: heartbeat, ticker button, reconnect message."""
+    """What a page that did not come back shows: heartbeat, ticker button, reconnect message, text."""
     try:
-        page.wait_for_selector(".cb-heartbeat", state="attached", timeout=30_000)  # not mid-reload
         return json.dumps(page.evaluate("""() => ({
+          app: !!document.querySelector(".cb-app"),
           heartbeat: (document.querySelector(".cb-heartbeat") || {}).textContent,
           ticker_button: ((document.querySelector(".cb-ticker button i") || {}).className),
-          reconnect_message: document.getElementById("cb-reconnect").getAttribute("data-shown") === "true"
-            ? document.getElementById("cb-reconnect-text").textContent : null})"""), ensure_ascii=False)
+          reconnect_message: document.getElementById("cb-reconnect")?.getAttribute("data-shown") === "true"
+            ? document.getElementById("cb-reconnect-text").textContent : null,
+          ready_state: document.readyState,
+          text: document.body ? document.body.innerText.replace(/\\s+/g, " ").slice(0, 120) : null})"""),
+          ensure_ascii=False)
     except Exception as error:  # noqa: BLE001 - between documents
         return f"({type(error).__name__})"
 
@@ -178,7 +181,7 @@ def main() -> None:
 
     results: dict = {}
     # stopped from outside (timeout, Ctrl-C): still stop the server and its kernels
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -239,7 +242,7 @@ def main() -> None:
                     said = time.time()
                     print(f"  {time.time() - t_restart:.0f} s after the restart: {len(usable)} of {n} pages usable "
                           f"(load {load_average()})", flush=True)
-                time.sleep(0.5)
+                time.sleep(2)  # the pages time themselves; asking less often leaves them the cores
             loads["peak 1-min during the recovery"] = f"{peak_load:.2f}"
             times = sorted(usable.values())
             print(f"\nafter a restart, {len(times)} of {n} open participant pages usable again "
