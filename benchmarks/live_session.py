@@ -130,6 +130,8 @@ def main() -> None:
             usable, toggles = [], []
             wait_until_idle(server)
             for index in range(5):
+                # one browser is one participant: a new person each time, the HTTP cache stays warm
+                warm.clear_cookies()
                 t0 = time.monotonic()
                 warm_page.goto(session["participant_url"])
                 warm_page.wait_for_selector(".cb-join:not([disabled])", state="visible", timeout=120_000)

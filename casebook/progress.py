@@ -1,14 +1,18 @@
-"""Solo progress: a local profile, its checked answers, strong and weak items, the next case.
+"""Solo progress: a profile per person, its checked answers, strong and weak items, the next case.
 
-A profile is a random id in ``profile.json`` in the user's data folder: no account and no
-name, and every page opened by the same user on the same machine finds the same progress.
-Answers live in the store (``solo_profiles``, ``solo_answers``); per-item counts are derived
-from them, so an answer and the counts can never disagree. A profile can be exported as
+A profile is an id without an account or a name. On a server each browser has its own: the id
+is derived (one-way) from the browser id ``casebook serve`` takes from its cookie, so every tab
+of one browser finds the same progress and no other browser can reach it. On one's own machine
+(JupyterLab, a plain kernel: no browser id) it is a random id in ``profile.json`` in the user's
+data folder. Answers live in the store (``solo_profiles``, ``solo_answers``); per-item counts are
+derived from them, so an answer and the counts can never disagree. A profile can be exported as
 JSON and deleted with all its rows.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -35,6 +39,22 @@ EXPORT_FORMAT = "intervisie-casebook-solo-profile"
 EXPORT_VERSION = 1
 PROFILE_ID = re.compile(r"^[0-9a-f]{32}$")
 WEAK_MISS_SHARE = 0.5  # an item missed at least this often (of the times the key had it) is weak
+# Separates this use of the browser id from any other. Not a secret on purpose: several servers
+# sharing one store must derive the same profile; the browser id itself is random and unguessable.
+BROWSER_PROFILE_KEY = b"intervisie-casebook/solo-profile/v1"
+BROWSER_ID_MAX = 512
+
+
+# ------------------------------------------------------------------ the browser's profile
+
+
+def browser_profile(browser_id: str) -> str:
+    """The profile id of the browser ``browser_id``: an HMAC-SHA-256 of it, cut to the store's
+    32 hex digits (128 bits). The browser id itself is never stored."""
+    if not browser_id or len(browser_id) > BROWSER_ID_MAX:
+        raise ValueError("not a browser id")
+    digest = hmac.new(BROWSER_PROFILE_KEY, browser_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return digest[:32]
 
 
 # ------------------------------------------------------------------ the local profile file
@@ -313,19 +333,14 @@ def export_json(store: Store, profile: str) -> str:
     return json.dumps(export_data(store, profile), ensure_ascii=False, indent=1)
 
 
-def write_export(store: Store, profile: str, folder: Path | None = None) -> Path:
-    """Write the export into ``folder`` (the data folder by default); returns the file."""
-    folder = Path(folder) if folder else data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
-    path = folder / f"solo-voortgang-{stamp}.json"
-    path.write_text(export_json(store, profile), encoding="utf-8")
-    return path
+def export_name() -> str:
+    """The file name the export is offered under (it is never written on the server)."""
+    return f"solo-voortgang-{utcnow().strftime('%Y%m%d-%H%M%S')}.json"
 
 
 def delete_profile(store: Store, profile: str, forget_file: bool = True) -> int:
-    """Remove the profile and all its answers from the store (and its ``profile.json``);
-    returns how many answers went."""
+    """Remove the profile and all its answers from the store (and, when ``forget_file``, the
+    ``profile.json`` that names it); returns how many answers went."""
     with store.writing() as db:
         removed = db.execute(
             select(func.count()).select_from(SoloAnswerRow).where(SoloAnswerRow.profile_id == profile)

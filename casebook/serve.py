@@ -47,6 +47,8 @@ def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECON
     config.VoilaConfiguration.allow_theme_override = "NO"
     # what the page handler decided about the request, handed to the page's kernel
     config.VoilaConfiguration.http_header_envs = [BROWSER_HEADER, TRAINER_HEADER]
+    # on a busy machine a page's outputs may come late: wait for them rather than serve it empty
+    config.VoilaExecutor.iopub_timeout = 30
     # kernels talk to the server over Unix sockets, not TCP ports any local user could open
     config.KernelManager.transport = "ipc"
     config.VoilaConfiguration.show_tracebacks = False
@@ -145,7 +147,7 @@ def quiet_voila_logs() -> None:
         def filter(self, record: logging.LogRecord) -> bool:
             return "is not trusted" not in record.getMessage()
 
-    for name in ("NotebookApp", "ServerApp", "Voila", "traitlets", "nbformat"):
+    for name in ("NotebookApp", "ServerApp", "Voila", "CasebookVoila", "traitlets", "nbformat"):
         logging.getLogger(name).addFilter(NotTrusted())
 
 

@@ -1,7 +1,11 @@
 """Solo review in a real Chromium against ``casebook serve``: a case opened by link, answered,
-checked; then several cases and the progress chart."""
+checked; then several cases and the progress chart; two people on one server, each with only
+their own progress."""
 
+import json
 import re
+import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +97,82 @@ def test_progress_after_several_cases_shows_strong_and_weak_items(voila_server, 
     tall(page, 2000)
     page.evaluate("window.scrollTo(0, 0)")
     page.locator(".cb-solo").screenshot(path=str(artifacts / "solo-progress.png"))
+
+
+# ------------------------------------------------------------------ two people, one server
+
+def answer_one_case(page, url, case_id, item):
+    page.goto(url)
+    page.wait_for_selector(f".cb-card-{case_id}.cb-selected", timeout=60_000)
+    page.click(f".cb-item-{item}")
+    page.click(".cb-check")
+    page.wait_for_selector(".cb-feedback .cb-score")
+
+
+def my_progress(page) -> tuple[int, list[str]]:
+    """What *Mijn voortgang* shows: the number of checked answers and the cases answered."""
+    page.click(".cb-solo-sections button:has-text('Mijn voortgang')")
+    page.wait_for_selector(".cb-progress-figures, .cb-progress-empty")
+    if page.locator(".cb-progress-empty").count():
+        return 0, []
+    answers = int(page.locator(".cb-progress-figures").get_attribute("data-answers"))
+    cases = [row.get_attribute("data-case") for row in page.locator(".cb-history-row").all()]
+    return answers, cases
+
+
+def stored_profiles(server_data: Path) -> set[str]:
+    with sqlite3.connect(server_data / "casebook.db") as db:
+        return {row[0] for row in db.execute("SELECT id FROM solo_profiles")}
+
+
+def test_two_people_each_see_export_and_delete_only_their_own_progress(voila_server, browser, tmp_path):
+    """Two browser contexts are two people on the same server: each browser its own profile."""
+    server_data = Path(voila_server.env["CASEBOOK_DATA"])
+    earlier_profiles = stored_profiles(server_data)
+    people = [browser.new_context(viewport={"width": 1400, "height": 1200}) for _ in range(2)]
+    try:
+        anna, bram = (person.new_page() for person in people)
+        for page in (anna, bram):
+            page.set_default_timeout(45_000)
+        answer_one_case(anna, voila_server.app_url("solo", "case=vp-003"), "vp-003", "soms-doortastend-optreden")
+        answer_one_case(bram, voila_server.app_url("solo", "case=vp-001"), "vp-001", "beloftes-doen")
+        assert my_progress(anna) == (1, ["vp-003"])
+        assert my_progress(bram) == (1, ["vp-001"])
+
+        # two new profiles in the store, neither holding a browser's cookie
+        profiles = stored_profiles(server_data) - earlier_profiles
+        cookies = [c["value"] for person in people for c in person.cookies() if c["name"] == "casebook_browser"]
+        assert len(profiles) == 2 and len(cookies) == 2
+        assert not [c for c in cookies if any(c in p or p in c for p in profiles)]
+
+        # a second tab of the same browser is the same person
+        second_tab = people[0].new_page()
+        second_tab.goto(voila_server.app_url("solo"))
+        second_tab.wait_for_selector(".cb-solo-sections", timeout=60_000)
+        assert my_progress(second_tab) == (1, ["vp-003"])
+        second_tab.close()
+
+        # the export downloads to the browser and holds only one's own answers
+        anna.click(".cb-export")
+        with anna.expect_download() as download:
+            anna.click(".cb-download")
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        exported = json.loads(saved.read_text("utf-8"))
+        assert [a["case_id"] for a in exported["answers"]] == ["vp-003"]
+        assert "/" not in anna.locator(".cb-export-result").inner_text()
+        assert not list(server_data.glob("solo-voortgang-*")) and not (server_data / "profile.json").exists()
+
+        # deleting removes one's own progress and leaves the other's
+        anna.click(".cb-delete-profile")
+        anna.click(".cb-delete-confirm")
+        anna.wait_for_selector(".cb-progress-empty")
+        for page in (anna, bram):
+            page.reload()
+            page.wait_for_selector(".cb-solo-sections", timeout=60_000)
+        assert my_progress(anna) == (0, [])
+        assert my_progress(bram) == (1, ["vp-001"])
+        assert anna.locator(".cb-error:visible").count() == 0 and bram.locator(".cb-error:visible").count() == 0
+    finally:
+        for person in people:
+            person.close()

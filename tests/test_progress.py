@@ -1,4 +1,4 @@
-"""Solo progress: the local profile, answers in the store (SQLite and PostgreSQL), strong and
+"""Solo progress: a profile per browser or the local profile, answers in the store (SQLite and PostgreSQL), strong and
 weak items, the next case, export and delete, and the migration that adds the tables."""
 
 import json
@@ -56,6 +56,50 @@ def test_forgetting_only_removes_the_file_of_that_profile():
     assert P.local_profile(create=False) == profile
     P.forget_local_profile(profile)
     assert P.local_profile(create=False) is None
+
+
+# ------------------------------------------------------------------ a profile per browser
+
+BROWSER_1 = "3q2-7wEAAAB0aGlzIGlzIGJyb3dzZXIgb25l"
+BROWSER_2 = "3q2-7wEAAAB0aGlzIGlzIGJyb3dzZXIgdHdv"
+
+
+def test_a_browser_has_its_own_profile_derived_one_way_from_its_id():
+    first = P.browser_profile(BROWSER_1)
+    assert P.PROFILE_ID.match(first)
+    assert P.browser_profile(BROWSER_1) == first  # every tab, every visit of that browser
+    assert P.browser_profile(BROWSER_2) != first
+    assert BROWSER_1 not in first and BROWSER_1.encode().hex() not in first
+    assert not (data_dir() / "profile.json").exists()  # a server's data folder holds no one's profile
+    for not_an_id in ("", "x" * (P.BROWSER_ID_MAX + 1)):
+        with pytest.raises(ValueError):
+            P.browser_profile(not_an_id)
+
+
+def test_two_browsers_never_see_each_others_answers(store, test_cases):
+    mine, theirs = P.browser_profile(BROWSER_1), P.browser_profile(BROWSER_2)
+    answer(store, mine, test_cases.get("tst-goed"), ["beloftes-doen"])
+    answer(store, theirs, test_cases.get("tst-tweede"), ["doorvertellen"])
+    answer(store, theirs, test_cases.get("tst-goed"), ["oordelen"])
+    assert [a.case_id for a in P.answers(store, mine)] == ["tst-goed"]
+    assert [a.case_id for a in P.answers(store, theirs)] == ["tst-tweede", "tst-goed"]
+    assert P.progress(store, mine).stats["beloftes-doen"].found == 1
+    assert P.progress(store, theirs).stats["beloftes-doen"].found == 0
+    exported = json.loads(P.export_json(store, mine))
+    assert [a["case_id"] for a in exported["answers"]] == ["tst-goed"] and exported["answers"][0]["ticked"] == ["beloftes-doen"]
+
+
+def test_deleting_a_browsers_profile_leaves_the_others(store, test_cases):
+    mine, theirs = P.browser_profile(BROWSER_1), P.browser_profile(BROWSER_2)
+    local = P.local_profile()
+    for profile in (mine, theirs, local):
+        answer(store, profile, test_cases.get("tst-goed"), ["beloftes-doen"])
+    assert P.delete_profile(store, mine, forget_file=False) == 1
+    assert P.answers(store, mine) == [] and P.progress(store, mine).answers == ()
+    assert len(P.answers(store, theirs)) == 1 and len(P.answers(store, local)) == 1
+    assert P.local_profile(create=False) == local  # the local file is untouched
+    answer(store, mine, test_cases.get("tst-tweede"), ["doorvertellen"])  # the same browser starts again, empty
+    assert [a.case_id for a in P.answers(store, mine)] == ["tst-tweede"]
 
 
 # ------------------------------------------------------------------ answers and progress, both stores
@@ -142,8 +186,7 @@ def test_export_holds_every_answer_and_the_counts(store, test_cases):
     assert data["answers"][0]["missed"] == ["zelf-keuze-laten-maken"]
     assert data["items"]["zelf-keuze-laten-maken"] == {"found": 0, "missed": 1, "added": 0, "weak": True}
     assert data["weak_items"] == ["zelf-keuze-laten-maken"]
-    path = P.write_export(store, PROFILE_A)
-    assert path.parent == data_dir() and json.loads(path.read_text())["answers"] == data["answers"]
+    assert not list(data_dir().iterdir())  # exporting writes nothing on the server
 
 
 def test_delete_removes_the_profiles_rows_and_file_and_nothing_else(store, test_cases):

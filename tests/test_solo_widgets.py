@@ -203,19 +203,23 @@ def test_filters_by_theme_language_item_and_my_weak_items(view, book):
     assert all(book.get(c).mentions_item("altijd-registreren") for c in view._cards if shown(view._cards[c]))
 
 
-def test_export_offers_a_download_and_a_file_in_the_data_folder(view):
+def downloaded(view) -> tuple[str, dict]:
+    """The export link's file name and content, as the browser would save them."""
+    html = view._export_result.value
+    encoded = re.search(r'href="data:application/json;base64,([^"]+)"', html).group(1)
+    return re.search(r'download="([^"]+)"', html).group(1), json.loads(base64.b64decode(encoded))
+
+
+def test_export_is_a_download_only_nothing_kept_or_shown_of_the_server(view):
     assert view._export.disabled  # nothing to export before the first answer
     check(view, "vp-003", "soms-doortastend-optreden")
     view.show_section(PROGRESS)
     view._export.click()
-    html = view._export_result.value
-    encoded = re.search(r'href="data:application/json;base64,([^"]+)"', html).group(1)
-    data = json.loads(base64.b64decode(encoded))
+    name, data = downloaded(view)
+    assert name.startswith("solo-voortgang-") and name.endswith(".json")
     assert data["answers"][0]["case_id"] == "vp-003" and data["profile"] == P.local_profile(create=False)
-    name = re.search(r'download="([^"]+)"', html).group(1)
-    saved = data_dir() / name
-    assert saved.exists() and str(saved) in html
-    assert json.loads(saved.read_text())["answers"] == data["answers"]
+    assert not (data_dir() / name).exists() and not list(data_dir().glob("solo-voortgang-*"))
+    assert str(data_dir()) not in view._export_result.value and "/" not in plain(view._export_result.value)
 
 
 def test_delete_asks_first_then_removes_everything(view, store):
@@ -270,3 +274,76 @@ def test_a_failing_check_shows_a_plain_message_not_a_traceback(view, monkeypatch
     assert shown(view._error) and "Er ging iets mis" in view._error.value
     assert "database on fire" not in view._error.value and "database on fire" in caplog.text
     assert not shown(view._feedback)
+
+
+# ------------------------------------------------------------------ on a server: one profile per browser
+
+BROWSER_1, BROWSER_2 = "browser-one-" + "1" * 24, "browser-two-" + "2" * 24
+
+
+def browser_view(book, store, browser):
+    return SoloView(SoloModel(book, store, browser=browser))
+
+
+def test_each_browser_sees_exports_and_deletes_only_its_own_progress(book, store):
+    mine, theirs = browser_view(book, store, BROWSER_1), browser_view(book, store, BROWSER_2)
+    assert "cookie" in mine._profile_note.value and "deze browser" in mine._profile_note.value
+    check(mine, "vp-003", "soms-doortastend-optreden")
+    check(theirs, "vp-001", "beloftes-doen")
+    check(theirs, "vp-020", "oordelen")
+    for view in (mine, theirs):
+        view.model.refresh_progress()  # as a page does when it shows progress
+    assert [a.case_id for a in mine.model.progress.answers] == ["vp-003"]
+    assert [a.case_id for a in theirs.model.progress.answers] == ["vp-001", "vp-020"]
+    mine.show_section(PROGRESS)
+    assert 'data-answers="1"' in mine._summary.value and 'data-case="vp-001"' not in mine._history.value
+
+    mine._export.click()
+    name, data = downloaded(mine)
+    assert [a["case_id"] for a in data["answers"]] == ["vp-003"]
+    assert data["profile"] == P.browser_profile(BROWSER_1) and BROWSER_1 not in json.dumps(data)
+    assert not list(data_dir().glob("*.json"))  # no export and no profile.json on the server
+    assert str(data_dir()) not in mine._export_result.value
+
+    mine._delete.click()
+    assert "1 antwoorden" in mine._delete_question.value
+    mine._delete_confirm.click()
+    assert mine.model.progress.answers == () and "Nog geen antwoorden" in mine._summary.value
+    theirs.model.refresh_progress()
+    assert [a.case_id for a in theirs.model.progress.answers] == ["vp-001", "vp-020"]
+    assert len(P.answers(store, P.browser_profile(BROWSER_2))) == 2
+
+
+def test_tabs_of_one_browser_share_its_profile_and_a_new_page_finds_it(book, store):
+    first = browser_view(book, store, BROWSER_1)
+    check(first, "vp-003", "soms-doortastend-optreden")
+    again = browser_view(book, store, BROWSER_1)  # a reload or a second tab
+    assert [a.case_id for a in again.model.progress.answers] == ["vp-003"]
+    check(again, "vp-001", "beloftes-doen")
+    first.show_section(PROGRESS)  # the first tab, looking at its progress, sees the other's answer
+    assert 'data-answers="2"' in first._summary.value
+    assert browser_view(book, store, BROWSER_2).model.progress.answers == ()
+    local = SoloView(SoloModel(book, store))  # one's own machine: the local profile, not a browser's
+    assert local.model.progress.answers == () and "deze computer" in local._profile_note.value
+
+
+def test_the_server_decides_the_profile_not_the_page(book, store, monkeypatch):
+    """The profile comes from the browser id the server set; nothing in the page's widget state
+    names it, so a page cannot ask for another profile."""
+    monkeypatch.setattr("widgets.solo.browser_id", lambda: BROWSER_2)
+    monkeypatch.setenv("QUERY_STRING", f"case=vp-003&profile={P.browser_profile(BROWSER_1)}&browser={BROWSER_1}")
+    other = browser_view(book, store, BROWSER_1)
+    check(other, "vp-001", "beloftes-doen")
+    view = solo_app(book, store)
+    assert view.model.profile() == P.browser_profile(BROWSER_2)
+    assert view.model.progress.answers == ()
+    check(view, "vp-003", "soms-doortastend-optreden")
+    assert [a.case_id for a in P.answers(store, P.browser_profile(BROWSER_1))] == ["vp-001"]
+    states = json.dumps([w.get_state() for w in _widgets_of(view)], default=str)
+    assert P.browser_profile(BROWSER_2) not in states and BROWSER_2 not in states
+
+
+def _widgets_of(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _widgets_of(child)

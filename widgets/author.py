@@ -23,7 +23,7 @@ from casebook.authoring import CASE_ID, AuthorModel
 from casebook.cases import CASE_LANGUAGES, HOW_VALUES
 from casebook.exceptions import AuthorError
 from casebook.messages import t
-from widgets.common import ErrorBanner, guarded, page_language, stylesheet
+from widgets.common import ErrorBanner, guarded, mark_language, page_language, stylesheet
 
 
 # ------------------------------------------------------------------ highlighting
@@ -156,6 +156,7 @@ class AuthorView(W.VBox):
 
     def _apply_language(self) -> None:
         lang, cat = self.language, self.model.catalogue
+        mark_language(self, lang)
         self._title.value = (f'<div class="cb-app-title">{t("author.title", lang)}</div>'
                              f'<div class="cb-app-tagline">{t("author.tagline", lang)}</div>')
         for control, key in ((self._id, "id"), (self._case_title, "case_title"), (self._case_language, "language"),

@@ -13,7 +13,7 @@ from casebook.render import escape
 from widgets.case_filter import AppHeader, CaseChooser, FilterBar
 from widgets.case_list import CaseList, card_html
 from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, page_language, stylesheet
+from widgets.common import ErrorBanner, guarded, mark_language, page_language, stylesheet
 
 
 class BrowseModel(CaseChooser):
@@ -95,6 +95,7 @@ class BrowseView(W.VBox):
 
     def _apply_language(self) -> None:
         lang = self.language
+        mark_language(self, lang)
         self._filters.language = lang
         self._show_key.description = t("view.key", lang)
         self._list.language = lang

@@ -9,13 +9,47 @@ from importlib import resources
 import ipywidgets as W
 
 from casebook.catalogue import Catalogue
-from casebook.messages import normalise_language, t
+from casebook.messages import LANGUAGES, normalise_language, t
 from casebook.render import escape
 from casebook.config import settings
 from casebook.exceptions import CasebookError
 from widgets.request import request_params
 
 log = logging.getLogger("casebook")
+
+
+@functools.cache
+def protect_voila_kernel() -> bool:
+    """In a kernel behind a Voila page, nothing the kernel says about its own errors may reach
+    the browser: a crafted widget message would otherwise get a Python traceback back, with
+    the server's paths. Tracebacks go to the server's log instead (the kernel's own stderr,
+    which ipykernel would otherwise forward to the page), and the page shows a plain message
+    where a view catches the error (``guarded``). Kernels outside Voila (JupyterLab) keep
+    their tracebacks. Returns whether this kernel was protected."""
+    import os
+    import sys
+
+    if "VOILA_PREHEAT" not in os.environ:  # Voila sets it for every kernel it starts
+        return False
+    from IPython import get_ipython
+
+    original = getattr(sys.stderr, "_original_stdstream_copy", None)
+    stream = os.fdopen(os.dup(original), "w", buffering=1) if original is not None else sys.__stderr__
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("[casebook kernel] %(levelname)s %(name)s: %(message)s"))
+    for logger in (logging.getLogger(), log):
+        logger.handlers[:] = [handler]
+    log.propagate = False
+    shell = get_ipython()
+    if shell is not None:
+        def showtraceback(*args, **kwargs):
+            log.error("error in a widget message", exc_info=sys.exc_info())
+
+        shell.showtraceback = showtraceback
+    return True
+
+
+protect_voila_kernel()
 
 
 def stylesheet() -> W.HTML:
@@ -29,6 +63,14 @@ def stylesheet() -> W.HTML:
 def page_language() -> str:
     """``?lang=en`` on the page, else ``CASEBOOK_LANGUAGE``, else Dutch."""
     return normalise_language(request_params().get("lang") or settings().language)
+
+
+def mark_language(view: W.DOMWidget, language: str) -> None:
+    """Name the view's language in a ``cb-lang-<code>`` class: the page template copies it into
+    ``<html lang>``, which screen readers pronounce by (WCAG 3.1.1)."""
+    for code in LANGUAGES:
+        view.remove_class(f"cb-lang-{code}")
+    view.add_class(f"cb-lang-{normalise_language(language)}")
 
 
 def item_chip(catalogue: Catalogue, item_id: str, language: str) -> str:
@@ -53,7 +95,8 @@ class ErrorBanner(W.HTML):
         self.layout.display = "none"
 
     def show(self, message: str) -> None:
-        self.value = f'<div class="cb-error-box">{escape(message)}</div>'
+        # role=alert: a screen reader reads the message out as it appears (WCAG 4.1.3)
+        self.value = f'<div class="cb-error-box" role="alert">{escape(message)}</div>'
         self.layout.display = None
 
     def clear(self) -> None:

@@ -18,7 +18,7 @@ from casebook.render import escape
 from casebook.sessions import SessionState
 from casebook.store import Store
 from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, stylesheet
+from widgets.common import ErrorBanner, guarded, mark_language, stylesheet
 from widgets.results_chart import ResultsChart
 from widgets.ticker import PageTicker
 
@@ -189,6 +189,7 @@ class LiveView(W.VBox):
         self._apply_language()
 
     def _apply_language(self) -> None:
+        mark_language(self, self.language)  # the page's <html lang> follows it
         if self.model.state is not None:
             self._render()
 

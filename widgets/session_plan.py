@@ -23,5 +23,7 @@ def plan_output(plan):
     """The whole plan (with the key and reasons) in papermill's output and in JupyterLab; nothing
     in the facilitator's app in Voila, where the app itself shows the case and the key."""
     if plan is None:
-        return W.HTML(f'<p class="cb-note">{t("plan.template_in_voila", page_language())}</p>')
+        note = W.HTML(f'<p class="cb-note">{t("plan.template_in_voila", page_language())}</p>')
+        note.add_class("cb-app")  # a page of the casebook, not an empty one
+        return note
     return None if served_by_voila() else plan

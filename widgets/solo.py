@@ -4,6 +4,7 @@ trainer's reasons, and follow one's own progress (strong and weak items, the nex
 from __future__ import annotations
 
 import base64
+import logging
 
 import ipywidgets as W
 from traitlets import Bool, Dict, Instance, Int, List, Unicode, observe
@@ -19,11 +20,14 @@ from casebook.store import Store, open_store
 from widgets.case_filter import AppHeader, CaseChooser, FilterBar
 from widgets.case_list import CaseList, card_html
 from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, page_language, request_params, stylesheet
+from widgets.common import ErrorBanner, guarded, mark_language, page_language, request_params, stylesheet
 from widgets.item_picker import ItemPicker
+from widgets.request import browser_id, served_by_voila
 from widgets.solo_html import (
     feedback_html, history_html, next_case_html, progress_chart_html, progress_summary_html, weak_html,
 )
+
+log = logging.getLogger("casebook")
 
 PRACTISE, PROGRESS = "practise", "progress"
 
@@ -35,14 +39,25 @@ class SoloModel(CaseChooser):
     store = Instance(Store)
     catalogue = Instance(Catalogue)
 
-    def __init__(self, casebook: Casebook, store: Store, catalogue: Catalogue | None = None, **kwargs):
+    def __init__(self, casebook: Casebook, store: Store, catalogue: Catalogue | None = None,
+                 browser: str = "", **kwargs):
+        """``browser``: the browser id the server gave this page ("" on one's own machine). Only
+        the profile derived from it is kept, in Python, never in widget state: what the page
+        reads, exports and deletes is decided here, never by anything the browser sends."""
         super().__init__(casebook, store=store, catalogue=catalogue or load_catalogue(), **kwargs)
+        self._browser_profile = solo_progress.browser_profile(browser) if browser else None
         self.refresh_progress()
 
-    # -- the profile: read from profile.json every time, so a profile deleted in another tab
-    #    is never written to again
+    # -- the profile: the browser's, or read from profile.json every time, so a profile deleted
+    #    in another tab is never written to again
+
+    @property
+    def per_browser(self) -> bool:
+        return self._browser_profile is not None
 
     def profile(self, create: bool = False) -> str | None:
+        if self._browser_profile is not None:
+            return self._browser_profile
         return solo_progress.local_profile(create=create)
 
     def refresh_progress(self) -> None:
@@ -76,16 +91,17 @@ class SoloModel(CaseChooser):
     # -- export and delete
 
     def export(self) -> tuple[str, str]:
-        """Write the export into the data folder; returns (path, JSON text)."""
+        """The export as (file name, JSON text), for the browser to download; ("", "") when
+        there is nothing to export. Nothing is written on the server."""
         profile = self.profile()
-        if profile is None:
+        if profile is None or not solo_progress.answers(self.store, profile):
             return "", ""
-        path = solo_progress.write_export(self.store, profile)
-        return str(path), path.read_text("utf-8")
+        return solo_progress.export_name(), solo_progress.export_json(self.store, profile)
 
     def delete(self) -> int:
         profile = self.profile()
-        removed = solo_progress.delete_profile(self.store, profile) if profile else 0
+        removed = (solo_progress.delete_profile(self.store, profile, forget_file=not self.per_browser)
+                   if profile else 0)
         self.refresh_progress()
         return removed
 
@@ -334,6 +350,7 @@ class SoloView(W.VBox):
 
     def _apply_language(self) -> None:
         lang = self.language
+        mark_language(self, lang)
         self._sections.options = [(t("solo.section.practise", lang), PRACTISE),
                                   (t("solo.section.progress", lang), PROGRESS)]
         self._filters.language = lang
@@ -343,8 +360,9 @@ class SoloView(W.VBox):
         self._delete.description = t("solo.profile.delete", lang)
         self._delete_confirm.description = t("solo.profile.delete_confirm", lang)
         self._delete_cancel.description = t("solo.profile.delete_cancel", lang)
+        note = "solo.profile.note_browser" if self.model.per_browser else "solo.profile.note_local"
         self._profile_note.value = (f'<h3>{t("solo.profile.heading", lang)}</h3>'
-                                    f'<p class="cb-hint">{t("solo.profile.note", lang)}</p>')
+                                    f'<p class="cb-hint">{t(note, lang)}</p>')
         self._render_cards()
         self._on_matching_change()
         self._render_case_state()
@@ -355,6 +373,8 @@ class SoloView(W.VBox):
     @guarded
     def _on_section_change(self, change=None) -> None:
         progress_shown = self._sections.value == PROGRESS
+        if change is not None and progress_shown:
+            self.model.refresh_progress()  # answered or deleted in another tab meanwhile
         self._practise_panel.layout.display = "none" if progress_shown else None
         self._progress_panel.layout.display = None if progress_shown else "none"
 
@@ -407,17 +427,16 @@ class SoloView(W.VBox):
     @guarded
     def _on_export_click(self, _button=None) -> None:
         lang = self.language
-        path, content = self.model.export()
-        if not path:
+        name, content = self.model.export()
+        if not name:
             self._export_result.value = f'<p class="cb-note">{t("solo.profile.nothing", lang)}</p>'
             return
-        # a data: link downloads in the browser; the path is there for JupyterLab and the server
+        # a data: link downloads in the browser, from the page itself: no copy on the server
         encoded = base64.b64encode(content.encode("utf-8")).decode("ascii")
-        name = path.replace("\\", "/").rsplit("/", 1)[-1]
         self._export_result.value = (
             f'<div class="cb-export-box"><a class="cb-download" download="{escape(name)}" '
             f'href="data:application/json;base64,{encoded}">{t("solo.profile.download", lang, name=escape(name))}</a>'
-            f'<p class="cb-hint">{t("solo.profile.saved_at", lang, path=escape(path))}</p></div>'
+            f"</div>"
         )
 
     @guarded
@@ -508,7 +527,11 @@ def solo_app(casebook: Casebook | None = None, store: Store | None = None) -> So
     book = casebook if casebook is not None else served_cases()
     store = store or open_store()
     params = request_params()
-    view = SoloView(SoloModel(book, store, language=page_language()))
+    browser = browser_id()
+    if not browser and served_by_voila():
+        # a Voila page without the cookie of casebook serve: it cannot tell visitors apart
+        log.warning("solo page served without a browser id: progress is kept in the local profile")
+    view = SoloView(SoloModel(book, store, language=page_language(), browser=browser))
     if params.get("case"):
         view.open_case(params["case"])
     return view
