@@ -10,13 +10,12 @@ module speaks the same small protocol (voila/utils.py, voila 0.5.13) with only `
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import threading
 import warnings
 from urllib.parse import parse_qs
-
-_received = False
 
 
 def _query_url() -> str:
@@ -39,11 +38,11 @@ async def _receive(url: str) -> str | None:
         return None
 
 
+@functools.cache
 def wait_for_request() -> None:
-    """Block until Voila hands over the request; return at once when not preheated."""
-    global _received
-    if _received or os.getenv("VOILA_PREHEAT", "False") == "False":
-        _received = True
+    """Block until Voila hands over the request (once per kernel); return at once when not
+    preheated."""
+    if os.getenv("VOILA_PREHEAT", "False") == "False":
         return
     info: list[str | None] = [None]
 
@@ -57,7 +56,6 @@ def wait_for_request() -> None:
     if info[0] is not None:
         for name, value in json.loads(info[0]).items():
             os.environ[name] = value
-    _received = True
 
 
 def query_params() -> dict[str, str]:
