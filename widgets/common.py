@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import logging
 from importlib import resources
@@ -71,6 +72,15 @@ def mark_language(view: W.DOMWidget, language: str) -> None:
     for code in LANGUAGES:
         view.remove_class(f"cb-lang-{code}")
     view.add_class(f"cb-lang-{normalise_language(language)}")
+
+
+def download_link(file_name: str, content: bytes | str, mime: str, label: str) -> str:
+    """An HTML link that downloads `content` as `file_name` from the page itself (a data: URL),
+    so nothing is written on the server."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    encoded = base64.b64encode(data).decode("ascii")
+    return (f'<a class="cb-download" download="{escape(file_name)}" '
+            f'href="data:{escape(mime)};base64,{encoded}">{escape(label)}</a>')
 
 
 def item_chip(catalogue: Catalogue, item_id: str, language: str) -> str:

@@ -3,7 +3,6 @@ trainer's reasons, and follow one's own progress (strong and weak items, the nex
 
 from __future__ import annotations
 
-import base64
 import logging
 
 import ipywidgets as W
@@ -20,7 +19,7 @@ from casebook.store import Store, open_store
 from widgets.case_filter import AppHeader, CaseChooser, FilterBar
 from widgets.case_list import CaseList, card_html
 from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, mark_language, page_language, request_params, stylesheet
+from widgets.common import ErrorBanner, download_link, guarded, mark_language, page_language, request_params, stylesheet
 from widgets.item_picker import ItemPicker
 from widgets.request import browser_id, served_by_voila
 from widgets.solo_html import (
@@ -431,13 +430,8 @@ class SoloView(W.VBox):
         if not name:
             self._export_result.value = f'<p class="cb-note">{t("solo.profile.nothing", lang)}</p>'
             return
-        # a data: link downloads in the browser, from the page itself: no copy on the server
-        encoded = base64.b64encode(content.encode("utf-8")).decode("ascii")
-        self._export_result.value = (
-            f'<div class="cb-export-box"><a class="cb-download" download="{escape(name)}" '
-            f'href="data:application/json;base64,{encoded}">{t("solo.profile.download", lang, name=escape(name))}</a>'
-            f"</div>"
-        )
+        link = download_link(name, content, "application/json", t("solo.profile.download", lang, name=name))
+        self._export_result.value = f'<div class="cb-export-box">{link}</div>'
 
     @guarded
     def _on_delete_click(self, _button=None) -> None:
