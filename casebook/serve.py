@@ -20,6 +20,11 @@ DEFAULT_PORT = 8866
 # the ticker of a background tab to about one a minute, so stay well above 60 s.
 CULL_IDLE_SECONDS = 180
 CULL_INTERVAL_SECONDS = 30
+# Seconds before a used preheated kernel is replaced. Voila's default (1 s) starts a new kernel
+# for every page the moment it is served, so a burst of pages (a group joining, every page
+# reloading after a restart) pays twice: once for its own kernels and once for as many new ones
+# competing with them. The pool is sized for the group, so refilling can wait for the burst.
+POOL_REFILL_DELAY_SECONDS = 45
 
 
 def pool_sizes(participants: int) -> dict[str, dict]:
@@ -54,6 +59,7 @@ def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECON
     config.VoilaConfiguration.show_tracebacks = False
     config.VoilaConfiguration.preheat_kernel = participant_pool > 0
     config.VoilaKernelManager.kernel_pools_config = pool_sizes(participant_pool)
+    config.VoilaKernelManager.fill_delay = POOL_REFILL_DELAY_SECONDS
     # the papermill template and generated session notebooks are never preheated
     config.VoilaKernelManager.preheat_denylist = ["session*", "sessions/*"]
     config.MappingKernelManager.cull_idle_timeout = cull_idle_seconds
