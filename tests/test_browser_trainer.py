@@ -9,6 +9,7 @@ import io
 import pytest
 
 from tests.servers import VoilaServer
+from tests.test_accessibility import screenshot, settle
 from tests.test_browser_network import join, path_of, raw_get, vote
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -81,7 +82,8 @@ def test_prepare_run_and_follow_up_a_session(server, browser, artifacts):
         field.fill(minutes)
         field.press("Tab")
     trainer.wait_for_selector(".cb-estimate:has-text('2 casus(sen) × 72 min = 144 min')")
-    trainer.screenshot(path=str(artifacts / "trainer-new-session.png"))
+    settle(trainer)
+    screenshot(trainer, artifacts / "trainer-new-session.png")
     trainer.click(".cb-create-session")
     trainer.wait_for_selector(".cb-new-code", timeout=120_000)
     code = trainer.locator(".cb-new-code").inner_text().strip()
@@ -93,6 +95,8 @@ def test_prepare_run_and_follow_up_a_session(server, browser, artifacts):
     trainer.wait_for_selector(".cb-link-projector .cb-copy:has-text('Gekopieerd')")
     with trainer.expect_download() as download:
         trainer.click(".cb-session-ready .cb-download")
+    settle(trainer)
+    screenshot(trainer, artifacts / "trainer-session-ready.png")
     plan_file = artifacts / download.value.suggested_filename
     download.value.save_as(plan_file)
     plan = plan_file.read_text("utf-8")
@@ -134,6 +138,7 @@ def test_prepare_run_and_follow_up_a_session(server, browser, artifacts):
         trainer.click(f".cb-session-{code} .cb-open-facilitator")
     opened.value.wait_for_selector(".cb-next-phase:visible", timeout=120_000)
     opened.value.close()
-    trainer.screenshot(path=str(artifacts / "trainer-sessions.png"))
+    settle(trainer)
+    screenshot(trainer, artifacts / "trainer-sessions.png")
     for page in (trainer, facilitator, participant):
         page.context.close()

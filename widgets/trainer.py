@@ -455,7 +455,7 @@ class NewSessionView(W.VBox):
             f'{download_link(f"plan-{prepared.code}.html", page, "text/html", t("trainer.plan_download", lang))}'
             f' · <a class="cb-plan-open" href="{escape(links["plan_url"])}" target="_blank" rel="noopener">'
             f'{t("trainer.plan_open", lang)}</a></p></div></div>'
-            f'<details class="cb-ready-plan" open><summary>{t("trainer.plan", lang)}</summary>{prepared.html()}</details>'
+            f'<details class="cb-ready-plan"><summary>{t("trainer.plan", lang)}</summary>{prepared.html()}</details>'
             f"</div>"
         )
         self._form.layout.display = "none"
