@@ -101,6 +101,7 @@ def test_prepare_run_and_follow_up_a_session(server, browser, artifacts):
     download.value.save_as(plan_file)
     plan = plan_file.read_text("utf-8")
     assert code in plan and "Grapjes bij de kassa" in plan and "Morgen neem ik iets mee" in plan
+    assert f"{server.url}/voila/render/participant.ipynb?code={code}" in plan  # the address it was opened at
 
     # the facilitator link it showed runs the same session: same cases, same order, same timings
     facilitator = open_in_own_browser(browser, links["facilitator"], ".cb-next-phase")

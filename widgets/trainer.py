@@ -325,7 +325,6 @@ class NewSessionView(W.VBox):
         self._settings.language = lang
         for step, title in self._step_titles.items():
             title.value = f'<h2>{t("trainer.step_" + step, lang)}</h2>'
-        self._add.description = t("trainer.add", lang)
         self._create.description = t("trainer.create", lang)
         self._another.description = t("trainer.another", lang)
         self._on_matching_change()
@@ -352,7 +351,7 @@ class NewSessionView(W.VBox):
         self._list.selected = self.model.selected
         self._preview.show_case(case)
         self._add.layout.display = None if case else "none"
-        self._add.disabled = case is None or case.id in self.model.chosen
+        self._show_add_state()
         self._placeholder.value = "" if case else f'<div class="cb-choose">{t("trainer.preview_hint", self.language)}</div>'
 
     @guarded
@@ -387,7 +386,13 @@ class NewSessionView(W.VBox):
             rows = [empty]
         self._chosen.children = rows
         self._list.redraw()
-        self._add.disabled = not self.model.selected or self.model.selected in self.model.chosen
+        self._show_add_state()
+
+    def _show_add_state(self) -> None:
+        chosen = self.model.selected in self.model.chosen
+        self._add.disabled = not self.model.selected or chosen
+        self._add.description = t("trainer.added" if chosen else "trainer.add", self.language)
+        self._add.icon = "check" if chosen else "plus"
 
     def _mover(self, case_id: str, by: int):
         @guarded
