@@ -112,6 +112,7 @@ def say_trainer_links(current, ip: str, port: int) -> None:
     host = "localhost" if ip in ("localhost", "127.0.0.1", "0.0.0.0", "") else ip
     base = (current.public_url or f"http://{host}:{port}").rstrip("/")
     print(t("cli.trainer_links", None, url=f"{base}/?token={current.trainer_token}",
+            trainer=f"{base}/voila/render/trainer.ipynb?token={current.trainer_token}",
             author=f"{base}/voila/render/author.ipynb?token={current.trainer_token}"), file=sys.stderr, flush=True)
 
 

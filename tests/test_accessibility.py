@@ -215,3 +215,33 @@ def test_a_live_session_for_every_role(voila_server, open_page, axe_source, arti
         page.wait_for_selector(".cb-phase:has-text('Onthulling')", timeout=15_000)
         found += violations(page, axe_source, artifacts, name)
     assert_none(found)
+
+
+# ------------------------------------------------------------------------------ the trainer app
+
+
+def test_the_trainer_app_in_every_state(voila_server, open_page, axe_source, artifacts):
+    page = open_page(voila_server.trainer_url("trainer"), ready=".cb-trainer .cb-case-card")
+    assert page.locator("html").get_attribute("lang") == "nl"
+    found = violations(page, axe_source, artifacts, "trainer")
+    for case_id in ("vp-003", "vp-014"):
+        page.click(f".cb-open-{case_id}")
+        page.wait_for_selector(f".cb-preview .cb-key-item")
+        page.click(".cb-add-case")
+        page.wait_for_selector(f".cb-chosen-{case_id}")
+    found += violations(page, axe_source, artifacts, "trainer-chosen")
+    page.click(".cb-create-session")
+    page.wait_for_selector(".cb-new-code", timeout=120_000)
+    found += violations(page, axe_source, artifacts, "trainer-ready")
+    page.click(".cb-trainer-sections button:has-text('Mijn sessies')")
+    page.wait_for_selector(".cb-session-row .cb-downloads")
+    page.locator(".cb-session-row .cb-downloads").first.click()
+    page.wait_for_selector(".cb-download-report-csv")
+    page.locator(".cb-session-row .cb-purge-session").first.click()
+    page.wait_for_selector(".cb-confirm-box:visible")
+    found += violations(page, axe_source, artifacts, "trainer-sessions")
+    page.locator(".cb-language button:has-text('EN')").click()
+    page.wait_for_selector("html[lang='en']")
+    page.wait_for_selector(".cb-trainer-sections button:has-text('My sessions')")
+    found += violations(page, axe_source, artifacts, "trainer-sessions-en")
+    assert_none(found)
