@@ -62,7 +62,7 @@ class FacilitatorView(LiveView):
         self._presence = W.HTML()
         self._chart_title = W.HTML()
         self._results_note = W.HTML()
-        return [self._presence, self._chart_title, self._results, self._results_note]
+        return [self._presence, self._summary, self._chart_title, self._results, self._results_note]
 
     def __repr__(self) -> str:
         return f"FacilitatorView(code={self.model.code!r}, allowed={self._control is not None})"
@@ -137,9 +137,8 @@ class FacilitatorView(LiveView):
         b["next"].layout.display = "none" if voting else None
         b["timer"].layout.display = None if state.minutes else "none"
         self._presence.value = f'<p class="cb-presence">{t("live.present", lang, present=state.present)}</p>'
-        shown = self.model.round_results(FACILITATOR)
         self._chart_title.value = f'<h2>{t("facilitator.live_results", lang)}</h2>'
-        self._results.show(shown, case.key)
+        shown = self._show_results(FACILITATOR, case, key_visible=True)
         self._results_note.value = (
             "" if any(r is not None for r in shown.values())
             else f'<p class="cb-note">{too_few_note(lang)}</p>'
