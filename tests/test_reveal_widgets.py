@@ -155,3 +155,64 @@ def test_what_the_chair_types_is_read_as_a_record():
     assert parse_present("") is None and parse_present("7") == 7
     with pytest.raises(RecordError):
         parse_present("zeven")
+
+
+# ------------------------------------------------------------------ the end: record and report
+
+
+def downloads(facilitator) -> dict[str, str]:
+    """File name -> content of each download link (data: URLs) the facilitator page offers."""
+    import base64
+    import re
+
+    found = re.findall(r'download="([^"]+)" href="data:[^;]+;base64,([^"]+)"', facilitator._record_form._downloads.value)
+    return {name: base64.b64decode(data).decode("utf-8") for name, data in found}
+
+
+def test_the_record_form_and_the_downloads_appear_at_the_end(room):
+    store, created, facilitator, projector, people = room
+    to_round_1(facilitator)
+    tick(*people)
+    vote(people, ROUND_1)
+    assert facilitator._record_form.layout.display == "none"  # not before the last phase
+    for button in ("reveal", "next", "next", "reveal", "next"):  # onthulling … evaluatie
+        facilitator.click(button)
+    assert facilitator.model.state.is_last_step
+    form = facilitator._record_form
+    assert form.layout.display != "none"
+    assert set(downloads(facilitator)) == {f"intervisie-{created.code}-{form._date.value.isoformat()}.{fmt}"
+                                           for fmt in ("html", "csv", "json")}
+    form.fill(group_name="Regio Oost", chair="Anouk de Vries", facilitator="Bram Jansen", start_time="14.00",
+              end_time="16:30", setting="online", inbrenger_1="Chris",
+              attendance="Anouk de Vries; LVV-1234\nEef Smit; LVV-77")
+    form._save.click()
+    assert "2 namen" in form._status.value
+    files = downloads(facilitator)
+    html = next(text for name, text in files.items() if name.endswith(".html"))
+    for typed in ("Regio Oost", "Anouk de Vries", "Bram Jansen", "LVV-1234", "Eef Smit", "Chris", "14:00–16:30"):
+        assert typed in html
+    assert "hier ging het mis" in html  # the key column says how the VP did (tst-goed: beloftes-doen fout)
+    import json
+
+    record = json.loads(next(text for name, text in files.items() if name.endswith(".json")))["record"]
+    assert record["setting"] == "online" and record["attendance"][1] == {"name": "Eef Smit", "lvv_number": "LVV-77"}
+    csv_text = next(text for name, text in files.items() if name.endswith(".csv"))
+    assert "beloftes-doen,dont,1,fout" in csv_text
+
+    # a page opened later (a reload) shows what was saved
+    again = FacilitatorView(store, facilitator.model.casebook, created.code, created.facilitator_key)
+    assert again._record_form._chair.value == "Anouk de Vries"
+    assert "Eef Smit; LVV-77" in again._record_form._attendance.value
+
+
+def test_a_bad_time_is_a_plain_message_and_nothing_is_saved(room):
+    store, created, facilitator, *_ = room
+    facilitator._control.go_to(facilitator.model.state.steps_total - 1)
+    facilitator.tick()
+    form = facilitator._record_form
+    form.fill(chair="Anouk", start_time="twee uur")
+    form._save.click()
+    assert form._error.layout.display != "none" and "start_time" in form._error.value
+    from casebook.record import read_record
+
+    assert read_record(store, created.code, created.facilitator_key) is None
