@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from casebook.agreement import VERDEELD, ItemShift, LivePicture, live_picture
+from casebook.agreement import MEERDERHEID, VERDEELD, ItemShift, ItemSplit, LivePicture, live_picture
 from casebook.catalogue import load_catalogue
 from casebook.phases import MIN_VOTERS_FOR_RESULTS, rounds_of
 from casebook.sessions import _session
@@ -37,9 +37,20 @@ class RevealPicture:
         return self.picture.agreement.voters
 
     @property
-    def divided(self):
-        """The items the group should discuss first: *verdeeld*, the closest split leading."""
+    def divided(self) -> tuple[ItemSplit, ...]:
+        """The *verdeeld* items, the closest split leading."""
         return tuple(split for split in self.picture.splits if split.label == VERDEELD)
+
+    @property
+    def discuss_first(self) -> tuple[str | None, tuple[ItemSplit, ...]]:
+        """What the group should discuss first, and its label: the *verdeeld* items; where
+        nothing is divided, the items with only a *meerderheid* (in a group of three a 2-1 split
+        is as divided as it gets); else nothing."""
+        for label in (VERDEELD, MEERDERHEID):
+            items = tuple(split for split in self.picture.splits if split.label == label)
+            if items:
+                return label, items
+        return None, ()
 
     @property
     def moved(self) -> tuple[ItemShift, ...]:

@@ -216,3 +216,16 @@ def test_a_bad_time_is_a_plain_message_and_nothing_is_saved(room):
     from casebook.record import read_record
 
     assert read_record(store, created.code, created.facilitator_key) is None
+
+
+def test_three_voters_never_divided_so_the_majority_items_lead(room):
+    _, _, facilitator, projector, people = room
+    to_round_1(facilitator)
+    tick(*people)
+    vote(people[:3], [["beloftes-doen", "oordelen"], ["beloftes-doen"], ["oordelen", "serieus-nemen"]])
+    tick(facilitator)
+    summary = facilitator._summary.value
+    assert "alleen een meerderheid" in summary
+    assert "cb-discuss-beloftes-doen" in summary and "cb-discuss-oordelen" in summary
+    assert "cb-discuss-serieus-nemen" in summary  # 1 of 3: a majority did not tick it
+    assert "cb-label-verdeeld" not in summary and "cb-discuss-stiltes-laten-vallen" not in summary

@@ -10,6 +10,7 @@ from traitlets import Unicode
 from casebook.cases import KeyItem
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.messages import t
+from casebook.agreement import VERDEELD
 from casebook.phases import MIN_VOTERS_FOR_RESULTS
 from casebook.render import central_mark_html, escape, how_mark_html
 from casebook.reveal import RevealPicture
@@ -98,7 +99,6 @@ def reveal_summary_html(catalogue: Catalogue, reveal: RevealPicture | None, lang
     if reveal is None:
         return ""
     picture = reveal.picture
-    round_name = t("live.round", language, round=reveal.round)
     ac1 = picture.agreement.ac1
     ac1_html = ""
     title = ""
@@ -107,17 +107,18 @@ def reveal_summary_html(catalogue: Catalogue, reveal: RevealPicture | None, lang
         ac1_html = f' <span class="cb-ac1">{escape(t("reveal.ac1", language, value=_decimal(ac1, language)))}</span>'
     words = f'<p class="cb-agreement"{title}>{escape(picture.words)}{ac1_html}</p>'
 
-    divided = reveal.divided
+    label, divided = reveal.discuss_first
     if divided:
         rows = "".join(
-            f'<li class="cb-discuss-item cb-discuss-{s.item} cb-kind-{catalogue.item(s.item).kind}">'
+            f'<li class="cb-discuss-item cb-discuss-{s.item} cb-kind-{catalogue.item(s.item).kind} cb-label-{s.label}">'
             f'<span class="cb-discuss-label">{escape(catalogue.item(s.item).label_in(language))}</span> '
             f'<span class="cb-discuss-count" data-ticked="{s.ticked}" data-voters="{s.voters}" '
             f'title="{escape(t("reveal.ticked_of", language, ticked=s.ticked, voters=s.voters))}">'
             f'{s.ticked}/{s.voters}</span></li>'
             for s in divided
         )
-        body = (f'<p class="cb-discuss-hint">{escape(t("reveal.discuss_first_hint", language, round=round_name))}</p>'
+        hint = "reveal.discuss_first_hint" if label == VERDEELD else "reveal.majority_only_hint"
+        body = (f'<p class="cb-discuss-hint">{escape(t(hint, language, round=reveal.round))}</p>'
                 f'<ol class="cb-discuss-list">{rows}</ol>')
     else:
         body = f'<p class="cb-discuss-hint">{escape(t("reveal.nothing_divided", language))}</p>'
