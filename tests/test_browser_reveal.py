@@ -40,6 +40,19 @@ def discussed_first(page) -> list[str]:
         "items => items.map(i => [...i.classList].find(c => c.startsWith('cb-discuss-') && c !== 'cb-discuss-item'))")
 
 
+def picture_of_the_form(page, path):
+    """The status line, the controls and the whole record form: Voila's content scrolls inside
+    its own box, so the window grows to the page's height for the picture."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 2400})
+    page.evaluate("() => { const cells = document.getElementById('rendered_cells'); if (cells) cells.scrollTop = 0; }")
+    form = page.locator(".cb-record-form").bounding_box()
+    top = max(0, page.locator(".cb-header-bar").first.bounding_box()["y"] - 10)
+    page.screenshot(path=str(path), clip={"x": 0, "y": top, "width": size["width"],
+                                          "height": form["y"] + form["height"] + 14 - top})
+    page.set_viewport_size(size)
+
+
 def test_the_reveal_leads_with_the_splits_then_the_shift_then_the_report(voila_server, browser, artifacts):
     session = new_session(voila_server, "vp-003", title="Intervisie Regio Oost")
     facilitator = open_app(browser, session["facilitator_url"], 1280, 800)
@@ -100,8 +113,8 @@ def test_the_reveal_leads_with_the_splits_then_the_shift_then_the_report(voila_s
     facilitator.fill(".cb-record-attendance textarea", ATTENDANCE)
     facilitator.click(".cb-record-save")
     facilitator.wait_for_selector(".cb-record-status:has-text('2 namen')")
-    facilitator.locator(".cb-record-form").scroll_into_view_if_needed()
-    facilitator.screenshot(path=str(artifacts / "facilitator-record-form.png"))
+    facilitator.wait_for_selector(".cb-download-report a.cb-download")
+    picture_of_the_form(facilitator, artifacts / "facilitator-record-form.png")
 
     downloaded = {}
     for fmt in ("html", "json", "csv"):

@@ -122,7 +122,7 @@ def reveal_summary_html(catalogue: Catalogue, reveal: RevealPicture | None, lang
                 f'<ol class="cb-discuss-list">{rows}</ol>')
     else:
         body = f'<p class="cb-discuss-hint">{escape(t("reveal.nothing_divided", language))}</p>'
-    discuss = (f'<div class="cb-discuss-first"><h3 class="cb-discuss-title">{t("reveal.discuss_first", language)}</h3>'
+    discuss = (f'<div class="cb-discuss-first{"" if divided else " cb-discuss-none"}"><h3 class="cb-discuss-title">{t("reveal.discuss_first", language)}</h3>'
                f'{body}</div>')
 
     shift_html = ""
