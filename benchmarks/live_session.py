@@ -73,7 +73,7 @@ def wait_until_idle(server: VoilaServer, quiet: float = 0.05, timeout: float = 6
 
 
 def wait_for_refill(server: VoilaServer, kernels_before: int, used: int) -> None:
-    """Wait until the pool replaced the ``used`` kernels that pages took (Voila refills only
+    """Wait until the pool replaced the ``used`` kernels that pages took (Voila refills
     ``POOL_REFILL_DELAY_SECONDS`` after a page took one) and the new kernels ran the notebook."""
     deadline = time.monotonic() + POOL_REFILL_DELAY_SECONDS + 60
     while len(kernel_pids(server)) < kernels_before + used and time.monotonic() < deadline:

@@ -20,11 +20,10 @@ DEFAULT_PORT = 8866
 # the ticker of a background tab to about one a minute, so stay well above 60 s.
 CULL_IDLE_SECONDS = 180
 CULL_INTERVAL_SECONDS = 30
-# Seconds before a used preheated kernel is replaced. Voila's default (1 s) starts a new kernel
-# for every page the moment it is served, so a burst of pages (a group joining, every page
-# reloading after a restart) pays twice: once for its own kernels and once for as many new ones
-# competing with them. The pool is sized for the group, so refilling can wait for the burst.
-POOL_REFILL_DELAY_SECONDS = 45
+# Voila's default: a used preheated kernel is replaced after a second. A longer delay would spare
+# a burst of pages the refill's work, but Voila puts the delayed kernel in the pool at once, so
+# the next page would wait for it (tried: 45 s made a new tab wait 45 s).
+POOL_REFILL_DELAY_SECONDS = 1
 
 
 def pool_sizes(participants: int) -> dict[str, dict]:

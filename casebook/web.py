@@ -15,8 +15,9 @@ reach (DESIGN.md §7):
   always sets itself: a header of that name sent by a client is overwritten. That is how one
   browser stays one participant across reloads, tabs, sleep and server restarts, and how solo
   progress stays per person. The key lives in the data folder, so ids survive a restart.
-* ``/casebook/alive`` answers 204: the page script asks it before reloading a page whose
-  kernel is gone, so that a server that is down gives a plain message instead of an error page.
+* ``/casebook/alive`` answers with this server process's start id: the page script asks it when
+  its ticks stop. No answer: the server is down, say so plainly. Another id than when the page
+  was loaded: the server restarted, so the page's kernel is gone: reload at once.
 """
 
 from __future__ import annotations
@@ -186,13 +187,17 @@ class LandingHandler(CasebookRequests, web.RequestHandler):
         self.render_casebook("landing.html.j2", trainer=trainer, lang_param=self.get_query_argument("lang", ""))
 
 
+# Random per server process: tells a page that the server it was loaded from has restarted (or,
+# behind a proxy with several processes, that its process is gone). Says nothing else.
+START_ID = secrets.token_hex(8)
+
+
 class AliveHandler(web.RequestHandler):
-    """``/casebook/alive``: the server is up (asked by a page before it reloads itself)."""
+    """``/casebook/alive``: the server is up, and which start of it this is."""
 
     def get(self):
         self.set_header("Cache-Control", "no-store")
-        self.set_status(204)
-        self.finish()
+        self.finish({"start": START_ID})
 
 
 class NotFoundHandler(web.RequestHandler):
