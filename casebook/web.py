@@ -147,8 +147,11 @@ class CasebookRequests:
         value = self.get_cookie(BROWSER_COOKIE) or ""
         if not re.fullmatch(r"[0-9a-f]{32}", value):
             value = secrets.token_hex(16)
-            self.set_cookie(BROWSER_COOKIE, value, expires_days=COOKIE_DAYS, httponly=True, samesite="Lax",
-                            secure=self.is_https(), path="/")
+        # Set on every page, not only the first: in front of several processes the proxy chooses
+        # the id of a browser's first request (deploy/nginx/casebook-multi.conf) and routes by it,
+        # and the browser keeps it from this answer on. It also keeps a regular's year running.
+        self.set_cookie(BROWSER_COOKIE, value, expires_days=COOKIE_DAYS, httponly=True, samesite="Lax",
+                        secure=self.is_https(), path="/")
         return _keyed(self.casebook_secret(), "browser", value)
 
     def trainer_token(self) -> str:
