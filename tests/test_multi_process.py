@@ -228,8 +228,18 @@ def crash(server: VoilaServer) -> None:
             pass
 
 
+@pytest.fixture(scope="session")
+def built_in_cases_judged(test_cache, tmp_path_factory):
+    """The anonymisation verdicts on the built-in cases in the run's cache, judged once (a no-op
+    when a server of an earlier test did it), so that two processes starting at once do not
+    both load deduce and judge every case."""
+    subprocess.run([sys.executable, "-c", "from casebook.clearance import clear; clear()"], check=True,
+                   cwd=ROOT, env={**os.environ, "CASEBOOK_CACHE": str(test_cache),
+                                  "CASEBOOK_DATA": str(tmp_path_factory.mktemp("judging"))})
+
+
 @pytest.fixture
-def cluster(tmp_path, test_cache, postgres_server):
+def cluster(tmp_path, test_cache, postgres_server, built_in_cases_judged):
     """PostgreSQL, two `casebook serve` processes as on two machines (each its own data folder,
     one configured key, one trainer token) started at once, and nginx with the multi site."""
     if not Path(NGINX).exists():
