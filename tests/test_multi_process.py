@@ -199,6 +199,13 @@ class Cluster:
         raise AssertionError(f"no route logged for {browser_id}")
 
 
+def connections_to(store_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(store_url.replace("postgresql+psycopg", "postgresql")) as conn:
+        return conn.execute("SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()").fetchone()[0]
+
+
 def descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (its kernels, its check worker), from /proc."""
     children: dict[int, list[int]] = {}
@@ -349,7 +356,8 @@ def test_a_group_spread_over_two_processes_is_one_session_and_survives_losing_on
         page.wait_for_selector(".cb-vote-count [data-voters='5']", timeout=20_000)
     assert counts(cluster.store_url, session["code"]) == (5, 5)
 
-    print(f"group of 5 on two processes voted: {time.monotonic() - started:.1f} s")
+    print(f"group of 5 on two processes voted: {time.monotonic() - started:.1f} s; "
+          f"{connections_to(cluster.store_url)} connections to PostgreSQL for 7 open pages")
     home = {pseudonym: cluster.process_of(browser_id) for pseudonym, browser_id in browser_ids.items()}
     assert [home[p] for p in ("Uil", "Vos", "Das", "Ree")] == [first.port, first.port, second.port, second.port]
     crashed_at = time.time()
