@@ -174,8 +174,11 @@ def serve(obj, port, ip, open_browser, participant_pool, public_url, trainer_tok
     from casebook.serve import serve as run
 
     click.echo(t("cli.serve_starting", obj["language"], host=ip, port=port))
-    run(port=port, ip=ip, open_browser=open_browser, participant_pool=participant_pool, public_url=public_url,
-        trainer_token=trainer_token, cull_idle_seconds=cull_idle_seconds)
+    try:
+        run(port=port, ip=ip, open_browser=open_browser, participant_pool=participant_pool, public_url=public_url,
+            trainer_token=trainer_token, cull_idle_seconds=cull_idle_seconds)
+    except CasebookError as exc:
+        _fail(exc.message(obj["language"]), 1)
 
 
 @main.group()

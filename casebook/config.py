@@ -43,6 +43,9 @@ class Settings(Configurable):
         codes (CASEBOOK_PUBLIC_URL, e.g. https://casebook.example.org).""")
     trainer_token = Unicode(config=True, help="""The token that opens the trainer pages (CASEBOOK_TRAINER_TOKEN;
         `casebook serve` makes a random one when none is given).""")
+    secret_file = Unicode(config=True, help="""A file with the server's key (64 hex digits), which signs the
+        trainer cookie and keys each browser's id (CASEBOOK_SECRET_FILE; default: server-secret in the
+        data folder, made at the first start). Every process of one casebook needs the same key.""")
 
     @default("data_dir")
     def _default_data_dir(self):
@@ -84,6 +87,10 @@ class Settings(Configurable):
     def _default_trainer_token(self):
         return _env("CASEBOOK_TRAINER_TOKEN")
 
+    @default("secret_file")
+    def _default_secret_file(self):
+        return _env("CASEBOOK_SECRET_FILE")
+
     def extra_case_folders(self) -> list[Path]:
         return [Path(p) for p in self.case_folders.split(os.pathsep) if p]
 
@@ -92,6 +99,7 @@ class Settings(Configurable):
         "data_dir": "CASEBOOK_DATA", "cache_dir": "CASEBOOK_CACHE", "notebooks_dir": "CASEBOOK_NOTEBOOKS",
         "store_url": "CASEBOOK_STORE", "case_folders": "CASEBOOK_CASES", "author_folder": "CASEBOOK_AUTHOR_FOLDER",
         "language": "CASEBOOK_LANGUAGE", "public_url": "CASEBOOK_PUBLIC_URL", "trainer_token": "CASEBOOK_TRAINER_TOKEN",
+        "secret_file": "CASEBOOK_SECRET_FILE",
     }
 
     def export(self, environ=None) -> None:

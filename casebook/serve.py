@@ -87,6 +87,9 @@ def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = 
     # the kernels Voila starts inherit this process's environment: that is how they learn the
     # store, the public address and the rest of the configuration
     current.export()
+    from casebook.web import casebook_secret
+
+    casebook_secret()  # made, or a configured one checked, before anything starts
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         [str(Path(__file__).resolve().parent / "jupyter"), *filter(None, [os.environ.get("JUPYTER_PATH")])])
     from casebook.store import open_store

@@ -99,6 +99,9 @@ class VoteRow(Base):
 
 # ------------------------------------------------------------------ engine and schema
 
+# PostgreSQL advisory lock held while migrating (any fixed number; this one spells "casebook")
+MIGRATION_LOCK = 0x63617365626F6F6B
+
 _engines: dict[str, "Store"] = {}
 _engines_lock = threading.Lock()
 
@@ -178,7 +181,19 @@ class Store:
             return
         from alembic import command
 
-        command.upgrade(self.alembic_config(), "head")
+        if self.is_sqlite:  # BEGIN IMMEDIATE already lets one writer migrate at a time
+            command.upgrade(self.alembic_config(), "head")
+            return
+        # Several `casebook serve` processes share one PostgreSQL and may start at once: they
+        # migrate one after another, and whoever waited finds the schema up to date.
+        with self.write_engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                if self.current_revision() != SCHEMA_REVISION:
+                    command.upgrade(self.alembic_config(), "head")
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
 
     # -- transactions
 

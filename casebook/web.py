@@ -38,7 +38,8 @@ from voila.tornado.contentshandler import VoilaContentsHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
-from casebook.config import data_dir
+from casebook.config import data_dir, settings
+from casebook.exceptions import CasebookError
 from casebook.messages import normalise_language, t
 
 log = logging.getLogger("casebook")
@@ -67,20 +68,62 @@ def page_kind(path: str) -> str | None:
     return None
 
 
+SECRET_NAME = "server-secret"
+
+
 @lru_cache(maxsize=4)
-def server_secret(folder: str) -> bytes:
-    """The server's own key (made once, kept in the data folder, readable by its user only):
-    signs the trainer cookie and keys the browser ids, so both survive a restart."""
-    path = Path(folder) / "server-secret"
+def server_secret(path: str, create: bool = True) -> bytes:
+    """The server's own key, 32 bytes kept as 64 hex digits in a file readable by its user only:
+    signs the trainer cookie and keys the browser ids, so both survive a restart, and every
+    process that reads the same key treats a browser as the same participant (deploy/README.md).
+
+    ``create``: make the file when it is missing or unusable (the data folder's own key). Made
+    atomically, so processes that start at once on one data folder all end up with one key.
+    A configured key (``CASEBOOK_SECRET_FILE``) is never made or replaced here: a missing or
+    unusable one is an error, since a key of its own would split each browser in two."""
+    file = Path(path)
+    existing = _read_secret(file)
+    if existing is not None:
+        return existing
+    if not create:
+        raise CasebookError("secret_file", path=path)
+    secret = secrets.token_bytes(32)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    draft = file.with_name(f".{file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret.hex())
     try:
-        return bytes.fromhex(path.read_text().strip())
+        if file.exists():  # there but unusable: replace it
+            os.replace(draft, file)
+            return secret
+        try:
+            os.link(draft, file)  # only one process wins; the others read the winner's key
+        except FileExistsError:
+            pass
+    finally:
+        draft.unlink(missing_ok=True)
+    winner = _read_secret(file)
+    if winner is None:
+        raise CasebookError("secret_file", path=path)
+    return winner
+
+
+def _read_secret(file: Path) -> bytes | None:
+    try:
+        secret = bytes.fromhex(file.read_text().strip())
     except (OSError, ValueError):
-        secret = secrets.token_bytes(32)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secret.hex())
-        return secret
+        return None
+    return secret if len(secret) >= 32 else None
+
+
+def casebook_secret() -> bytes:
+    """The key this server uses: the configured file (CASEBOOK_SECRET_FILE, shared by every
+    process of a casebook on several machines), else the data folder's own."""
+    configured = settings().secret_file
+    if configured:
+        return server_secret(str(Path(configured).expanduser().resolve()), create=False)
+    return server_secret(str(data_dir() / SECRET_NAME))
 
 
 def _keyed(secret: bytes, purpose: str, value: str) -> str:
@@ -105,8 +148,11 @@ class CasebookRequests:
         value = self.get_cookie(BROWSER_COOKIE) or ""
         if not re.fullmatch(r"[0-9a-f]{32}", value):
             value = secrets.token_hex(16)
-            self.set_cookie(BROWSER_COOKIE, value, expires_days=COOKIE_DAYS, httponly=True, samesite="Lax",
-                            secure=self.is_https(), path="/")
+        # Set on every page, not only the first: in front of several processes the proxy chooses
+        # the id of a browser's first request (deploy/nginx/casebook-multi.conf) and routes by it,
+        # and the browser keeps it from this answer on. It also keeps a regular's year running.
+        self.set_cookie(BROWSER_COOKIE, value, expires_days=COOKIE_DAYS, httponly=True, samesite="Lax",
+                        secure=self.is_https(), path="/")
         return _keyed(self.casebook_secret(), "browser", value)
 
     def trainer_token(self) -> str:
@@ -217,7 +263,7 @@ class CasebookVoila(Voila):
 
     def init_settings(self):
         settings = super().init_settings()
-        secret = server_secret(str(data_dir()))
+        secret = casebook_secret()
         # signed cookies (the trainer's) stay valid across a restart: the same key each time
         settings.update(cookie_secret=secret, casebook_secret=secret,
                         casebook_trainer_token=self.casebook_trainer_token, casebook_language=self.casebook_language)
