@@ -15,7 +15,7 @@ from casebook.agreement import RoundTally, shift
 from casebook.cases import Casebook, load_cases
 from casebook.catalogue import load_catalogue
 from casebook.phases import rounds_of
-from casebook.sessions import UnknownSession, _case_ids, normalise_code
+from casebook.sessions import UnknownSession, _case_ids, _require_key, normalise_code
 from casebook.store import ParticipantRow, RoundAggregateRow, SessionRow, Store, VoteRow, utcnow
 
 
@@ -55,14 +55,17 @@ def round_aggregates(row: SessionRow, case_ids, ballots, book: Casebook) -> list
     return kept
 
 
-def close_session(store: Store, code: str, casebook: Casebook | None = None) -> dict:
+def close_session(store: Store, code: str, casebook: Casebook | None = None, key: str | None = None) -> dict:
     """Store every round's aggregates, then delete the votes and participants (pseudonyms) and
-    mark the session closed. Closing a closed session changes nothing."""
+    mark the session closed. Closing a closed session changes nothing. From a page, ``key``
+    (the facilitator key or the trainer token) is required; the CLI runs on the server itself."""
     book = casebook if casebook is not None else load_cases()
     with store.writing() as db:
         row = store.lock_session(db, normalise_code(code))
         if row is None:
             raise UnknownSession(code)
+        if key is not None:
+            _require_key(row, key)
         if row.closed_at is not None:
             return {"closed": False, "votes": 0, "participants": 0}
         for aggregate in round_aggregates(row, _case_ids(db, row), ballots_by_round(db, row.id), book):

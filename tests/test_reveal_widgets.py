@@ -229,3 +229,41 @@ def test_three_voters_never_divided_so_the_majority_items_lead(room):
     assert "cb-discuss-beloftes-doen" in summary and "cb-discuss-oordelen" in summary
     assert "cb-discuss-serieus-nemen" in summary  # 1 of 3: a majority did not tick it
     assert "cb-label-verdeeld" not in summary and "cb-discuss-stiltes-laten-vallen" not in summary
+
+
+def test_the_facilitator_closes_the_session_after_confirming_and_the_report_stays(room):
+    store, created, facilitator, projector, people = room
+    to_round_1(facilitator)
+    tick(*people)
+    vote(people, ROUND_1)
+    for button in ("reveal", "next", "next", "reveal", "next"):
+        facilitator.click(button)
+    form = facilitator._record_form
+    before = downloads(facilitator)
+    form._close.click()  # asks first: nothing is deleted yet
+    assert form._close_confirm.layout.display != "none"
+    assert sessions.state(store, created.code).participants == 4
+    form._close_no.click()
+    assert form._close_confirm.layout.display == "none" and form._close.layout.display != "none"
+    assert sessions.state(store, created.code).participants == 4
+    form._close.click()
+    form._close_yes.click()
+    assert "4 stemmen en 4 schuilnamen gewist" in form._close_status.value
+    assert sessions.state(store, created.code).participants == 0
+    after = downloads(facilitator)
+    csv_before = next(text for name, text in before.items() if name.endswith(".csv"))
+    csv_after = next(text for name, text in after.items() if name.endswith(".csv"))
+    assert csv_after == csv_before  # the report is the same from the kept aggregates
+    with pytest.raises(sessions.SessionError):  # closed: nobody joins any more
+        sessions.join(store, created.code, "Laatkomer")
+
+
+def test_a_page_without_the_key_cannot_close_the_session(room):
+    store, created, *_ = room
+    from casebook.retention import close_session
+
+    with pytest.raises(sessions.NotAllowed):
+        close_session(store, created.code, key="geraden")
+    with pytest.raises(sessions.NotAllowed):
+        close_session(store, created.code, key="")
+    assert sessions.state(store, created.code).participants == 4

@@ -20,6 +20,7 @@ from casebook.record import (
 )
 from casebook.render import escape
 from casebook.report import build_report, render
+from casebook.retention import close_session
 from casebook.store import Store
 from widgets.common import ErrorBanner, download_link, guarded
 
@@ -65,14 +66,35 @@ class RecordForm(W.VBox):
         self._status.add_class("cb-record-status")
         self._downloads = W.HTML()
         self._downloads.add_class("cb-download-report")
+        self._build_closing()
         for widget, css in ((self._date, "cb-record-date"), (self._setting, "cb-record-setting")):
             widget.add_class(css)
         self.children = [
             self._title, self._intro, self._facts, self._date, self._start, self._end, self._group, self._chair,
             self._facilitator, self._setting, self._present, self._inbrengers, self._attendance, self._save,
-            self._status, self._error, self._downloads,
+            self._status, self._error, self._downloads, self._closing,
         ]
         self.layout.display = "none"
+
+    def _build_closing(self) -> None:
+        """Closing the session (``cb-close-session``), after a confirmation (``cb-close-confirm``)."""
+        self._close = W.Button(button_style="warning")
+        self._close.add_class("cb-close-session")
+        self._close.on_click(self._on_close_click)
+        self._close_question = W.HTML()
+        self._close_yes = W.Button(button_style="danger")
+        self._close_yes.add_class("cb-close-confirm")
+        self._close_yes.on_click(self._on_close_confirm_click)
+        self._close_no = W.Button()
+        self._close_no.add_class("cb-close-cancel")
+        self._close_no.on_click(self._on_close_cancel_click)
+        self._close_confirm = W.VBox([self._close_question, W.HBox([self._close_yes, self._close_no])])
+        self._close_confirm.add_class("cb-confirm-box")
+        self._close_confirm.layout.display = "none"
+        self._close_status = W.HTML()
+        self._close_status.add_class("cb-close-status")
+        self._closing = W.VBox([self._close, self._close_confirm, self._close_status])
+        self._closing.add_class("cb-closing")
 
     @staticmethod
     def _text(css: str) -> W.Text:
@@ -130,6 +152,10 @@ class RecordForm(W.VBox):
         self._attendance.description = t("record_form.attendance", lang)
         self._attendance.placeholder = t("record_form.attendance_placeholder", lang)
         self._save.description = t("record_form.save", lang)
+        self._close.description = t("record_form.close", lang)
+        self._close_question.value = f'<p class="cb-warn">{escape(t("record_form.close_explain", lang))}</p>'
+        self._close_yes.description = t("record_form.close_yes", lang)
+        self._close_no.description = t("record_form.close_no", lang)
         self._facts.value = self._facts_html()
         self._made_for = None  # the downloads follow the language too
         if self._store is not None and self.layout.display != "none":
@@ -183,6 +209,28 @@ class RecordForm(W.VBox):
         self._saves += 1
         self._status.value = (f'<p class="cb-ok" role="status">'
                               f'{escape(t("record_form.saved", self.language, count=len(stored.attendance)))}</p>')
+        self._made_for = None
+        self._make_downloads()
+
+    # -- closing
+
+    @guarded
+    def _on_close_click(self, _button=None) -> None:
+        self._close_confirm.layout.display = None
+        self._close.layout.display = "none"
+
+    @guarded
+    def _on_close_cancel_click(self, _button=None) -> None:
+        self._close_confirm.layout.display = "none"
+        self._close.layout.display = None
+
+    @guarded
+    def _on_close_confirm_click(self, _button=None) -> None:
+        done = close_session(self._store, self._code, self._book, key=self._key)
+        self._close_confirm.layout.display = "none"
+        text = (t("record_form.closed", self.language, votes=done["votes"], participants=done["participants"])
+                if done["closed"] else t("record_form.already_closed", self.language))
+        self._close_status.value = f'<p class="cb-ok" role="status">{escape(text)}</p>'
         self._made_for = None
         self._make_downloads()
 
