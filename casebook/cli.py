@@ -168,14 +168,18 @@ def anonymisation_prepare(obj, force):
               help="Token that opens the trainer pages (default: a new random one, printed at start).")
 @click.option("--cull-after", "cull_idle_seconds", default=180, show_default=True, type=click.IntRange(5, 86400),
               help="Seconds after which the kernel of a page that stopped ticking (closed, asleep) is shut down.")
+@click.option("--close-after-days", "close_after_days", envvar="CASEBOOK_CLOSE_AFTER_DAYS", default=None,
+              type=click.IntRange(0, 3650),
+              help="At start, close open sessions without activity for this many days (default 30; 0: never).")
 @click.pass_obj
-def serve(obj, port, ip, open_browser, participant_pool, public_url, trainer_token, cull_idle_seconds):
+def serve(obj, port, ip, open_browser, participant_pool, public_url, trainer_token, cull_idle_seconds,
+          close_after_days):
     """Start the casebook apps (Voila) on the default store."""
     from casebook.serve import serve as run
 
     click.echo(t("cli.serve_starting", obj["language"], host=ip, port=port))
     run(port=port, ip=ip, open_browser=open_browser, participant_pool=participant_pool, public_url=public_url,
-        trainer_token=trainer_token, cull_idle_seconds=cull_idle_seconds)
+        trainer_token=trainer_token, cull_idle_seconds=cull_idle_seconds, close_after_days=close_after_days)
 
 
 @main.group()

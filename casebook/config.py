@@ -13,10 +13,11 @@ import os
 from pathlib import Path
 
 import platformdirs
-from traitlets import Unicode, default
+from traitlets import Int, Unicode, default
 from traitlets.config import Configurable
 
 APP_NAME = "intervisie-casebook"
+DEFAULT_CLOSE_AFTER_DAYS = 30
 
 
 def _env(name: str) -> str:
@@ -43,6 +44,9 @@ class Settings(Configurable):
         codes (CASEBOOK_PUBLIC_URL, e.g. https://casebook.example.org).""")
     trainer_token = Unicode(config=True, help="""The token that opens the trainer pages (CASEBOOK_TRAINER_TOKEN;
         `casebook serve` makes a random one when none is given).""")
+    close_after_days = Int(config=True, help="""Days after its last activity that `casebook serve` closes an
+        open session with participants at start-up: aggregates and the record are kept, votes and pseudonyms
+        deleted (CASEBOOK_CLOSE_AFTER_DAYS; default 30; 0: never).""")
 
     @default("data_dir")
     def _default_data_dir(self):
@@ -84,6 +88,21 @@ class Settings(Configurable):
     def _default_trainer_token(self):
         return _env("CASEBOOK_TRAINER_TOKEN")
 
+    @default("close_after_days")
+    def _default_close_after_days(self):
+        configured = _env("CASEBOOK_CLOSE_AFTER_DAYS").strip()
+        if not configured:
+            return DEFAULT_CLOSE_AFTER_DAYS
+        try:
+            return max(0, int(configured))
+        except ValueError:  # a typo must not stop every kernel: keep the default, say so once
+            import logging
+
+            logging.getLogger("casebook").warning(
+                "CASEBOOK_CLOSE_AFTER_DAYS=%r is not a whole number of days; using %d", configured,
+                DEFAULT_CLOSE_AFTER_DAYS)
+            return DEFAULT_CLOSE_AFTER_DAYS
+
     def extra_case_folders(self) -> list[Path]:
         return [Path(p) for p in self.case_folders.split(os.pathsep) if p]
 
@@ -92,6 +111,7 @@ class Settings(Configurable):
         "data_dir": "CASEBOOK_DATA", "cache_dir": "CASEBOOK_CACHE", "notebooks_dir": "CASEBOOK_NOTEBOOKS",
         "store_url": "CASEBOOK_STORE", "case_folders": "CASEBOOK_CASES", "author_folder": "CASEBOOK_AUTHOR_FOLDER",
         "language": "CASEBOOK_LANGUAGE", "public_url": "CASEBOOK_PUBLIC_URL", "trainer_token": "CASEBOOK_TRAINER_TOKEN",
+        "close_after_days": "CASEBOOK_CLOSE_AFTER_DAYS",
     }
 
     def export(self, environ=None) -> None:
@@ -99,8 +119,8 @@ class Settings(Configurable):
         environ = os.environ if environ is None else environ
         for name, variable in self.ENVIRONMENT.items():
             value = getattr(self, name)
-            if value:
-                environ[variable] = value
+            if value or isinstance(value, int):  # a number, 0 included, is always set
+                environ[variable] = str(value)
 
 
 def settings(**overrides) -> Settings:

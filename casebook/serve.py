@@ -71,12 +71,12 @@ def voila_argv(port: int, ip: str, open_browser: bool) -> list[str]:
 
 def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = False,
           participant_pool: int = 12, public_url: str | None = None, trainer_token: str | None = None,
-          cull_idle_seconds: int = CULL_IDLE_SECONDS) -> None:
+          cull_idle_seconds: int = CULL_IDLE_SECONDS, close_after_days: int | None = None) -> None:
     """Run the casebook's Voila in this process until interrupted."""
     import os
     from pathlib import Path
 
-    current = settings(public_url=public_url, trainer_token=trainer_token)
+    current = settings(public_url=public_url, trainer_token=trainer_token, close_after_days=close_after_days)
     if not current.trainer_token:  # like `jupyter lab`: a token of its own, printed below
         current.trainer_token = secrets.token_urlsafe(24)
     # the kernels Voila starts inherit this process's environment: that is how they learn the
@@ -87,6 +87,7 @@ def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = 
     from casebook.store import open_store
 
     open_store()  # create or migrate the schema once here, not in every kernel
+    close_forgotten_sessions(current.close_after_days)
     clear_cases()  # the anonymisation gate, once here: the apps serve only cleared cases
     start_check_worker()
     from casebook.web import CasebookVoila
@@ -107,6 +108,27 @@ def say_trainer_links(current, ip: str, port: int) -> None:
     base = (current.public_url or f"http://{host}:{port}").rstrip("/")
     print(t("cli.trainer_links", None, url=f"{base}/?token={current.trainer_token}",
             author=f"{base}/voila/render/author.ipynb?token={current.trainer_token}"), file=sys.stderr, flush=True)
+
+
+def close_forgotten_sessions(days: int) -> list[str]:
+    """Retention (AVG): close the open sessions without activity for ``days`` days, keeping
+    their aggregates and record and deleting votes and pseudonyms; say how many."""
+    import logging
+
+    from casebook.messages import t
+    from casebook.retention import close_stale_sessions
+    from casebook.store import open_store
+
+    try:
+        closed = close_stale_sessions(open_store(), days)
+    except Exception:  # never keep the server from starting; the next start tries again
+        logging.getLogger("casebook").exception("closing sessions older than %d days failed", days)
+        return []
+    if closed:
+        print(t("autoclose.closed", None, count=len(closed), days=days, codes=", ".join(closed)),
+              file=sys.stderr, flush=True)
+    logging.getLogger("casebook").info("closed %d session(s) without activity for %d days", len(closed), days)
+    return closed
 
 
 def start_check_worker() -> None:
