@@ -182,6 +182,23 @@ def serve(obj, port, ip, open_browser, participant_pool, public_url, trainer_tok
         trainer_token=trainer_token, cull_idle_seconds=cull_idle_seconds, close_after_days=close_after_days)
 
 
+@main.command()
+@click.option("--folder", type=click.Path(file_okay=False), default=None,
+              help="The trainer folder (default: trainer/ in the data folder); session.ipynb and casebook.ipynb "
+                   "are copied in when missing.")
+@click.option("--port", default=8888, show_default=True, type=int)
+@click.option("--ip", default="localhost", show_default=True)
+@click.option("--open/--no-open", "open_browser", default=True, help="Open a browser.")
+@click.option("--token", default=None,
+              help="JupyterLab's token (default: a new one, printed in the URL, as `jupyter lab` does).")
+@click.option("--allow-root", is_flag=True, help="Run as root (as `jupyter lab --allow-root`).")
+def lab(folder, port, ip, open_browser, token, allow_root):
+    """Start JupyterLab on a trainer folder: run session.ipynb for a session and its plan, casebook.ipynb to browse."""
+    from casebook.lab import lab as run
+
+    run(folder=folder, port=port, ip=ip, open_browser=open_browser, token=token, allow_root=allow_root)
+
+
 @main.group()
 def session():
     """Prepare and look back on live sessions."""
