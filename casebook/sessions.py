@@ -194,6 +194,14 @@ def _case_ids(db, row: SessionRow) -> tuple[str, ...]:
     ).scalars())
 
 
+def session_parameters(store: Store, code: str) -> SessionParameters:
+    """What the trainer chose for session ``code`` (to prepare it again for another group)."""
+    with store.reading() as db:
+        row = _session(db, code)
+        return SessionParameters(cases=list(_case_ids(db, row)), method=row.method, language=row.language,
+                                 title=row.title, minutes=dict(row.minutes or {}), reveal_key=row.reveal_key)
+
+
 def session_exists(store: Store, code: str) -> bool:
     with store.reading() as db:
         return db.execute(select(SessionRow.id).where(SessionRow.code == normalise_code(code))).first() is not None
