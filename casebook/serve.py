@@ -119,7 +119,10 @@ def close_forgotten_sessions(days: int) -> list[str]:
     from casebook.retention import close_stale_sessions
     from casebook.store import open_store
 
+    from casebook.sessions import forget_old_join_failures
+
     try:
+        forget_old_join_failures(open_store())  # a minute's use only; a burst before a stop is kept no longer
         closed = close_stale_sessions(open_store(), days)
     except Exception:  # never keep the server from starting; the next start tries again
         logging.getLogger("casebook").exception("closing sessions older than %d days failed", days)

@@ -381,6 +381,14 @@ def note_wrong_code(store: Store, browser: str, now: float | None = None) -> Non
         log.warning("burst of wrong join codes: %d within a minute across the server", total)
 
 
+def forget_old_join_failures(store: Store, now: float | None = None) -> int:
+    """Delete the wrong codes older than the window (``note_wrong_code`` does this only when the
+    next wrong code comes; ``casebook serve`` calls this at start). Returns how many."""
+    now = clock.now() if now is None else now
+    with store.writing() as db:
+        return db.execute(delete(JoinFailureRow).where(JoinFailureRow.at <= now - JOIN_WINDOW_SECONDS)).rowcount
+
+
 def enter(store: Store, code: str, pseudonym: str, browser: str = "", limiter: JoinLimiter | None = None) -> str:
     """A join attempt as a page makes it: refused while this page or browser is over the limit
     of wrong codes; a wrong code is counted; a right one joins (or finds this browser's

@@ -101,3 +101,18 @@ def test_server_start_closes_forgotten_sessions_and_says_how_many(test_cases, no
     assert "2 sessie(s) gesloten" in said and "30 dagen" in said and first in said and second in said
     assert close_forgotten_sessions(30) == []
     assert capsys.readouterr().err == ""
+
+
+def test_server_start_forgets_wrong_join_codes_older_than_a_minute(now, monkeypatch, tmp_path):
+    from casebook.serve import close_forgotten_sessions
+    from casebook.store import JoinFailureRow, open_store
+
+    monkeypatch.setenv("CASEBOOK_STORE", f"sqlite:///{tmp_path / 'serve.db'}")
+    store = open_store()
+    sessions.note_wrong_code(store, "browser-hash-1")
+    now.advance(30)
+    sessions.note_wrong_code(store, "browser-hash-2")
+    now.advance(45)  # the first is 75 s old, the second 45 s
+    close_forgotten_sessions(30)
+    with store.reading() as db:
+        assert db.execute(select(JoinFailureRow.browser)).scalars().all() == ["browser-hash-2"]
