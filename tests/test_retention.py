@@ -116,3 +116,18 @@ def test_server_start_forgets_wrong_join_codes_older_than_a_minute(now, monkeypa
     close_forgotten_sessions(30)
     with store.reading() as db:
         assert db.execute(select(JoinFailureRow.browser)).scalars().all() == ["browser-hash-2"]
+
+
+def test_the_request_log_keeps_no_codes_keys_or_tokens(caplog):
+    from types import SimpleNamespace
+
+    from casebook.web import log_request
+
+    request = SimpleNamespace(method="GET", path="/voila/render/facilitator.ipynb", remote_ip="192.0.2.7",
+                              uri="/voila/render/facilitator.ipynb?code=ABCDEF&key=SECRETKEY&token=TT",
+                              request_time=lambda: 0.002)
+    with caplog.at_level("INFO", logger="tornado.access"):
+        log_request(SimpleNamespace(get_status=lambda: 403, request=request))
+    [line] = caplog.records
+    assert line.levelname == "WARNING" and "403 GET /voila/render/facilitator.ipynb" in line.getMessage()
+    assert "?" not in line.getMessage() and "SECRETKEY" not in line.getMessage() and "ABCDEF" not in line.getMessage()
