@@ -43,7 +43,7 @@ def prepare_folder(folder: Path | str | None = None) -> tuple[Path, list[Path]]:
 def lab_argv(folder: Path, port: int, ip: str, open_browser: bool, token: str | None,
              allow_root: bool = False) -> list[str]:
     argv = [f"--ServerApp.root_dir={folder}", f"--ServerApp.port={port}", f"--ServerApp.ip={ip}",
-            "--ServerApp.port_retries=0", "--ServerApp.default_url=/lab/tree/session.ipynb",
+            "--ServerApp.default_url=/lab/tree/session.ipynb",
             # no requests to the outside world (news feed, update check): a trainer's laptop in a
             # meeting room does not phone home, and JupyterLab does not ask about it either
             # (the casebook's default settings, casebook/jupyter/lab/settings/overrides.json)
