@@ -100,6 +100,8 @@ def test_server_start_closes_forgotten_sessions_and_says_how_many(test_cases, no
     said = capsys.readouterr().err
     assert "2 sessie(s) gesloten" in said and "30 dagen" in said and first in said and second in said
     assert close_forgotten_sessions(30) == []
+    assert "geen sessies om te sluiten" in capsys.readouterr().err
+    assert close_forgotten_sessions(0) == []  # turned off: nothing closed, nothing said
     assert capsys.readouterr().err == ""
 
 
