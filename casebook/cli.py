@@ -170,7 +170,8 @@ def anonymisation_prepare(obj, force):
               help="Seconds after which the kernel of a page that stopped ticking (closed, asleep) is shut down.")
 @click.option("--close-after-days", "close_after_days", envvar="CASEBOOK_CLOSE_AFTER_DAYS", default=None,
               type=click.IntRange(0, 3650),
-              help="At start, close open sessions without activity for this many days (default 30; 0: never).")
+              help="Close open sessions without activity for this many days, at start and every 6 hours "
+                   "(default 30; 0: never).")
 @click.pass_obj
 def serve(obj, port, ip, open_browser, participant_pool, public_url, trainer_token, cull_idle_seconds,
           close_after_days):

@@ -45,7 +45,7 @@ class Settings(Configurable):
     trainer_token = Unicode(config=True, help="""The token that opens the trainer pages (CASEBOOK_TRAINER_TOKEN;
         `casebook serve` makes a random one when none is given).""")
     close_after_days = Int(config=True, help="""Days after its last activity that `casebook serve` closes an
-        open session with participants at start-up: aggregates and the record are kept, votes and pseudonyms
+        open session with participants (at start-up and every 6 hours): aggregates and the record are kept, votes and pseudonyms
         deleted (CASEBOOK_CLOSE_AFTER_DAYS; default 30; 0: never).""")
 
     @default("data_dir")

@@ -88,6 +88,7 @@ def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = 
 
     open_store()  # create or migrate the schema once here, not in every kernel
     close_forgotten_sessions(current.close_after_days)
+    keep_closing_forgotten_sessions(current.close_after_days)
     clear_cases()  # the anonymisation gate, once here: the apps serve only cleared cases
     start_check_worker()
     from casebook.web import CasebookVoila
@@ -110,7 +111,29 @@ def say_trainer_links(current, ip: str, port: int) -> None:
             author=f"{base}/voila/render/author.ipynb?token={current.trainer_token}"), file=sys.stderr, flush=True)
 
 
-def close_forgotten_sessions(days: int) -> list[str]:
+# While the server runs, forgotten sessions are looked for again this often (a hosted server
+# may run for months without a restart).
+RECHECK_SECONDS = 6 * 3600
+
+
+def keep_closing_forgotten_sessions(days: int, every_seconds: float = RECHECK_SECONDS):
+    """Close forgotten sessions again every ``every_seconds`` while this process runs, in a
+    thread of its own; returns the event that stops it (None when ``days`` is 0)."""
+    import threading
+
+    if days <= 0:
+        return None
+    stop = threading.Event()
+
+    def recheck() -> None:
+        while not stop.wait(every_seconds):
+            close_forgotten_sessions(days, say_none=False)
+
+    threading.Thread(target=recheck, name="casebook-retention", daemon=True).start()
+    return stop
+
+
+def close_forgotten_sessions(days: int, say_none: bool = True) -> list[str]:
     """Retention (AVG): close the open sessions without activity for ``days`` days, keeping
     their aggregates and record and deleting votes and pseudonyms; say how many."""
     import logging
@@ -127,7 +150,7 @@ def close_forgotten_sessions(days: int) -> list[str]:
     except Exception:  # never keep the server from starting; the next start tries again
         logging.getLogger("casebook").exception("closing sessions older than %d days failed", days)
         return []
-    if days > 0:  # one line at every start, so the log shows the retention at work
+    if days > 0 and (closed or say_none):  # a line at every start: the log shows the retention at work
         key = "autoclose.closed" if closed else "autoclose.none"
         print(t(key, None, count=len(closed), days=days, codes=", ".join(closed)), file=sys.stderr, flush=True)
     return closed

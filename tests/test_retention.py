@@ -133,3 +133,25 @@ def test_the_request_log_keeps_no_codes_keys_or_tokens(caplog):
     [line] = caplog.records
     assert line.levelname == "WARNING" and "403 GET /voila/render/facilitator.ipynb" in line.getMessage()
     assert "?" not in line.getMessage() and "SECRETKEY" not in line.getMessage() and "ABCDEF" not in line.getMessage()
+
+
+def test_a_running_server_keeps_closing_forgotten_sessions(test_cases, now, monkeypatch, tmp_path):
+    from casebook.serve import keep_closing_forgotten_sessions
+    from casebook.store import open_store
+
+    monkeypatch.setenv("CASEBOOK_STORE", f"sqlite:///{tmp_path / 'serve.db'}")
+    monkeypatch.setattr("casebook.retention.load_cases", lambda: test_cases)
+    store = open_store()
+    code, _ = _voted_session(store, test_cases, "Loopt al maanden")
+    assert keep_closing_forgotten_sessions(0) is None  # turned off: no thread
+    stop = keep_closing_forgotten_sessions(30, every_seconds=0.05)
+    try:
+        time.sleep(0.3)
+        assert stale_sessions(store, 30) == [] and _count(store, ParticipantRow, code) == 3
+        now.advance(31 * DAY_SECONDS)  # a month on, the server still running
+        deadline = time.monotonic() + 10
+        while _count(store, ParticipantRow, code) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _count(store, ParticipantRow, code) == 0 and _count(store, VoteRow, code) == 0
+    finally:
+        stop.set()
