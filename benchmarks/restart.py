@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from live_session import kernel_pids, p95, wait_until_idle  # noqa: E402  (benchmarks/, the script's folder)
+from casebook.serve import POOL_REFILL_DELAY_SECONDS  # noqa: E402
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer  # noqa: E402
 
 VOTE_ITEMS = ["beloftes-doen", "soms-doortastend-optreden", "zelf-keuze-laten-maken", "oordelen"]
@@ -151,7 +152,7 @@ def store_counts(server: VoilaServer, code: str) -> tuple[int, int]:
         store.dispose()
 
 
-def wait_for_pool(server: VoilaServer, wanted: int, timeout: float = 120) -> int:
+def wait_for_pool(server: VoilaServer, wanted: int, timeout: float = 180) -> int:
     """Wait until the server runs ``wanted`` kernels (open pages plus a refilled pool) or stops growing."""
     deadline, last, stable_since = time.monotonic() + timeout, -1, time.monotonic()
     while time.monotonic() < deadline:
@@ -160,7 +161,7 @@ def wait_for_pool(server: VoilaServer, wanted: int, timeout: float = 120) -> int
             return count
         if count != last:
             last, stable_since = count, time.monotonic()
-        elif time.monotonic() - stable_since > 20:
+        elif time.monotonic() - stable_since > POOL_REFILL_DELAY_SECONDS + 20:  # refills wait that long
             return count
         time.sleep(1)
     return last

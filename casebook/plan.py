@@ -26,6 +26,7 @@ from casebook.parameters import PARAMETER_TYPES, SessionParameters
 from casebook.phases import phases_of
 from casebook.render import markdown_to_html
 from casebook.store import open_store
+from casebook.workspace import session_settings
 
 TEMPLATE_NAME = "session.ipynb"
 SESSIONS_FOLDER = "sessions"  # executed plans, served by Voila but never preheated
@@ -75,26 +76,32 @@ class SessionPlan:
     minutes: dict
     reveal_key: bool
     cases: list[Case] = field(default_factory=list)
+    base: str | None = None  # the address its links start with; None: the configured public one
 
     def phase_minutes(self) -> list[tuple[str, float]]:
         return [(phase.id, self.minutes.get(phase.id, phase.minutes)) for phase in phases_of(self.method)]
 
     @property
     def participant_url(self) -> str:
-        return app_url("participant", code=self.code)
+        return app_url("participant", self.base, code=self.code)
 
-    def links(self, notebook: str | None = None) -> dict[str, str]:
-        """The session's addresses. The facilitator's page carries the key (whoever has this
-        link runs the session); the executed plan (``notebook``) is a trainer page."""
+    def links(self, notebook: str | None = None, base: str | None = None) -> dict[str, str]:
+        """The session's addresses (under ``base``, default the configured public address). The
+        facilitator's page carries the key (whoever has this link runs the session); the
+        executed plan (``notebook``) is a trainer page."""
+        base = base or self.base
         links = {
             "code": self.code,
-            "participant_url": app_url("participant", code=self.code),
-            "facilitator_url": app_url("facilitator", code=self.code, key=self.facilitator_key),
-            "projector_url": app_url("projector", code=self.code),
+            "participant_url": app_url("participant", base, code=self.code),
+            "facilitator_url": app_url("facilitator", base, code=self.code, key=self.facilitator_key),
+            "projector_url": app_url("projector", base, code=self.code),
         }
         if notebook:
-            links["plan_url"] = app_url(notebook)
+            links["plan_url"] = app_url(notebook, base)
         return links
+
+    def total_minutes(self) -> float:
+        return estimate_minutes(self.method, len(self.cases), self.minutes)
 
     def __repr__(self) -> str:
         ids = ", ".join(case.id for case in self.cases)
@@ -167,10 +174,94 @@ def plan_of(code: str, key: str, parameters: SessionParameters, book: Casebook) 
     )
 
 
-def new_session(parameters: dict, store_url: str | None = None) -> tuple[SessionPlan, Path]:
+def estimate_minutes(method: str, case_count: int, minutes: dict | None = None) -> float:
+    """The session's planned length: every phase of the method for every case, with the
+    chosen minutes where given and the method's own elsewhere."""
+    chosen = minutes or {}
+    return case_count * sum(chosen.get(phase.id, phase.minutes) for phase in phases_of(method))
+
+
+def served_name(notebook: Path) -> str:
+    """The executed plan's page name, as Voila serves it (``sessions/<file>`` without .ipynb)."""
+    return f"{SESSIONS_FOLDER}/{Path(notebook).stem}"
+
+
+def plan_notebooks(code: str) -> list[Path]:
+    """The executed plans of session ``code`` (one, unless it was prepared again)."""
+    folder = notebooks_dir() / SESSIONS_FOLDER
+    return sorted(folder.glob(f"{sessions.normalise_code(code)}-*.ipynb")) if folder.is_dir() else []
+
+
+# What Voila hands a page's kernel about its request (voila/utils.py ENV_VARIABLE, and every
+# request header as HTTP_*). A papermill kernel started from a page (the trainer app) must not
+# inherit them, or the template would believe it is a Voila page itself.
+VOILA_REQUEST_VARIABLES = (
+    "VOILA_PREHEAT", "VOILA_KERNEL_ID", "VOILA_BASE_URL", "VOILA_SERVER_URL", "VOILA_REQUEST_URL", "VOILA_APP_IP",
+    "VOILA_APP_PORT", "VOILA_WS_PROTOCOL", "VOILA_WS_BASE_URL", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
+    "PATH_INFO", "QUERY_STRING", "SERVER_SOFTWARE", "SERVER_PROTOCOL",
+)
+
+
+def template_environment() -> dict[str, str]:
+    """This process's environment without anything a Voila page's request put there."""
+    import os
+
+    return {name: value for name, value in os.environ.items()
+            if name not in VOILA_REQUEST_VARIABLES and not name.startswith("HTTP_")}
+
+
+def _papermill_engine(environment: dict[str, str]):
+    """Papermill's own engine, with a kernel that gets ``environment`` and a progress callback
+    in place of the tqdm bar (called with cells done and cells in all)."""
+    from jupyter_client.manager import AsyncKernelManager
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class TemplateKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            kw["env"] = dict(environment)
+            return await super()._async_pre_start_kernel(**kw)
+
+    class CellProgress:
+        """What papermill asks of its tqdm bar, passed on to ``report(done, total)``."""
+
+        def __init__(self, total: int, report):
+            self.n, self.total, self._report = 0, total, report
+            report(0, total)
+
+        def update(self, count: int = 1) -> None:
+            self.n += count
+            self._report(self.n, self.total)
+
+        def refresh(self) -> None:
+            self._report(self.n, self.total)
+
+        def set_description(self, *_args, **_kwargs) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    class CasebookEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, progress=None, **kwargs):
+            if progress is not None:
+                nb_man.pbar = CellProgress(len(nb_man.nb.cells), progress)
+            return super().execute_managed_notebook(
+                nb_man, kernel_name, kernel_manager_class=TemplateKernelManager, **kwargs)
+
+    papermill_engines.register("casebook", CasebookEngine)
+    return "casebook"
+
+
+def new_session(parameters: dict, store_url: str | None = None, progress=None,
+                base: str | None = None) -> tuple[SessionPlan, Path]:
     """Register a session and run the template through papermill for it; returns the plan and
     the executed notebook (in ``notebooks/sessions/``, so Voila serves it as the facilitator's
-    app). A bad parameter writes nothing; a failed run removes the session and the notebook."""
+    app). A bad parameter writes nothing; a failed run removes the session and the notebook.
+    ``progress(done, total)`` hears of every executed cell of the template; ``base`` is the
+    address for the plan's links when no public address is configured (the trainer app passes
+    the one it was opened with). ``casebook session new`` and the trainer app both prepare
+    sessions with this function."""
     import papermill
 
     from casebook.clearance import clear
@@ -188,22 +279,35 @@ def new_session(parameters: dict, store_url: str | None = None) -> tuple[Session
     if store_url:
         parameters.setdefault("store", store_url)
     output = sessions_dir() / f"{created.code}-{secrets.token_hex(4)}.ipynb"
+    environment = template_environment()
+    if base and not environment.get("CASEBOOK_PUBLIC_URL"):
+        environment["CASEBOOK_PUBLIC_URL"] = base
     try:
         papermill.execute_notebook(
             str(template_path()), str(output), parameters=parameters, kernel_name="python3",
             progress_bar=False, log_output=False, cwd=str(notebooks_dir()),
+            engine_name=_papermill_engine(environment), progress=progress,
         )
     except BaseException:
         # a failed run leaves nothing behind: no half-written plan, no session without one
         output.unlink(missing_ok=True)
         sessions.discard(database, created.code)
         raise
-    return plan_of(created.code, created.facilitator_key, chosen, book), output
+    prepared = plan_of(created.code, created.facilitator_key, chosen, book)
+    prepared.base = base
+    return prepared, output
 
 
 def export_html(executed: Path, html_path: Path) -> Path:
     """The executed plan as one self-contained HTML file without code, ready to print: the plan
     cell's own output (styles and QR code inline) in a page of its own."""
+    html_path = Path(html_path)
+    html_path.write_text(executed_plan_html(executed), "utf-8")
+    return html_path
+
+
+def executed_plan_html(executed: Path) -> str:
+    """The page ``export_html`` writes, as text."""
     import nbformat
 
     notebook = nbformat.read(str(executed), as_version=4)
@@ -215,11 +319,32 @@ def export_html(executed: Path, html_path: Path) -> Path:
     if not fragments:
         raise PlanParameterError("plan", "no_plan", file=str(executed))
     papermill_parameters = notebook.metadata.get("papermill", {}).get("parameters", {})
-    language = normalise_language(papermill_parameters.get("language"))
     fragment = "".join("".join(f) if isinstance(f, list) else f for f in fragments)
-    page = _templates().get_template("plan-page.html.j2").render(
-        language=language, title=papermill_parameters.get("title", ""), fragment=Markup(fragment),
-        t=lambda key, **params: t(key, language, **params))
-    html_path = Path(html_path)
-    html_path.write_text(page + "\n", "utf-8")
-    return html_path
+    return plan_page(fragment, papermill_parameters.get("language"), papermill_parameters.get("title", ""))
+
+
+def plan_page(fragment: str, language: str | None, title: str = "") -> str:
+    """A plan's HTML fragment as a printable page of its own."""
+    language = normalise_language(language)
+    return _templates().get_template("plan-page.html.j2").render(
+        language=language, title=title, fragment=Markup(fragment),
+        t=lambda key, **params: t(key, language, **params)) + "\n"
+
+
+def stored_plan(store, code: str, casebook: Casebook | None = None, base: str | None = None) -> SessionPlan:
+    """The plan of a registered session, from the store (without its facilitator key, which
+    is never stored); cases whose files are gone are left out."""
+    book = casebook if casebook is not None else load_cases()
+    settings_ = session_settings(store, code)
+    return SessionPlan(
+        code=settings_.code, facilitator_key="", title=settings_.title, method=settings_.method,
+        language=normalise_language(settings_.language), minutes=dict(settings_.minutes),
+        reveal_key=settings_.reveal_key, cases=[book.cases[c] for c in settings_.case_ids if c in book.cases],
+        base=base,
+    )
+
+
+def printable_plan(store, code: str, casebook: Casebook | None = None, base: str | None = None) -> str:
+    """The printable plan (trainer's copy) of a registered session, as one HTML page."""
+    plan = stored_plan(store, code, casebook, base)
+    return plan_page(plan.html(), plan.language, plan.title)

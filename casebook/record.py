@@ -150,3 +150,51 @@ def local_timestamp(day: date | None, moment: time | None) -> float | None:
     if day is None or moment is None:
         return None
     return datetime.combine(day, moment).timestamp()
+
+
+# ------------------------------------------------------------------ from what the chair typed
+
+
+def parse_time(field_name: str, text: str) -> time | None:
+    """``14:05`` (or ``14.05``, as Dutch write it) as a time; None for an empty field."""
+    text = (text or "").strip().replace(".", ":")
+    if not text:
+        return None
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        return time(hours, minutes)
+    except ValueError:
+        raise RecordError(field_name, "bad_time") from None
+
+
+def parse_present(text: str) -> int | None:
+    """The number present as typed; None (count the attendance list) for an empty field."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise RecordError("present", "bad_number")
+    return int(text)
+
+
+def parse_attendance(text: str) -> tuple[Attendee, ...]:
+    """One person per line, the name and the LVV member number separated by ``;``, a tab or
+    the last comma (names may hold commas only when a ``;`` or tab follows them); blank lines skipped."""
+    people = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        for separator in (";", "\t", ","):
+            if separator in line:
+                name, number = line.rsplit(separator, 1)
+                break
+        else:
+            name, number = line, ""
+        people.append(Attendee(name.strip(), number.strip()))
+    return tuple(people)
+
+
+def attendance_text(attendance) -> str:
+    """The attendance list as the form shows it: the inverse of ``parse_attendance``."""
+    return "\n".join(f"{a.name}; {a.lvv_number}" if a.lvv_number else a.name for a in attendance)

@@ -31,7 +31,7 @@ from casebook.store import RoundAggregateRow, SessionRow, Store
 
 FORMATS = ("html", "json", "csv")
 CSV_COLUMNS = (
-    "session", "case_position", "case_id", "round", "voters", "shown", "item", "kind", "in_key", "ticked",
+    "session", "case_position", "case_id", "round", "voters", "shown", "item", "kind", "in_key", "how", "ticked",
     "share", "label", "verdict", "switched_on", "switched_off", "toward_key", "away_from_key",
     "raw_agreement", "ac1", "ac1_low", "ac1_high", "krippendorff_alpha", "unanimous",
 )
@@ -42,8 +42,10 @@ def _planned_minutes(row: SessionRow, cases: int) -> dict[int, float]:
     return {step.index: minutes.get(step.phase.id, step.phase.minutes) for step in programme(row.method, cases)}
 
 
-def _round(aggregate: RoundAggregateRow, language: str) -> dict:
-    """One round of one case, from its aggregate; nothing per item below three voters."""
+def _round(aggregate: RoundAggregateRow, language: str, how: dict[str, str] | None = None) -> dict:
+    """One round of one case, from its aggregate; nothing per item below three voters. ``how``
+    (key item -> goed/fout/open, from the case file) says how the VP in the case did each key item."""
+    how = how or {}
     catalogue = load_catalogue()
     tally = RoundTally(aggregate.voters, dict(aggregate.counts))
     shown = tally.voters >= MIN_VOTERS_FOR_RESULTS
@@ -68,7 +70,9 @@ def _round(aggregate: RoundAggregateRow, language: str) -> dict:
         item_shift = moved.item(split.item) if shift_shown else None
         entry["items"].append({
             "item": split.item, "text": item.label_in(language), "kind": item.kind,
-            "in_key": split.item in aggregate.key_items, "ticked": split.ticked, "share": round(split.share, 4),
+            "in_key": split.item in aggregate.key_items,
+            "how": (how.get(split.item) or None) if split.item in aggregate.key_items else None,
+            "ticked": split.ticked, "share": round(split.share, 4),
             "label": split.label, "verdict": verdicts[split.item],
             "shift": None if item_shift is None else {
                 "switched_on": item_shift.switched_on, "switched_off": item_shift.switched_off,
@@ -102,13 +106,15 @@ def build_report(store: Store, code: str, casebook: Casebook | None = None, lang
     cases = []
     for position, case_id in enumerate(case_ids):
         case = book.cases.get(case_id)
+        how = {entry.item: entry.how for entry in case.key} if case else {}
         cases.append({
             "position": position, "case_id": case_id, "title": case.title if case else case_id,
             "themes": [catalogue.theme(theme).label_in(language) for theme in case.themes] if case else [],
             "theme_ids": list(case.themes) if case else [],
             "inbrenger": record.inbrengers.get(position, "") if record else "",
             "key": next((list(a.key_items) for a in aggregates if a.position == position), []),
-            "rounds": [_round(a, language) for a in aggregates if a.position == position],
+            "key_how": {item: value for item, value in how.items() if value},
+            "rounds": [_round(a, language, how) for a in aggregates if a.position == position],
         })
     typed = record.as_dict() if record else {}
     first_run = datetime.fromtimestamp(runs[0].entered_at) if runs else None
@@ -156,6 +162,7 @@ def to_csv(report: dict) -> str:
                     "session": report["session"], "case_position": case["position"] + 1, "case_id": case["case_id"],
                     "round": entry["round"], "voters": entry["voters"], "shown": int(entry["shown"]),
                     "item": item.id, "kind": item.kind, "in_key": int(item.id in (case["key"] or [])),
+                    "how": case.get("key_how", {}).get(item.id, "") if item.id in (case["key"] or []) else "",
                     "ticked": shown.get("ticked", ""), "share": shown.get("share", ""),
                     "label": shown.get("label") or "", "verdict": shown.get("verdict") or "",
                     "switched_on": moved.get("switched_on", ""), "switched_off": moved.get("switched_off", ""),

@@ -20,6 +20,11 @@ DEFAULT_PORT = 8866
 # the ticker of a background tab to about one a minute, so stay well above 60 s.
 CULL_IDLE_SECONDS = 180
 CULL_INTERVAL_SECONDS = 30
+# Seconds before a used preheated kernel is replaced. Voila's default (1 s) starts a new kernel
+# for every page the moment it is served, so a burst of pages (a group joining, every page
+# reloading after a restart) pays twice: once for its own kernels and once for as many new ones
+# competing with them. The pool is sized for the group, so refilling can wait for the burst.
+POOL_REFILL_DELAY_SECONDS = 45
 
 
 def pool_sizes(participants: int) -> dict[str, dict]:
@@ -48,12 +53,13 @@ def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECON
     # what the page handler decided about the request, handed to the page's kernel
     config.VoilaConfiguration.http_header_envs = [BROWSER_HEADER, TRAINER_HEADER]
     # on a busy machine a page's outputs may come late: wait for them rather than serve it empty
-    config.VoilaExecutor.iopub_timeout = 30
+    config.VoilaExecutor.iopub_timeout = 120
     # kernels talk to the server over Unix sockets, not TCP ports any local user could open
     config.KernelManager.transport = "ipc"
     config.VoilaConfiguration.show_tracebacks = False
     config.VoilaConfiguration.preheat_kernel = participant_pool > 0
     config.VoilaKernelManager.kernel_pools_config = pool_sizes(participant_pool)
+    config.VoilaKernelManager.fill_delay = POOL_REFILL_DELAY_SECONDS
     # the papermill template and generated session notebooks are never preheated
     config.VoilaKernelManager.preheat_denylist = ["session*", "sessions/*"]
     config.MappingKernelManager.cull_idle_timeout = cull_idle_seconds
@@ -108,6 +114,7 @@ def say_trainer_links(current, ip: str, port: int) -> None:
     host = "localhost" if ip in ("localhost", "127.0.0.1", "0.0.0.0", "") else ip
     base = (current.public_url or f"http://{host}:{port}").rstrip("/")
     print(t("cli.trainer_links", None, url=f"{base}/?token={current.trainer_token}",
+            trainer=f"{base}/voila/render/trainer.ipynb?token={current.trainer_token}",
             author=f"{base}/voila/render/author.ipynb?token={current.trainer_token}"), file=sys.stderr, flush=True)
 
 

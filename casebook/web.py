@@ -168,6 +168,10 @@ class CasebookPageHandler(CasebookRequests, TornadoVoilaHandler):
         self.request.headers[BROWSER_HEADER] = self.browser_id()
         self.request.headers[TRAINER_HEADER] = "1" if trainer else "0"
         self.set_header("Referrer-Policy", "no-referrer")
+        # sets the _xsrf cookie that Voila's page sends with its kernel's shutdown when it is
+        # closed or reloaded; without it the server refuses that (403) and the kernel of every
+        # reloaded page lingers until culled
+        self.xsrf_token
         async for html in self.get_generator(path=path):
             self.write(html)
             self.flush()

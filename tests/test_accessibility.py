@@ -215,3 +215,75 @@ def test_a_live_session_for_every_role(voila_server, open_page, axe_source, arti
         page.wait_for_selector(".cb-phase:has-text('Onthulling')", timeout=15_000)
         found += violations(page, axe_source, artifacts, name)
     assert_none(found)
+
+
+def test_the_reveal_with_discuss_first_and_the_facilitator_end(voila_server, open_page, axe_source, artifacts):
+    session = new_session(voila_server, "vp-003")
+    facilitator = open_page(session["facilitator_url"], ready=".cb-next-phase")
+    projector = open_page(session["projector_url"], ready=".cb-start", width=1920, height=1080)
+    projector.click(".cb-start")
+    people = []
+    for index in range(3):  # results, and so Bespreek eerst, need three voters
+        page = open_page(session["participant_url"], ready=".cb-join", width=430)
+        page.fill(".cb-pseudonym input", f"Uil {index}")
+        page.click(".cb-join")
+        page.wait_for_selector(".cb-phase")
+        people.append(page)
+    facilitator.click(".cb-start")
+    facilitator.click(".cb-next-phase")
+    facilitator.click(".cb-next-phase")
+    for page, items in zip(people, (["beloftes-doen", "oordelen"], ["beloftes-doen"], [])):
+        page.wait_for_selector(".cb-submit:visible")
+        for item in items:
+            page.click(f".cb-item-{item}")
+        page.click(".cb-submit")
+        page.wait_for_selector(".cb-vote-status:has-text('opgeslagen')")
+    facilitator.wait_for_selector(".cb-vote-count [data-voters='3']")
+    facilitator.click(".cb-reveal")
+    found = []
+    for page, name in ((facilitator, "facilitator-discuss-first"), (projector, "projector-discuss-first")):
+        page.wait_for_selector(".cb-discuss-first .cb-discuss-item", timeout=15_000)
+        found += violations(page, axe_source, artifacts, name)
+    for _ in range(2):
+        facilitator.click(".cb-next-phase")
+    facilitator.wait_for_selector(".cb-reveal:visible")
+    facilitator.click(".cb-reveal")  # round 2 closes empty: the key phase
+    facilitator.click(".cb-next-phase")  # the last phase
+    facilitator.wait_for_selector(".cb-record-form:visible")
+    facilitator.fill(".cb-record-chair input", "Anouk")
+    facilitator.fill(".cb-record-attendance textarea", "Anouk; LVV-1")
+    facilitator.click(".cb-record-save")
+    facilitator.wait_for_selector(".cb-record-status:has-text('1 namen')")
+    facilitator.wait_for_selector(".cb-download-report a.cb-download")
+    found += violations(facilitator, axe_source, artifacts, "facilitator-record")
+    assert_none(found)
+
+
+# ------------------------------------------------------------------------------ the trainer app
+
+
+def test_the_trainer_app_in_every_state(voila_server, open_page, axe_source, artifacts):
+    page = open_page(voila_server.trainer_url("trainer"), ready=".cb-trainer .cb-case-card")
+    assert page.locator("html").get_attribute("lang") == "nl"
+    found = violations(page, axe_source, artifacts, "trainer")
+    for case_id in ("vp-003", "vp-014"):
+        page.click(f".cb-open-{case_id}")
+        page.wait_for_selector(f".cb-preview .cb-key-item")
+        page.click(".cb-add-case")
+        page.wait_for_selector(f".cb-chosen-{case_id}")
+    found += violations(page, axe_source, artifacts, "trainer-chosen")
+    page.click(".cb-create-session")
+    page.wait_for_selector(".cb-new-code", timeout=120_000)
+    found += violations(page, axe_source, artifacts, "trainer-ready")
+    page.click(".cb-trainer-sections button:has-text('Mijn sessies')")
+    page.wait_for_selector(".cb-session-row .cb-downloads")
+    page.locator(".cb-session-row .cb-downloads").first.click()
+    page.wait_for_selector(".cb-download-report-csv")
+    page.locator(".cb-session-row .cb-purge-session").first.click()
+    page.wait_for_selector(".cb-confirm-box:visible")
+    found += violations(page, axe_source, artifacts, "trainer-sessions")
+    page.locator(".cb-language button:has-text('EN')").click()
+    page.wait_for_selector("html[lang='en']")
+    page.wait_for_selector(".cb-trainer-sections button:has-text('My sessions')")
+    found += violations(page, axe_source, artifacts, "trainer-sessions-en")
+    assert_none(found)

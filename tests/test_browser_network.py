@@ -205,14 +205,25 @@ def test_a_reload_and_a_new_tab_continue_with_the_same_vote(server, browser):
     page = person(browser, session["participant_url"])
     join(page, "Das")
     vote(page, "serieus-nemen")
+    old_kernel = page_kernel_id(page)
     page.reload()
     continues_as(page, "Das")
     page.wait_for_selector(".cb-vote-status:has-text('(1 items)')")  # the vote is still there
+    # the page shut its old kernel down as it left (Voila's beacon, with the _xsrf cookie)
+    deadline = time.monotonic() + 20
+    while f"Kernel shutdown: {old_kernel}" not in server.log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert f"Kernel shutdown: {old_kernel}" in server.log_path.read_text()
+    assert "'_xsrf' argument missing" not in server.log_path.read_text()
     tab = page.context.new_page()
     tab.goto(session["participant_url"])
     continues_as(tab, "Das")
     assert counts(server, session["code"]) == (1, 1)
     facilitator.close()
+
+
+def page_kernel_id(page) -> str:
+    return json.loads(page.locator("#jupyter-config-data").text_content())["kernelId"]
 
 
 def test_a_page_offline_longer_than_the_cull_timeout_comes_back_as_the_same_person(server, browser):

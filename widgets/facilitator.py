@@ -18,6 +18,7 @@ from casebook.render import escape
 from casebook.store import Store, open_store
 from widgets.common import guarded, page_language, request_params
 from widgets.live import LiveView, join_box_html, too_few_note
+from widgets.record_form import RecordForm
 
 
 class FacilitatorView(LiveView):
@@ -32,7 +33,9 @@ class FacilitatorView(LiveView):
             self.show_session(code, key)
 
     def _build_body(self) -> list[W.Widget]:
-        left = W.VBox([self._status, self._build_controls(), *self._build_results(), self._case_view])
+        self._record_form = RecordForm()  # the end of the session: the record and the report
+        left = W.VBox([self._status, self._build_controls(), self._record_form, *self._build_results(),
+                       self._case_view])
         left.add_class("cb-main")
         self._join_info = W.HTML()
         self._join_info.add_class("cb-join-info")
@@ -62,7 +65,10 @@ class FacilitatorView(LiveView):
         self._presence = W.HTML()
         self._chart_title = W.HTML()
         self._results_note = W.HTML()
-        return [self._presence, self._chart_title, self._results, self._results_note]
+        return [self._presence, self._summary, self._chart_title, self._results, self._results_note]
+
+    def _language_parts(self) -> list[W.Widget]:
+        return super()._language_parts() + [self._record_form]
 
     def __repr__(self) -> str:
         return f"FacilitatorView(code={self.model.code!r}, allowed={self._control is not None})"
@@ -78,6 +84,9 @@ class FacilitatorView(LiveView):
             raise sessions.NotAllowed("not_facilitator") from None
         self.model.code = self._control.code
         self.model.refresh(force=True)
+        state = self.model.state
+        self._record_form.attach(self.model.store, self.model.casebook, state.code, key, state.case_ids,
+                                 state.method)
         self._body.layout.display = None
         self._render()
 
@@ -137,9 +146,8 @@ class FacilitatorView(LiveView):
         b["next"].layout.display = "none" if voting else None
         b["timer"].layout.display = None if state.minutes else "none"
         self._presence.value = f'<p class="cb-presence">{t("live.present", lang, present=state.present)}</p>'
-        shown = self.model.round_results(FACILITATOR)
         self._chart_title.value = f'<h2>{t("facilitator.live_results", lang)}</h2>'
-        self._results.show(shown, case.key)
+        shown = self._show_results(FACILITATOR, case, key_visible=True)
         self._results_note.value = (
             "" if any(r is not None for r in shown.values())
             else f'<p class="cb-note">{too_few_note(lang)}</p>'
@@ -148,6 +156,7 @@ class FacilitatorView(LiveView):
         self._join_info.value = join_box_html(
             state.code, join_url, t("facilitator.links", lang, code=state.code, url=join_url), small=True)
         self._programme.value = self._programme_html(state)
+        self._record_form.show(state.is_last_step, state.version)
 
     def _programme_html(self, state) -> str:
         lang = self.language

@@ -13,13 +13,14 @@ from casebook.catalogue import Catalogue, load_catalogue
 from casebook.clock import clock as casebook_clock
 from casebook.links import qr_svg
 from casebook.messages import t
-from casebook.phases import MIN_VOTERS_FOR_RESULTS, may_see_results
+from casebook.phases import FACILITATOR, MIN_VOTERS_FOR_RESULTS, may_see_results
+from casebook.reveal import RevealPicture, reveal_picture
 from casebook.render import escape
 from casebook.sessions import SessionState
 from casebook.store import Store
 from widgets.case_view import CaseView
 from widgets.common import ErrorBanner, guarded, mark_language, stylesheet
-from widgets.results_chart import ResultsChart
+from widgets.results_chart import ResultsChart, RevealSummary
 from widgets.ticker import PageTicker
 
 
@@ -70,6 +71,14 @@ class LiveSessionModel(HasTraits):
             else:
                 shown[number] = None
         return shown
+
+    def reveal(self, shown: dict[int, sessions.RoundResult | None], key_items=(),
+               language: str = "nl") -> RevealPicture | None:
+        """The summary of the latest round in ``shown`` (what ``round_results`` let this role see)."""
+        visible = [number for number, result in shown.items() if result is not None]
+        if not visible:
+            return None
+        return reveal_picture(self.store, self.code, self.state.step.position, max(visible), key_items, language)
 
 
 def format_timer(seconds: float | None, running: bool, language: str) -> str:
@@ -174,13 +183,14 @@ class LiveView(W.VBox):
         self._status = StatusLine()
         self._case_view = CaseView(catalogue=self._catalogue, **case_view_options)
         self._results = ResultsChart(self._catalogue)
+        self._summary = RevealSummary(self._catalogue)
 
     def _build_body(self) -> list[W.Widget]:
         raise NotImplementedError
 
     def _language_parts(self) -> list[W.Widget]:
         """The children that follow the view's language."""
-        return [self._status, self._case_view, self._results]
+        return [self._status, self._case_view, self._results, self._summary]
 
     # -- language
 
@@ -226,6 +236,17 @@ class LiveView(W.VBox):
         if key_visible is not None:
             self._case_view.show_key = key_visible
             self._case_view.show_what_happened = key_visible
+
+    def _show_results(self, role: str, case: Case, key_visible: bool) -> dict:
+        """The chart and, above it, the reveal's summary, for what ``role`` may see; returns the
+        rounds shown. AC1 in small type for the facilitator only; toward or away from the key
+        only where the key is visible."""
+        shown = self.model.round_results(role)
+        self._results.show(shown, case.key if key_visible else ())
+        reveal = self.model.reveal(shown, case.key_items, self.language)
+        self._summary.language = self.language  # this render may run before the dlink carries a new language
+        self._summary.show(reveal, statistics=role == FACILITATOR, key_visible=key_visible)
+        return shown
 
     # -- for tests
 

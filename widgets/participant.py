@@ -61,7 +61,7 @@ class ParticipantView(LiveView):
         self._own_votes.add_class("cb-own-votes")
         self._results_note = W.HTML()
         self._session_panel = W.VBox([
-            self._status, self._own_votes, self._results, self._results_note, self._build_vote_panel(),
+            self._status, self._own_votes, self._summary, self._results, self._results_note, self._build_vote_panel(),
             self._case_view,
         ])
         self._session_panel.add_class("cb-session-panel")
@@ -196,8 +196,7 @@ class ParticipantView(LiveView):
         self._render_vote_status(closed=not open_now)
         self._render_own_votes()
 
-        shown = self.model.round_results(PARTICIPANT)
-        self._results.show(shown, case.key if key_visible else ())
+        shown = self._show_results(PARTICIPANT, case, key_visible)
         revealed_any = any(r is not None for r in shown.values())
         note = ""
         if not revealed_any and not open_now and any(state.voters.values()):

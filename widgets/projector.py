@@ -35,7 +35,7 @@ class ProjectorView(LiveView):
         self._start.on_click(self._on_start_click)
         side = W.VBox([self._join, self._start])
         side.add_class("cb-side")
-        main = W.VBox([self._status, self._results, self._case_view])
+        main = W.VBox([self._status, self._summary, self._results, self._case_view])
         main.add_class("cb-main")
         self._body = W.HBox([main, side])
         self._body.add_class("cb-body")
@@ -72,7 +72,7 @@ class ProjectorView(LiveView):
         key_visible = may_see_key(PROJECTOR, state.method, state.step, state.reveal_key)
         self._show_case(case, key_visible)
         self._status.show(self.model)
-        self._results.show(self.model.round_results(PROJECTOR), case.key if key_visible else ())
+        self._show_results(PROJECTOR, case, key_visible)
 
 
 def projector_app(store: Store | None = None, casebook: Casebook | None = None) -> ProjectorView:

@@ -1,0 +1,82 @@
+"""The group picture the live views show at the reveal (issue 12): where the group is split
+(*Bespreek eerst*), its agreement in words, and after round 2 how it moved. Reads a round's
+ballots from the store and hands them, keyed by opaque participant ids, to ``agreement``;
+what leaves this module are counts only, never who voted what. No widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from casebook.agreement import MEERDERHEID, VERDEELD, ItemShift, ItemSplit, LivePicture, live_picture
+from casebook.catalogue import load_catalogue
+from casebook.phases import MIN_VOTERS_FOR_RESULTS, rounds_of
+from casebook.sessions import _session
+from casebook.store import Store, VoteRow
+
+
+def _ballots(db, session_id: int, position: int, round_number: int) -> dict[str, list[str]]:
+    return {participant: list(items or []) for participant, items in db.execute(
+        select(VoteRow.participant_id, VoteRow.items).where(
+            VoteRow.session_id == session_id, VoteRow.position == position, VoteRow.round == round_number)
+    )}
+
+
+@dataclass(frozen=True)
+class RevealPicture:
+    """One round's picture for the live views; ``shift`` only when at least three participants
+    voted in both rounds (like the counts, a smaller shift could point at a person)."""
+
+    round: int
+    picture: LivePicture
+
+    @property
+    def voters(self) -> int:
+        return self.picture.agreement.voters
+
+    @property
+    def divided(self) -> tuple[ItemSplit, ...]:
+        """The *verdeeld* items, the closest split leading."""
+        return tuple(split for split in self.picture.splits if split.label == VERDEELD)
+
+    @property
+    def discuss_first(self) -> tuple[str | None, tuple[ItemSplit, ...]]:
+        """What the group should discuss first, and its label: the *verdeeld* items; where
+        nothing is divided, the items with only a *meerderheid* (in a group of three a 2-1 split
+        is as divided as it gets); else nothing."""
+        for label in (VERDEELD, MEERDERHEID):
+            items = tuple(split for split in self.picture.splits if split.label == label)
+            if items:
+                return label, items
+        return None, ()
+
+    @property
+    def moved(self) -> tuple[ItemShift, ...]:
+        """Items on which someone changed their mind between the rounds, most switches first."""
+        moved = self.picture.shift
+        if moved is None or moved.paired < MIN_VOTERS_FOR_RESULTS:
+            return ()
+        changed = [item for item in moved.items if item.switched_on or item.switched_off]
+        return tuple(sorted(changed, key=lambda i: -(i.switched_on + i.switched_off)))
+
+    @property
+    def paired(self) -> int:
+        return self.picture.shift.paired if self.picture.shift is not None else 0
+
+
+def reveal_picture(store: Store, code: str, position: int, round_number: int, key_items=(),
+                   language: str = "nl") -> RevealPicture | None:
+    """The picture of ``round_number`` of case ``position``; None below three voters. For a
+    later round the shift since the first round comes with it. The caller decides whether the
+    viewer may see this round at all (``phases.may_see_results``) and the key (``may_see_key``)."""
+    item_ids = load_catalogue().item_ids
+    with store.reading() as db:
+        row = _session(db, code)
+        ballots = _ballots(db, row.id, position, round_number)
+        first = rounds_of(row.method)[0]
+        earlier = _ballots(db, row.id, position, first) if round_number != first else None
+    if len(ballots) < MIN_VOTERS_FOR_RESULTS:
+        return None
+    return RevealPicture(round_number, live_picture(ballots, item_ids, key_items, earlier, language))
