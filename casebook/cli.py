@@ -168,17 +168,39 @@ def anonymisation_prepare(obj, force):
               help="Token that opens the trainer pages (default: a new random one, printed at start).")
 @click.option("--cull-after", "cull_idle_seconds", default=180, show_default=True, type=click.IntRange(5, 86400),
               help="Seconds after which the kernel of a page that stopped ticking (closed, asleep) is shut down.")
+@click.option("--close-after-days", "close_after_days", envvar="CASEBOOK_CLOSE_AFTER_DAYS", default=None,
+              type=click.IntRange(0, 3650),
+              help="Close open sessions without activity for this many days, at start and every 6 hours "
+                   "(default 30; 0: never).")
 @click.pass_obj
-def serve(obj, port, ip, open_browser, participant_pool, public_url, trainer_token, cull_idle_seconds):
+def serve(obj, port, ip, open_browser, participant_pool, public_url, trainer_token, cull_idle_seconds,
+          close_after_days):
     """Start the casebook apps (Voila) on the default store."""
     from casebook.serve import serve as run
 
     click.echo(t("cli.serve_starting", obj["language"], host=ip, port=port))
     try:
         run(port=port, ip=ip, open_browser=open_browser, participant_pool=participant_pool, public_url=public_url,
-            trainer_token=trainer_token, cull_idle_seconds=cull_idle_seconds)
+            trainer_token=trainer_token, cull_idle_seconds=cull_idle_seconds, close_after_days=close_after_days)
     except CasebookError as exc:
         _fail(exc.message(obj["language"]), 1)
+
+
+@main.command()
+@click.option("--folder", type=click.Path(file_okay=False), default=None,
+              help="The trainer folder (default: trainer/ in the data folder); session.ipynb and casebook.ipynb "
+                   "are copied in when missing.")
+@click.option("--port", default=8888, show_default=True, type=int)
+@click.option("--ip", default="localhost", show_default=True)
+@click.option("--open/--no-open", "open_browser", default=True, help="Open a browser.")
+@click.option("--token", default=None,
+              help="JupyterLab's token (default: a new one, printed in the URL, as `jupyter lab` does).")
+@click.option("--allow-root", is_flag=True, help="Run as root (as `jupyter lab --allow-root`).")
+def lab(folder, port, ip, open_browser, token, allow_root):
+    """Start JupyterLab on a trainer folder: run session.ipynb for a session and its plan, casebook.ipynb to browse."""
+    from casebook.lab import lab as run
+
+    run(folder=folder, port=port, ip=ip, open_browser=open_browser, token=token, allow_root=allow_root)
 
 
 @main.group()
@@ -196,45 +218,93 @@ def _session_parameter_options(command):
     from casebook.parameters import session_fields
 
     for spec in reversed(session_fields()):
-        flag = "/" in spec.metadata["cli"]
-        command = click.option(spec.metadata["cli"], spec.name, help=spec.metadata["help"],
-                               default=spec.default if flag else None, required=spec.name == "cases",
-                               show_default=spec.name == "method")(command)
+        # no defaults here: an option not given leaves the value to the -f file or the template
+        command = click.option(spec.metadata["cli"], spec.name, help=spec.metadata["help"], default=None,
+                               show_default=False)(command)
     return command
 
 
 @session.command("new")
 @_session_parameter_options
+@click.option("-f", "--file", "series_file", type=click.Path(dir_okay=False), default=None,
+              help="Parameters from a YAML file, as papermill's -f; a list 'sessions:' in it makes a series, "
+                   "each session with its own code. Options given here apply to every session.")
 @click.option("--plan", "plan_html", type=click.Path(dir_okay=False), default=None,
-              help="Also write the printable plan (one self-contained HTML file) here.")
+              help="Also write the printable plan (one self-contained HTML file) here; with -f one file per "
+                   "session, named FILE-CODE.html.")
 @click.option("--format", "fmt", type=FORMATS, default="text")
 @click.pass_obj
-def session_new(obj, plan_html, fmt, **options):
+def session_new(obj, series_file, plan_html, fmt, **options):
     """Prepare a session with the papermill template notebooks/session.ipynb; prints its code and
-    the participant, facilitator and projector URLs."""
+    the participant, facilitator and projector URLs. With -f, a session or a series from a file."""
     from papermill.exceptions import PapermillExecutionError
 
-    from casebook import plan
+    from casebook import plan, series
 
     lang = obj["language"]
     parameters = {name: value for name, value in options.items() if value is not None}
-    parameters["cases"] = [c for c in parameters["cases"].replace(",", " ").split() if c]
-    parameters.setdefault("language", lang)
+    if "cases" in parameters:
+        parameters["cases"] = [c for c in parameters["cases"].replace(",", " ").split() if c]
     if "minutes" in parameters:
         parameters["minutes"] = _parse_minutes(parameters["minutes"])
     try:
-        prepared, notebook = plan.new_session(parameters)
+        if series_file:
+            made = series.new_series(series_file, overrides=parameters, defaults={"language": lang})
+        else:
+            if "cases" not in parameters:
+                raise click.UsageError("give --cases ID,ID (or -f FILE)")
+            parameters.setdefault("language", lang)
+            made = [plan.new_session(parameters)]
     except CasebookError as exc:
         _fail(exc.message(lang), 1)
     except PapermillExecutionError as exc:
         _fail(f"{exc.ename}: {exc.evalue}", 1)
-    served = f"{plan.SESSIONS_FOLDER}/{notebook.stem}"
-    links = {**prepared.links(served), "plan_notebook": str(notebook)}
-    if plan_html:
-        links["plan_html"] = str(plan.export_html(notebook, plan_html))
+    _say_sessions(made, plan_html, fmt, as_list=bool(series_file))
+
+
+@session.command("duplicate")
+@click.argument("code")
+@click.option("--plan", "plan_html", type=click.Path(dir_okay=False), default=None,
+              help="Also write the printable plan (one self-contained HTML file) here.")
+@click.option("--format", "fmt", type=FORMATS, default="text")
+@click.pass_obj
+def session_duplicate(obj, code, plan_html, fmt):
+    """Prepare session CODE again for another group: a new code, the same cases and settings."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from casebook import series
+
+    try:
+        made = [series.duplicate_session(code)]
+    except CasebookError as exc:
+        _fail(exc.message(obj["language"]), 1)
+    except PapermillExecutionError as exc:
+        _fail(f"{exc.ename}: {exc.evalue}", 1)
+    _say_sessions(made, plan_html, fmt, as_list=False)
+
+
+def _say_sessions(made, plan_html, fmt, as_list: bool) -> None:
+    """Each session's links (and plan file); with -f a list, one entry per session."""
+    from pathlib import Path
+
+    from casebook import plan
+
+    said = []
+    for prepared, notebook in made:
+        served = f"{plan.SESSIONS_FOLDER}/{notebook.stem}"
+        links = {**prepared.links(served), "plan_notebook": str(notebook)}
+        if plan_html:
+            target = Path(plan_html)
+            if as_list:
+                target = target.with_name(f"{target.stem}-{prepared.code}{target.suffix or '.html'}")
+            links["plan_html"] = str(plan.export_html(notebook, target))
+        said.append(links)
     if fmt == "json":
-        _dump(links)
-    else:
+        _dump(said if as_list else said[0])
+        return
+    for number, links in enumerate(said):
+        if number:
+            click.echo()
         for name, value in links.items():
             click.echo(f"{name:16} {value}")
 

@@ -13,10 +13,11 @@ import os
 from pathlib import Path
 
 import platformdirs
-from traitlets import Unicode, default
+from traitlets import Int, Unicode, default
 from traitlets.config import Configurable
 
 APP_NAME = "intervisie-casebook"
+DEFAULT_CLOSE_AFTER_DAYS = 30
 
 
 def _env(name: str) -> str:
@@ -46,6 +47,9 @@ class Settings(Configurable):
     secret_file = Unicode(config=True, help="""A file with the server's key (64 hex digits), which signs the
         trainer cookie and keys each browser's id (CASEBOOK_SECRET_FILE; default: server-secret in the
         data folder, made at the first start). Every process of one casebook needs the same key.""")
+    close_after_days = Int(config=True, help="""Days after its last activity that `casebook serve` closes an
+        open session with participants (at start-up and every 6 hours): aggregates and the record are kept, votes and pseudonyms
+        deleted (CASEBOOK_CLOSE_AFTER_DAYS; default 30; 0: never).""")
 
     @default("data_dir")
     def _default_data_dir(self):
@@ -90,6 +94,20 @@ class Settings(Configurable):
     @default("secret_file")
     def _default_secret_file(self):
         return _env("CASEBOOK_SECRET_FILE")
+    @default("close_after_days")
+    def _default_close_after_days(self):
+        configured = _env("CASEBOOK_CLOSE_AFTER_DAYS").strip()
+        if not configured:
+            return DEFAULT_CLOSE_AFTER_DAYS
+        try:
+            return max(0, int(configured))
+        except ValueError:  # a typo must not stop every kernel: keep the default, say so once
+            import logging
+
+            logging.getLogger("casebook").warning(
+                "CASEBOOK_CLOSE_AFTER_DAYS=%r is not a whole number of days; using %d", configured,
+                DEFAULT_CLOSE_AFTER_DAYS)
+            return DEFAULT_CLOSE_AFTER_DAYS
 
     def extra_case_folders(self) -> list[Path]:
         return [Path(p) for p in self.case_folders.split(os.pathsep) if p]
@@ -100,6 +118,7 @@ class Settings(Configurable):
         "store_url": "CASEBOOK_STORE", "case_folders": "CASEBOOK_CASES", "author_folder": "CASEBOOK_AUTHOR_FOLDER",
         "language": "CASEBOOK_LANGUAGE", "public_url": "CASEBOOK_PUBLIC_URL", "trainer_token": "CASEBOOK_TRAINER_TOKEN",
         "secret_file": "CASEBOOK_SECRET_FILE",
+        "close_after_days": "CASEBOOK_CLOSE_AFTER_DAYS",
     }
 
     def export(self, environ=None) -> None:
@@ -107,8 +126,8 @@ class Settings(Configurable):
         environ = os.environ if environ is None else environ
         for name, variable in self.ENVIRONMENT.items():
             value = getattr(self, name)
-            if value:
-                environ[variable] = value
+            if value or isinstance(value, int):  # a number, 0 included, is always set
+                environ[variable] = str(value)
 
 
 def settings(**overrides) -> Settings:

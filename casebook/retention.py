@@ -3,20 +3,26 @@
 Every statistic of a round needs only its counts per item (``agreement.RoundTally``); the shift
 from round 1 to round 2 needs the paired ballots, so it is computed here, before they go. After
 closing, ``casebook session report`` gives the same report from the kept aggregates and record.
+``casebook serve`` closes forgotten sessions at start-up (``close_stale_sessions``), after
+``Settings.close_after_days`` without activity.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from casebook.agreement import RoundTally, shift
 from casebook.cases import Casebook, load_cases
 from casebook.catalogue import load_catalogue
+from casebook.clock import clock
 from casebook.phases import rounds_of
 from casebook.sessions import UnknownSession, _case_ids, _require_key, normalise_code
-from casebook.store import ParticipantRow, RoundAggregateRow, SessionRow, Store, VoteRow, utcnow
+from casebook.store import (
+    ParticipantRow, PhaseRunRow, RoundAggregateRow, SessionRow, Store, VoteRow, utcnow,
+)
 
 
 def case_key(book: Casebook, case_id: str) -> list[str]:
@@ -75,3 +81,50 @@ def close_session(store: Store, code: str, casebook: Casebook | None = None, key
         row.closed_at = utcnow()
         row.version += 1
     return {"closed": True, "votes": votes, "participants": participants}
+
+
+# ------------------------------------------------------------------ closing forgotten sessions
+
+DAY_SECONDS = 24 * 3600
+
+
+def _epoch(moment: datetime | None) -> float:
+    if moment is None:
+        return 0.0
+    # SQLite hands back naive datetimes; everything is stored in UTC
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def last_activity(db, row: SessionRow) -> float:
+    """When anything last happened in a session (epoch s): created, a phase entered, a page of a
+    participant seen, a vote cast. A session run weeks after it was prepared is not stale."""
+    seen = db.execute(select(func.max(ParticipantRow.last_seen)).where(ParticipantRow.session_id == row.id)).scalar()
+    entered = db.execute(select(func.max(PhaseRunRow.entered_at)).where(PhaseRunRow.session_id == row.id)).scalar()
+    cast = db.execute(select(func.max(VoteRow.cast_at)).where(VoteRow.session_id == row.id)).scalar()
+    return max(_epoch(row.created_at), seen or 0.0, entered or 0.0, _epoch(cast))
+
+
+def stale_sessions(store: Store, days: int, now: float | None = None) -> list[str]:
+    """Codes of the open sessions that hold participants (pseudonyms, maybe votes) and saw no
+    activity for ``days`` days. Sessions nobody joined hold nothing personal and stay open, so a
+    series prepared months ahead is still there when its day comes. ``days`` 0: none."""
+    if days <= 0:
+        return []
+    cutoff = (clock.now() if now is None else now) - days * DAY_SECONDS
+    with store.reading() as db:
+        rows = db.execute(select(SessionRow).where(
+            SessionRow.closed_at.is_(None),
+            select(ParticipantRow.id).where(ParticipantRow.session_id == SessionRow.id).exists(),
+        ).order_by(SessionRow.id)).scalars().all()
+        return [row.code for row in rows if last_activity(db, row) < cutoff]
+
+
+def close_stale_sessions(store: Store, days: int, now: float | None = None,
+                         casebook: Casebook | None = None) -> list[str]:
+    """Close (``close_session``) every session ``stale_sessions`` names; returns their codes."""
+    codes = stale_sessions(store, days, now)
+    if codes:
+        book = casebook if casebook is not None else load_cases()
+        for code in codes:
+            close_session(store, code, casebook=book)
+    return codes

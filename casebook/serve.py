@@ -76,12 +76,12 @@ def voila_argv(port: int, ip: str, open_browser: bool) -> list[str]:
 
 def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = False,
           participant_pool: int = 12, public_url: str | None = None, trainer_token: str | None = None,
-          cull_idle_seconds: int = CULL_IDLE_SECONDS) -> None:
+          cull_idle_seconds: int = CULL_IDLE_SECONDS, close_after_days: int | None = None) -> None:
     """Run the casebook's Voila in this process until interrupted."""
     import os
     from pathlib import Path
 
-    current = settings(public_url=public_url, trainer_token=trainer_token)
+    current = settings(public_url=public_url, trainer_token=trainer_token, close_after_days=close_after_days)
     if not current.trainer_token:  # like `jupyter lab`: a token of its own, printed below
         current.trainer_token = secrets.token_urlsafe(24)
     # the kernels Voila starts inherit this process's environment: that is how they learn the
@@ -95,6 +95,8 @@ def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = 
     from casebook.store import open_store
 
     open_store()  # create or migrate the schema once here, not in every kernel
+    close_forgotten_sessions(current.close_after_days)
+    keep_closing_forgotten_sessions(current.close_after_days)
     clear_cases()  # the anonymisation gate, once here: the apps serve only cleared cases
     start_check_worker()
     from casebook.web import CasebookVoila
@@ -116,6 +118,51 @@ def say_trainer_links(current, ip: str, port: int) -> None:
     print(t("cli.trainer_links", None, url=f"{base}/?token={current.trainer_token}",
             trainer=f"{base}/voila/render/trainer.ipynb?token={current.trainer_token}",
             author=f"{base}/voila/render/author.ipynb?token={current.trainer_token}"), file=sys.stderr, flush=True)
+
+
+# While the server runs, forgotten sessions are looked for again this often (a hosted server
+# may run for months without a restart).
+RECHECK_SECONDS = 6 * 3600
+
+
+def keep_closing_forgotten_sessions(days: int, every_seconds: float = RECHECK_SECONDS):
+    """Close forgotten sessions again every ``every_seconds`` while this process runs, in a
+    thread of its own; returns the event that stops it (None when ``days`` is 0)."""
+    import threading
+
+    if days <= 0:
+        return None
+    stop = threading.Event()
+
+    def recheck() -> None:
+        while not stop.wait(every_seconds):
+            close_forgotten_sessions(days, say_none=False)
+
+    threading.Thread(target=recheck, name="casebook-retention", daemon=True).start()
+    return stop
+
+
+def close_forgotten_sessions(days: int, say_none: bool = True) -> list[str]:
+    """Retention (AVG): close the open sessions without activity for ``days`` days, keeping
+    their aggregates and record and deleting votes and pseudonyms; say how many."""
+    import logging
+
+    from casebook.messages import t
+    from casebook.retention import close_stale_sessions
+    from casebook.store import open_store
+
+    from casebook.sessions import forget_old_join_failures
+
+    try:
+        forget_old_join_failures(open_store())  # a minute's use only; a burst before a stop is kept no longer
+        closed = close_stale_sessions(open_store(), days)
+    except Exception:  # never keep the server from starting; the next start tries again
+        logging.getLogger("casebook").exception("closing sessions older than %d days failed", days)
+        return []
+    if days > 0 and (closed or say_none):  # a line at every start: the log shows the retention at work
+        key = "autoclose.closed" if closed else "autoclose.none"
+        print(t(key, None, count=len(closed), days=days, codes=", ".join(closed)), file=sys.stderr, flush=True)
+    return closed
 
 
 def start_check_worker() -> None:

@@ -194,6 +194,14 @@ def _case_ids(db, row: SessionRow) -> tuple[str, ...]:
     ).scalars())
 
 
+def session_parameters(store: Store, code: str) -> SessionParameters:
+    """What the trainer chose for session ``code`` (to prepare it again for another group)."""
+    with store.reading() as db:
+        row = _session(db, code)
+        return SessionParameters(cases=list(_case_ids(db, row)), method=row.method, language=row.language,
+                                 title=row.title, minutes=dict(row.minutes or {}), reveal_key=row.reveal_key)
+
+
 def session_exists(store: Store, code: str) -> bool:
     with store.reading() as db:
         return db.execute(select(SessionRow.id).where(SessionRow.code == normalise_code(code))).first() is not None
@@ -371,6 +379,14 @@ def note_wrong_code(store: Store, browser: str, now: float | None = None) -> Non
         total = db.execute(select(func.count()).select_from(JoinFailureRow)).scalar()
     if total == WRONG_CODES_PER_SERVER or (total > WRONG_CODES_PER_SERVER and total % 100 == 0):
         log.warning("burst of wrong join codes: %d within a minute across the server", total)
+
+
+def forget_old_join_failures(store: Store, now: float | None = None) -> int:
+    """Delete the wrong codes older than the window (``note_wrong_code`` does this only when the
+    next wrong code comes; ``casebook serve`` calls this at start). Returns how many."""
+    now = clock.now() if now is None else now
+    with store.writing() as db:
+        return db.execute(delete(JoinFailureRow).where(JoinFailureRow.at <= now - JOIN_WINDOW_SECONDS)).rowcount
 
 
 def enter(store: Store, code: str, pseudonym: str, browser: str = "", limiter: JoinLimiter | None = None) -> str:

@@ -251,6 +251,18 @@ class NotFoundHandler(web.RequestHandler):
         raise web.HTTPError(404)
 
 
+def log_request(handler) -> None:
+    """Tornado's request log, without the query string: it carries join codes, facilitator keys
+    and trainer tokens, and tornado's own log writes the whole address of every refused request
+    to stderr. Same levels as tornado: refused (4xx) and failed (5xx) requests are the lines seen."""
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    request = handler.request
+    logging.getLogger("tornado.access").log(
+        level, "%d %s %s (%s) %.2fms", status, request.method, request.path, request.remote_ip,
+        1000.0 * request.request_time())
+
+
 # Voila's handlers that would list the served folder: the file tree and the contents API.
 LISTING_HANDLERS = (TornadoVoilaTreeHandler, VoilaContentsHandler)
 
@@ -265,7 +277,7 @@ class CasebookVoila(Voila):
         settings = super().init_settings()
         secret = casebook_secret()
         # signed cookies (the trainer's) stay valid across a restart: the same key each time
-        settings.update(cookie_secret=secret, casebook_secret=secret,
+        settings.update(cookie_secret=secret, casebook_secret=secret, log_function=log_request,
                         casebook_trainer_token=self.casebook_trainer_token, casebook_language=self.casebook_language)
         return settings
 
