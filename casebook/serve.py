@@ -20,10 +20,6 @@ DEFAULT_PORT = 8866
 # the ticker of a background tab to about one a minute, so stay well above 60 s.
 CULL_IDLE_SECONDS = 180
 CULL_INTERVAL_SECONDS = 30
-# Voila's default: a used preheated kernel is replaced after a second. A longer delay would spare
-# a burst of pages the refill's work, but Voila puts the delayed kernel in the pool at once, so
-# the next page would wait for it (tried: 45 s made a new tab wait 45 s).
-POOL_REFILL_DELAY_SECONDS = 1
 
 
 def pool_sizes(participants: int) -> dict[str, dict]:
@@ -58,7 +54,6 @@ def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECON
     config.VoilaConfiguration.show_tracebacks = False
     config.VoilaConfiguration.preheat_kernel = participant_pool > 0
     config.VoilaKernelManager.kernel_pools_config = pool_sizes(participant_pool)
-    config.VoilaKernelManager.fill_delay = POOL_REFILL_DELAY_SECONDS
     # the papermill template and generated session notebooks are never preheated
     config.VoilaKernelManager.preheat_denylist = ["session*", "sessions/*"]
     config.MappingKernelManager.cull_idle_timeout = cull_idle_seconds
