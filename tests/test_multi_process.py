@@ -190,7 +190,7 @@ class Cluster:
         request = urllib.request.Request(f"{self.url}/casebook/alive",
                                          headers={"Cookie": f"casebook_browser={browser_id}"})
         with urllib.request.urlopen(request, context=context, timeout=20) as answer:
-            assert answer.status == 204
+            assert answer.status == 200 and "start" in json.loads(answer.read())
         for _ in range(50):  # nginx writes the line as the request ends
             served = [r.upstreams[-1] for r in self.routes() if r.cookie == browser_id]
             if served:
