@@ -151,7 +151,7 @@ def _plain(exc: Exception) -> Exception:
     return RuntimeError(f"{ename}: {getattr(exc, 'evalue', '')}") if ename else exc
 
 
-def duplicate_session(code: str, store_url: str | None = None):
+def duplicate_session(code: str, store_url: str | None = None, base: str | None = None):
     """The session ``code`` prepared once more ("nog eens met een andere groep"): a new code and
     facilitator key, the same cases, method, language, title, timings and key setting, with its
     own executed plan. Works for closed sessions too. Returns (SessionPlan, executed notebook)."""
@@ -159,4 +159,4 @@ def duplicate_session(code: str, store_url: str | None = None):
     from casebook.store import open_store
 
     parameters = asdict(sessions.session_parameters(open_store(store_url), code))
-    return new_session(parameters, store_url)
+    return new_session(parameters, store_url, base=base)

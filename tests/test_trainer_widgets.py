@@ -195,3 +195,31 @@ def test_english_on_request(app):
     assert view._sections.options[0][0] == "New session" and "cb-lang-en" in view._dom_classes
     assert view.new_session._create.description == "Create session"
     assert view.new_session._settings.controls["method"].options[0][0] == "Incident method"
+
+
+def test_once_more_with_another_group_makes_a_new_session_with_the_same_set_up(app):
+    view, made = app
+    view.model.chosen = ["vp-014", "vp-003"]
+    view.new_session._settings.controls["title"].value = "Regio Noord"
+    create(view, made)
+    source = view.new_session.prepared.code
+    store = open_store()
+    view.show_section(SESSIONS)
+    before = set(view.session_list.rows)
+    view.session_list.rows[source]._again.click()
+    new_codes = set(view.session_list.rows) - before
+    assert len(new_codes) == 1
+    code = new_codes.pop()
+    made.extend(p for p in (store_notebook(code),) if p)
+    assert code != source and f"als {source}" in view.session_list.rows[code]._message.value
+    assert "cb-state-prepared" in view.session_list.rows[code]._line.value
+    original, again = sessions.session_parameters(store, source), sessions.session_parameters(store, code)
+    assert (again.cases, again.title, again.minutes) == (original.cases, original.title, original.minutes)
+    assert again.cases == ["vp-014", "vp-003"] and again.title == "Regio Noord"
+
+
+def store_notebook(code: str):
+    from casebook.config import notebooks_dir
+
+    found = sorted((notebooks_dir() / "sessions").glob(f"{code}-*.ipynb"))
+    return found[0] if found else None

@@ -498,6 +498,9 @@ class SessionRowView(W.VBox):
         self._close = W.Button(icon="lock")
         self._close.add_class("cb-close-session")
         self._close.on_click(lambda _b: self._ask("close"))
+        self._again = W.Button(icon="copy")
+        self._again.add_class("cb-duplicate-session")
+        self._again.on_click(self._on_again_click)
         self._purge = W.Button(icon="trash", button_style="danger")
         self._purge.add_class("cb-purge-session")
         self._purge.on_click(lambda _b: self._ask("purge"))
@@ -516,7 +519,7 @@ class SessionRowView(W.VBox):
         self._message = W.HTML()
         self._message.add_class("cb-row-message")
         self._asking = ""
-        actions = W.HBox([self._links, self._downloads_button, self._close, self._purge])
+        actions = W.HBox([self._links, self._downloads_button, self._again, self._close, self._purge])
         actions.add_class("cb-session-actions")
         self.children = [self._line, actions, self._downloads, self._confirm_box, self._message, self._error]
         self._draw()
@@ -546,6 +549,8 @@ class SessionRowView(W.VBox):
             f'target="_blank" rel="noopener">{t("trainer.open_projector", lang)}</a>'
         )
         self._downloads_button.description = t("trainer.downloads", lang)
+        self._again.description = t("trainer.again", lang)
+        self._again.tooltip = t("trainer.again_hint", lang)
         self._close.description = t("trainer.close", lang)
         self._close.disabled = s.state == workspace.CLOSED
         self._purge.description = t("trainer.purge", lang)
@@ -568,6 +573,18 @@ class SessionRowView(W.VBox):
                                        t("trainer.report", lang, format=fmt.upper()))
                          .replace('class="cb-download"', f'class="cb-download cb-download-report-{fmt}"'))
         self._downloads.value = f'<div class="cb-download-list">{" ".join(links)}</div>'
+
+    @guarded
+    def _on_again_click(self, _button=None) -> None:
+        """The same session once more, for another group: a new code, the same cases and times."""
+        from casebook.series import duplicate_session
+
+        self._again.disabled = True
+        try:
+            made, _notebook = duplicate_session(self.summary.code, self._store.url, base=page_base_url())
+        finally:
+            self._again.disabled = False
+        self._on_change(made.code, t("trainer.again_done", self.language, code=made.code, source=self.summary.code))
 
     @guarded
     def _ask(self, action: str) -> None:
