@@ -2,6 +2,7 @@
 burst does not pay for its replacements while it is being served."""
 
 import asyncio
+import concurrent.futures
 
 from casebook import web
 
@@ -30,7 +31,9 @@ def run(monkeypatch, scenario):
         await scenario(pool)
         return pool.fills
 
-    return asyncio.run(main())
+    # a thread of its own: a browser test's Playwright may have left an event loop in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, main()).result()
 
 
 def test_a_burst_of_pages_gets_one_refill_after_it_is_over(monkeypatch):
