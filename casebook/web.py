@@ -301,6 +301,38 @@ class CalmRefill:
         waiting[notebook_name] = (first, loop.call_at(when, refill))
 
 
+class _RecentRequests(dict):
+    """Voila's store of requests for preheated kernels, keeping the newest ``limit``."""
+
+    limit = 2000
+
+    def __setitem__(self, key, value):
+        super().pop(key, None)
+        super().__setitem__(key, value)
+        while len(self) > self.limit:
+            del self[next(iter(self))]
+
+
+def keep_requests_for_kernels_that_ask_again() -> None:
+    """Voila hands a page's request to its preheated kernel over a websocket the kernel opened,
+    and keeps it for a kernel that has not asked yet. Sent to a socket that just failed (a kernel
+    that gave up waiting on a busy server and asks again), it is lost, and the page is served as
+    nobody's: no browser, no code. So every request is also kept, for the kernel's next ask."""
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    if getattr(RequestInfoSocketHandler, "_casebook_keeps", False):
+        return
+    send = RequestInfoSocketHandler.send_updates.__func__
+
+    def send_updates(cls, msg):
+        cls._cache[msg["kernel_id"]] = msg["payload"]
+        send(cls, msg)
+
+    RequestInfoSocketHandler._cache = _RecentRequests(RequestInfoSocketHandler._cache)
+    RequestInfoSocketHandler.send_updates = classmethod(send_updates)
+    RequestInfoSocketHandler._casebook_keeps = True
+
+
 def _calm_kernel_manager_factory(factory):
     def build(base_class, preheat_kernel, default_pool_size, page_config_hook=None):
         manager = factory(base_class, preheat_kernel, default_pool_size, page_config_hook=page_config_hook)
@@ -318,6 +350,7 @@ class CasebookVoila(Voila):
     def init_settings(self):
         import voila.app
 
+        keep_requests_for_kernels_that_ask_again()
         # Voila makes its kernel manager in here, from this factory: the casebook's refills
         voila_factory = voila.app.voila_kernel_manager_factory
         voila.app.voila_kernel_manager_factory = _calm_kernel_manager_factory(voila_factory)

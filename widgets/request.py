@@ -27,15 +27,26 @@ def _query_url() -> str:
     return f"{protocol}://{server_ip}:{server_port}{ws_base_url}voila/query/{os.getenv('VOILA_KERNEL_ID')}"
 
 
+# A preheated kernel asks as soon as it reaches this point; on a busy server (a pool filling
+# while every page of a group reloads after a restart) the first tries may not get through
+# in time. Voila keeps a request for a kernel that has not asked yet, so asking again is safe:
+# giving up would serve the page without its browser, code and language (a stranger's page).
+REQUEST_WAIT_SECONDS = 300
+
+
 async def _receive(url: str) -> str | None:
     import websockets
 
-    try:
-        async with websockets.connect(url, open_timeout=5) as websocket:
-            return await websocket.recv()
-    except (TimeoutError, ConnectionRefusedError, OSError) as exc:
-        warnings.warn(f"could not learn the request from {url}: {exc}")
-        return None
+    deadline = asyncio.get_running_loop().time() + REQUEST_WAIT_SECONDS
+    while True:
+        try:
+            async with websockets.connect(url, open_timeout=30) as websocket:
+                return await websocket.recv()
+        except (TimeoutError, ConnectionRefusedError, OSError, websockets.ConnectionClosed) as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                warnings.warn(f"could not learn the request from {url}: {exc}")
+                return None
+            await asyncio.sleep(1)
 
 
 @functools.cache
