@@ -78,7 +78,7 @@ class RecordForm(W.VBox):
 
     def _build_closing(self) -> None:
         """Closing the session (``cb-close-session``), after a confirmation (``cb-close-confirm``)."""
-        self._close = W.Button(button_style="warning")
+        self._close = W.Button(icon="lock")
         self._close.add_class("cb-close-session")
         self._close.on_click(self._on_close_click)
         self._close_question = W.HTML()
