@@ -4,11 +4,15 @@ the page's ticker, header bar and error banner."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import ipywidgets as W
 from traitlets import Callable, Float, HasTraits, Instance, Int, Unicode, observe
 
 from casebook import sessions
 from casebook.cases import Case, Casebook
+from casebook.changes import ChangeWatch, watch_changes
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.clock import clock as casebook_clock
 from casebook.links import qr_svg
@@ -18,13 +22,23 @@ from casebook.render import escape
 from casebook.sessions import SessionState
 from casebook.store import Store
 from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, mark_language, stylesheet
+from widgets.common import ErrorBanner, guarded, log, mark_language, stylesheet
 from widgets.results_chart import ResultsChart
 from widgets.ticker import PageTicker
 
+# How often a page asks the store whether anything changed (a vote, a join, a phase): the
+# answer costs microseconds (casebook.changes), so a change shows in about this time.
+FOLLOW_EVERY_SECONDS = 0.1
+# A page whose ticks stopped this long ago (tab closed; a background tab still ticks about once
+# a minute) stops following, so its kernel goes quiet and Voila's culling reclaims it.
+FOLLOW_WITHOUT_TICKS_SECONDS = 90
+# After a failure (store unreachable) wait longer before asking again, up to this.
+FOLLOW_BACKOFF_MAX_SECONDS = 30
+
 
 class LiveSessionModel(HasTraits):
-    """A session as the store has it now; ``refresh()`` is cheap when nothing changed.
+    """A session as the store has it now; ``refresh()`` is cheap when nothing changed: it asks
+    the store's change signal first (``casebook.changes``) and reads only after a change.
 
     ``clock`` gives the current time in seconds (the casebook's clock, which tests can set).
     """
@@ -37,12 +51,17 @@ class LiveSessionModel(HasTraits):
     store = Instance(Store)
     casebook = Instance(Casebook)
 
+    watch = Instance(ChangeWatch)
+
     def __init__(self, store: Store, casebook: Casebook, **kwargs):
+        kwargs.setdefault("watch", watch_changes(store.url))
         super().__init__(store=store, casebook=casebook, **kwargs)
 
     def refresh(self, force: bool = False) -> bool:
         """Follow the store; returns True when the state changed."""
         if not self.code:
+            return False
+        if not force and self.state is not None and not self.watch.changed():
             return False
         current = sessions.version(self.store, self.code)
         if not force and current == self.version and self.state is not None:
@@ -169,6 +188,9 @@ class LiveView(W.VBox):
         self._heartbeat = W.HTML(layout=W.Layout(display="none"))
         self._heartbeat.add_class("cb-heartbeat")
         self._ticker.observe(self._on_ticker_value, "value")
+        self._last_sign_of_life = time.monotonic()  # the page's last tick (or its creation)
+        self._follower: asyncio.Task | None = None
+        self.model.observe(self._on_model_code, "code")
         self._header = W.HTML()
         self._header.add_class("cb-header-bar")
         self._status = StatusLine()
@@ -196,7 +218,50 @@ class LiveView(W.VBox):
     # -- following the store
 
     def _on_ticker_value(self, change) -> None:
+        self._last_sign_of_life = time.monotonic()
         self._heartbeat.value = str(change["new"])
+
+    def _on_model_code(self, change) -> None:
+        if change["new"]:
+            self.start_following()
+
+    def start_following(self) -> None:
+        """Follow the store from the kernel's own event loop, so that a change shows within
+        ``FOLLOW_EVERY_SECONDS`` instead of at the next tick. Outside a running loop (plain
+        Python, tests) the ticks alone follow the store."""
+        if self._follower is not None and not self._follower.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._follower = loop.create_task(self._follow_forever())
+        self._follower.add_done_callback(self._on_follower_done)
+
+    async def _follow_forever(self) -> None:
+        """Ask the store ten times a second; draw what changed. A failure is logged and waited
+        out (longer each time), never the end of the page: the ticks follow the store too."""
+        failures = 0
+        while True:
+            pause = FOLLOW_EVERY_SECONDS if not failures else min(FOLLOW_BACKOFF_MAX_SECONDS, 2.0 ** failures)
+            await asyncio.sleep(pause)
+            if time.monotonic() - self._last_sign_of_life > FOLLOW_WITHOUT_TICKS_SECONDS:
+                continue  # nobody is looking: stay quiet so the kernel can be culled
+            try:
+                if self.model.refresh():
+                    self._render()
+            except Exception:  # noqa: BLE001 - logged; the page lives on and its ticks follow the store
+                failures += 1
+                if failures == 1:
+                    log.exception("following session %s failed; trying again", self.model.code)
+            else:
+                if failures:
+                    log.info("following session %s again", self.model.code)
+                failures = 0
+
+    def _on_follower_done(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:  # a bug in the loop itself
+            log.error("the page stopped following the store", exc_info=task.exception())
 
     @guarded(keep_message=True)
     def _on_ticker_tick(self) -> None:
