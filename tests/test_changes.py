@@ -55,6 +55,26 @@ def test_a_change_from_another_connection_is_noticed_once(store, session_in):
         other.dispose()
 
 
+def test_a_commit_elsewhere_wakes_a_waiting_page(store, session_in):
+    """An idle page sleeps on the watch's file descriptor instead of asking again and again."""
+    import select
+
+    other = Store(store.url)
+    watch = watch_changes(store.url)
+    try:
+        fd = watch.wakeup_fd()
+        if fd is None:
+            pytest.skip("no wake-up on this platform (the page polls instead)")
+        settle(watch)
+        assert select.select([fd], [], [], 0.3)[0] == []  # nothing happened: no wake-up
+        sessions.join(other, session_in.code, "Uil")
+        assert select.select([fd], [], [], 5)[0] == [fd]
+        assert noticed(watch)
+    finally:
+        watch.close()
+        other.dispose()
+
+
 def test_a_change_from_another_process_is_noticed(tmp_path, test_cases):
     """Every participant's kernel is a process of its own."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
@@ -132,6 +152,7 @@ def test_pages_follow_a_vote_without_a_tick(room, test_cases):
 def test_a_failing_store_is_logged_and_the_page_keeps_following(room, test_cases, caplog, monkeypatch):
     store, created = room
     monkeypatch.setattr(live, "FOLLOW_BACKOFF_MAX_SECONDS", 0.2)
+    monkeypatch.setattr(live, "FOLLOW_SAFETY_SECONDS", 0.05)  # ask often even without a wake-up
 
     async def scenario():
         projector = ProjectorView(store, test_cases, created.code)
