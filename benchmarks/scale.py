@@ -335,6 +335,20 @@ def phase_latencies(group: Group) -> list[float]:
     return found
 
 
+def wait_for_pool(server, groups: list, timeout: float = 600) -> None:
+    """Until the kernels not serving a page yet (the refilled pools) have run their notebooks:
+    the open pages keep ticking, so the server as a whole is never quiet."""
+    serving = {kernel_pid(server.process.pid, page.kernel_id)
+               for group in groups for page in group.pages if isinstance(page, Page) and page.kernel_id}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        standby = [pid for pid in kernel_pids(server) if pid not in serving]
+        before = cpu_seconds(standby)
+        time.sleep(2)
+        if len(standby) >= server.pool and cpu_seconds(standby) - before < 0.1:
+            return
+
+
 def measure_idle(server_pid: int, seconds: float) -> float:
     """CPU of the server and all its kernels over ``seconds``, as percent of one core."""
     pids = [server_pid, *descendants(server_pid)]
@@ -371,7 +385,7 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
                                  browser if group.index <= args.browsers else None, results)
                 print(f"1. group {group.index}: {args.participants} pages arrived, p95 "
                       f"{p95(results['arrival'][-1]):.2f} s; joined (load {load_averages()})", flush=True)
-                await asyncio.to_thread(wait_until_idle, server, 0.05, 600)  # the pool refills
+                await asyncio.to_thread(wait_for_pool, server, groups)
             results["load_during_votes"] = load_averages()
             # two rounds, all groups at once
             for round_number in (1, 2):

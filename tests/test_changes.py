@@ -198,3 +198,28 @@ def test_a_page_without_ticks_stops_following(room, test_cases, monkeypatch):
         projector._follower.cancel()
 
     asyncio.run(scenario())
+
+
+def test_an_idle_page_does_not_look_at_the_store(room, test_cases, monkeypatch):
+    """Where the store can wake a page (inotify here), nothing happening costs nothing: the page
+    does not look until something is written; then it looks once for the burst."""
+    store, created = room
+    if watch_changes(store.url).wakeup_fd() is None:
+        pytest.skip("no wake-up on this platform (the page polls instead)")
+
+    async def scenario():
+        projector = ProjectorView(store, test_cases, created.code)
+        looks = []
+        original = projector.model.refresh
+        monkeypatch.setattr(projector.model, "refresh", lambda *a, **k: looks.append(1) or original(*a, **k))
+        await asyncio.sleep(0.3)
+        looks.clear()
+        await asyncio.sleep(1.0)
+        assert looks == []
+        sessions.join(store, created.code, "Uil")
+        await asyncio.sleep(0.5)
+        assert 1 <= len(looks) <= 3
+        assert projector.model.state.participants == 1
+        projector._follower.cancel()
+
+    asyncio.run(scenario())

@@ -12,8 +12,8 @@ from traitlets import Callable, Float, HasTraits, Instance, Int, Unicode, observ
 
 from casebook import sessions
 from casebook.cases import Case, Casebook
-from casebook.changes import ChangeWatch, watch_changes
 from casebook.catalogue import Catalogue, load_catalogue
+from casebook.changes import ChangeWatch, watch_changes
 from casebook.clock import clock as casebook_clock
 from casebook.links import qr_svg
 from casebook.messages import t
@@ -41,6 +41,20 @@ FOLLOW_WITHOUT_TICKS_SECONDS = 90
 FOLLOW_BACKOFF_MAX_SECONDS = 30
 
 
+async def readable(fd: int, timeout: float) -> None:
+    """Until ``fd`` is readable or ``timeout`` passed. The reader is removed again at once: a
+    file descriptor that stays readable must not wake the event loop over and over."""
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+    try:
+        await asyncio.wait_for(ready, timeout)
+    except asyncio.TimeoutError:
+        pass
+    finally:
+        loop.remove_reader(fd)
+
+
 class LiveSessionModel(HasTraits):
     """A session as the store has it now; ``refresh()`` is cheap when nothing changed: it asks
     the store's change signal first (``casebook.changes``) and reads only after a change.
@@ -66,7 +80,8 @@ class LiveSessionModel(HasTraits):
         """Follow the store; returns True when the state changed."""
         if not self.code:
             return False
-        if not force and self.state is not None and not self.watch.changed():
+        # asked every time, so that a wake-up is always spent (casebook.changes)
+        if not self.watch.changed() and not force and self.state is not None:
             return False
         current = sessions.version(self.store, self.code)
         if not force and current == self.version and self.state is not None:
@@ -249,47 +264,30 @@ class LiveView(W.VBox):
         ``FOLLOW_SAFETY_SECONDS``; elsewhere it asks every ``FOLLOW_EVERY_SECONDS``. A failure
         is logged and waited out (longer each time), never the end of the page: the ticks
         follow the store too."""
-        loop = asyncio.get_running_loop()
-        woken = asyncio.Event()
-        watched_fd = None
         failures = 0
-        try:
-            while True:
-                try:
-                    fd = self.model.watch.wakeup_fd()
-                    if fd != watched_fd:  # the first time, or the watch reconnected
-                        if watched_fd is not None:
-                            loop.remove_reader(watched_fd)
-                        if fd is not None:
-                            loop.add_reader(fd, woken.set)
-                        watched_fd = fd
-                    if failures:
-                        await asyncio.sleep(min(FOLLOW_BACKOFF_MAX_SECONDS, 2.0 ** failures))
-                    elif watched_fd is None:
-                        await asyncio.sleep(FOLLOW_EVERY_SECONDS)
-                    else:
-                        try:
-                            await asyncio.wait_for(woken.wait(), FOLLOW_SAFETY_SECONDS)
-                        except asyncio.TimeoutError:
-                            pass
-                        woken.clear()
-                        await asyncio.sleep(FOLLOW_SETTLE_SECONDS)  # one look for a burst of writes
-                    if time.monotonic() - self._last_sign_of_life > FOLLOW_WITHOUT_TICKS_SECONDS:
-                        self.model.watch.changed()  # spend the wake-up; nobody is looking
-                        continue  # stay quiet, so that the kernel can be culled
-                    if self.model.refresh():
-                        self._render()
-                except Exception:  # noqa: BLE001 - logged; the page lives on and its ticks follow the store
-                    failures += 1
-                    if failures == 1:
-                        log.exception("following session %s failed; trying again", self.model.code)
+        while True:
+            try:
+                fd = self.model.watch.wakeup_fd()
+                if failures:
+                    await asyncio.sleep(min(FOLLOW_BACKOFF_MAX_SECONDS, 2.0 ** failures))
+                elif fd is None:
+                    await asyncio.sleep(FOLLOW_EVERY_SECONDS)
                 else:
-                    if failures:
-                        log.info("following session %s again", self.model.code)
-                    failures = 0
-        finally:
-            if watched_fd is not None:
-                loop.remove_reader(watched_fd)
+                    await readable(fd, FOLLOW_SAFETY_SECONDS)
+                    await asyncio.sleep(FOLLOW_SETTLE_SECONDS)  # one look for a burst of writes
+                if time.monotonic() - self._last_sign_of_life > FOLLOW_WITHOUT_TICKS_SECONDS:
+                    self.model.watch.changed()  # spend the wake-up; nobody is looking
+                    continue  # stay quiet, so that the kernel can be culled
+                if self.model.refresh():
+                    self._render()
+            except Exception:  # noqa: BLE001 - logged; the page lives on and its ticks follow the store
+                failures += 1
+                if failures == 1:
+                    log.exception("following session %s failed; trying again", self.model.code)
+            else:
+                if failures:
+                    log.info("following session %s again", self.model.code)
+                failures = 0
 
     def _on_follower_done(self, task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception() is not None:  # a bug in the loop itself
