@@ -385,7 +385,8 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
                                  browser if group.index <= args.browsers else None, results)
                 print(f"1. group {group.index}: {args.participants} pages arrived, p95 "
                       f"{p95(results['arrival'][-1]):.2f} s; joined (load {load_averages()})", flush=True)
-                await asyncio.to_thread(wait_for_pool, server, groups)
+                if group is not groups[-1]:
+                    await asyncio.to_thread(wait_for_pool, server, groups)
             results["load_during_votes"] = load_averages()
             # two rounds, all groups at once
             for round_number in (1, 2):
