@@ -312,14 +312,17 @@ async def vote_round(group: Group, round_number: int, spread: float) -> None:
         await until(lambda: bool(person.counts) and person.counts[-1][0] >= count, timeout=120)
 
 
-def vote_latencies(group: Group) -> list[float]:
-    """Per vote: until every page of the group showed the count it made (or a later one)."""
+def vote_latencies(group: Group, by_role: dict | None = None) -> list[float]:
+    """Per vote: until every page of the group showed the count it made (or a later one);
+    ``by_role`` collects each page's own time, by the kind of page."""
     found = []
     for _, count, clicked in group.votes:
         per_page = []
         for page in group.pages:
             times = [at for shown, at in page.counts if shown >= count and at >= clicked - 0.001]
             per_page.append(min(times) - clicked if times else float("inf"))
+            if by_role is not None:
+                by_role.setdefault(page.role.split(" ")[0], []).append(per_page[-1])
         found.append(max(per_page))
     return found
 
@@ -409,7 +412,8 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
             for group in groups:
                 if isinstance(group.projector, BrowserPage):
                     await group.projector.collect()
-            results["vote"] = [x for g in groups for x in vote_latencies(g)]
+            results["vote_by_page"] = {}
+            results["vote"] = [x for g in groups for x in vote_latencies(g, results["vote_by_page"])]
             results["vote_browser"] = [
                 min([at for shown, at in g.projector.counts if shown >= count and at >= clicked - 0.001],
                     default=float("inf")) - clicked
@@ -510,6 +514,8 @@ def main() -> None:
     asyncio.run(run_casebook(args, tmp, results))
     if not args.no_plain_voila:
         asyncio.run(run_plain_voila(args, tmp, results["server_data"], results))
+    (tmp / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    print(f"raw figures: {tmp / 'results.json'}")
     n, g = args.participants, args.groups
     arrival = [p95(burst) for burst in results["arrival"]]
     print()
@@ -528,6 +534,8 @@ def main() -> None:
     if results["vote_browser"]:
         print(f"| ... of which on the real Chromium projector screens, p95 | <= 0.3 s | "
               f"{p95(results['vote_browser']):.2f} s | |")
+    print(f"| ... each page on its own, p95: " + ", ".join(
+        f"{role} {p95(times):.2f} s" for role, times in sorted(results["vote_by_page"].items())) + " | | | |")
     print(f"| a phase change -> shown on all pages of its group, p95 | <= 0.3 s | {p95(results['phase']):.2f} s | |")
     counted_ok = all(v == {1: n, 2: n} for v in results["counted"].values())
     print(f"| every vote counted | {g * n * 2} | {sum(sum(v.values()) for v in results['counted'].values())} "
