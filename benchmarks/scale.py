@@ -220,7 +220,7 @@ class Page:
 class BrowserPage:
     """A real Chromium page; its own clock records when counts and phases showed."""
 
-    role = "projector (Chromium)"
+    role = "chromium-projector"
 
     def __init__(self, context, url: str):
         self.context, self.url = context, url
