@@ -53,6 +53,7 @@ class SQLiteChangeWatch(ChangeWatch):
         self._connection: sqlite3.Connection | None = None
         self._seen: int | None = None
         self._inotify = None
+        self._inotify_missing = False  # tried once and failed: poll from then on
 
     def changed(self) -> bool:
         if self._inotify is not None:
@@ -66,7 +67,8 @@ class SQLiteChangeWatch(ChangeWatch):
 
     def wakeup_fd(self) -> int | None:
         """Readable when the database or its log in that folder was written (Linux only)."""
-        if self._inotify is None:
+        if self._inotify is None and not self._inotify_missing:
+            self._inotify_missing = True  # until it works
             try:
                 from inotify_simple import INotify, flags
             except ImportError:
@@ -81,8 +83,8 @@ class SQLiteChangeWatch(ChangeWatch):
             except OSError as exc:  # not Linux, or out of inotify watches: the caller polls
                 log.info("no inotify for %s (%s); polling", self._path, exc)
                 return None
-            self._inotify = watcher
-        return self._inotify.fileno()
+            self._inotify, self._inotify_missing = watcher, False
+        return self._inotify.fileno() if self._inotify is not None else None
 
     def close(self) -> None:
         if self._connection is not None:

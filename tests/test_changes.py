@@ -223,3 +223,20 @@ def test_an_idle_page_does_not_look_at_the_store(room, test_cases, monkeypatch):
         projector._follower.cancel()
 
     asyncio.run(scenario())
+
+
+def test_without_a_wake_up_the_page_asks_often_and_still_follows(room, test_cases, monkeypatch):
+    """Where inotify is missing (not Linux), a page asks ten times a second instead."""
+    store, created = room
+    monkeypatch.setitem(sys.modules, "inotify_simple", None)  # its import fails, as off Linux
+    assert watch_changes(store.url).wakeup_fd() is None
+
+    async def scenario():
+        projector = ProjectorView(store, test_cases, created.code)
+        await asyncio.sleep(0.2)
+        sessions.join(store, created.code, "Uil")
+        await asyncio.sleep(live.FOLLOW_EVERY_SECONDS * 4)
+        assert projector.model.state.participants == 1
+        projector._follower.cancel()
+
+    asyncio.run(scenario())
