@@ -123,7 +123,8 @@ class Page:
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
         self._ws = await websockets.connect(
             f"{base}/api/kernels/{self.kernel_id}/channels?session_id={self._session}",
-            additional_headers={"Cookie": cookie}, max_size=None, ping_interval=None)
+            additional_headers={"Cookie": cookie}, max_size=None, ping_interval=None,
+            open_timeout=300)  # a loaded server answers late; the page would wait too
         self._reader = asyncio.create_task(self._read())
         control = uuid.uuid4().hex
         await self._send("comm_open", {"comm_id": control, "target_name": "jupyter.widget.control", "data": {}},
