@@ -18,9 +18,27 @@ from widgets.participant import ParticipantView
 from widgets.projector import ProjectorView
 
 
+@pytest.fixture(autouse=True)
+def following_as_in_a_kernel(monkeypatch):
+    """The apps turn background following on in their kernel (live.follow_from_the_kernel);
+    these tests run the views in an event loop of their own, as a kernel would."""
+    monkeypatch.setattr(live.LiveView, "follow_in_background", True)
+
+
+def run_in_a_loop_of_its_own(scenario) -> None:
+    """As a kernel runs a page: an event loop of its own, in a thread of its own (the browser
+    tests' Playwright leaves its loop marked as running in this thread)."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, scenario()).result()
+
+
 def settle(watch) -> None:
-    """Forget what happened before: the next ``changed()`` speaks of what comes after."""
+    """Forget what happened before: the next ``changed()`` speaks of what comes after
+    (PostgreSQL may deliver an earlier commit's notification a moment late: wait for it)."""
     watch.changed()
+    time.sleep(0.3)
     watch.changed()
 
 
@@ -146,7 +164,7 @@ def test_pages_follow_a_vote_without_a_tick(room, test_cases):
             assert 'data-voters="1"' in count_shown(view)
             view._follower.cancel()
 
-    asyncio.run(scenario())
+    run_in_a_loop_of_its_own(scenario)
 
 
 def test_a_failing_store_is_logged_and_the_page_keeps_following(room, test_cases, caplog, monkeypatch):
@@ -175,7 +193,7 @@ def test_a_failing_store_is_logged_and_the_page_keeps_following(room, test_cases
         projector._follower.cancel()
 
     with caplog.at_level(logging.INFO, logger="casebook"):
-        asyncio.run(scenario())
+        run_in_a_loop_of_its_own(scenario)
     failures = [r for r in caplog.records if "failed; trying again" in r.getMessage()]
     assert len(failures) == 1 and failures[0].exc_info is not None
     assert any("following session" in r.getMessage() and "again" in r.getMessage() and r.exc_info is None
@@ -197,7 +215,7 @@ def test_a_page_without_ticks_stops_following(room, test_cases, monkeypatch):
         assert projector.model.state.participants == 1
         projector._follower.cancel()
 
-    asyncio.run(scenario())
+    run_in_a_loop_of_its_own(scenario)
 
 
 def test_an_idle_page_does_not_look_at_the_store(room, test_cases, monkeypatch):
@@ -222,7 +240,7 @@ def test_an_idle_page_does_not_look_at_the_store(room, test_cases, monkeypatch):
         assert projector.model.state.participants == 1
         projector._follower.cancel()
 
-    asyncio.run(scenario())
+    run_in_a_loop_of_its_own(scenario)
 
 
 def test_without_a_wake_up_the_page_asks_often_and_still_follows(room, test_cases, monkeypatch):
@@ -239,4 +257,4 @@ def test_without_a_wake_up_the_page_asks_often_and_still_follows(room, test_case
         assert projector.model.state.participants == 1
         projector._follower.cancel()
 
-    asyncio.run(scenario())
+    run_in_a_loop_of_its_own(scenario)

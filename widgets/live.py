@@ -185,6 +185,12 @@ def join_box_html(code: str, join_url: str, caption: str, label: str = "", small
     )
 
 
+def follow_from_the_kernel() -> None:
+    """Called by the live apps, each the only view of its kernel: follow the store from the
+    kernel's event loop (a change shows within a fraction of a second, not at the next tick)."""
+    LiveView.follow_in_background = True
+
+
 class LiveView(W.VBox):
     """A page that follows one live session: the page's ticker, header bar, error banner,
     status line, case view and results chart; a subclass adds its own body and drawing.
@@ -195,6 +201,10 @@ class LiveView(W.VBox):
 
     language = Unicode("nl")
     css_class = ""
+    # Only the apps, in their own kernel, follow the store in the background (see
+    # follow_from_the_kernel). A view made elsewhere (tests, a process that also runs a browser
+    # driver whose event loop would look like the kernel's) follows with its ticks.
+    follow_in_background = False
 
     def __init__(self, store: Store, casebook: Casebook, language: str = "nl",
                  catalogue: Catalogue | None = None, case_view_options: dict | None = None, **kwargs):
@@ -252,7 +262,7 @@ class LiveView(W.VBox):
         self._heartbeat.value = str(change["new"])
 
     def _on_model_code(self, change) -> None:
-        if change["new"]:
+        if change["new"] and self.follow_in_background:
             self.start_following()
 
     def start_following(self) -> None:
