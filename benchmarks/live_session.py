@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from casebook.serve import pool_sizes  # noqa: E402
-from casebook.web import REFILL_LATEST_SECONDS  # noqa: E402
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer  # noqa: E402
 
 
@@ -75,9 +74,9 @@ def wait_until_idle(server: VoilaServer, quiet: float = 0.05, timeout: float = 6
 
 
 def wait_for_refill(server: VoilaServer, kernels_before: int, used: int) -> None:
-    """Wait until the pool replaced the ``used`` kernels that pages took (the casebook refills
-    once a burst of pages is over, see casebook.web) and the new kernels ran the notebook."""
-    deadline = time.monotonic() + REFILL_LATEST_SECONDS + 60
+    """Wait until the pool replaced the ``used`` kernels that pages took (Voila refills
+    a second after a page took one) and the new kernels ran the notebook."""
+    deadline = time.monotonic() + 60
     while len(kernel_pids(server)) < kernels_before + used and time.monotonic() < deadline:
         time.sleep(1)
     wait_until_idle(server)

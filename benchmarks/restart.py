@@ -38,7 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from live_session import kernel_pids, p95, wait_until_idle  # noqa: E402  (benchmarks/, the script's folder)
-from casebook.web import REFILL_QUIET_SECONDS  # noqa: E402
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer  # noqa: E402
 
 VOTE_ITEMS = ["beloftes-doen", "soms-doortastend-optreden", "zelf-keuze-laten-maken", "oordelen"]
@@ -161,7 +160,7 @@ def wait_for_pool(server: VoilaServer, wanted: int, timeout: float = 180) -> int
             return count
         if count != last:
             last, stable_since = count, time.monotonic()
-        elif time.monotonic() - stable_since > REFILL_QUIET_SECONDS + 20:  # refills wait that long
+        elif time.monotonic() - stable_since > 20:
             return count
         time.sleep(1)
     return last

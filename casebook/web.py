@@ -267,40 +267,6 @@ def log_request(handler) -> None:
 LISTING_HANDLERS = (TornadoVoilaTreeHandler, VoilaContentsHandler)
 
 
-# After a page takes a preheated kernel, Voila starts its replacement a second later. In a burst
-# (a group joining; every open page reloading after a restart) that doubles the work while the
-# pages wait: thirty new kernels compete with the thirty being used. Waiting longer with Voila's own
-# ``fill_delay`` does not help: the delayed kernel sits in the pool at once and the next page waits
-# for it. So the casebook refills once the burst is over: REFILL_QUIET_SECONDS after the last page
-# took a kernel (at most REFILL_LATEST_SECONDS after the first); a page that finds the pool empty
-# meanwhile gets a kernel of its own, as without a pool.
-REFILL_QUIET_SECONDS = 10
-REFILL_LATEST_SECONDS = 60
-
-
-class CalmRefill:
-    """Mixed into Voila's preheating kernel manager: refills wait for a burst to end."""
-
-    def fill_if_needed(self, delay=None, notebook_name=None, extra_kernel_env_variables=None, **kwargs):
-        extra = extra_kernel_env_variables or {}
-        if delay is not None:  # the first fill at start, or the refill below
-            return super().fill_if_needed(delay, notebook_name, extra, **kwargs)
-        import asyncio
-
-        loop = asyncio.get_event_loop()
-        waiting = self.__dict__.setdefault("_casebook_refills", {})
-        first, handle = waiting.get(notebook_name, (loop.time(), None))
-        if handle is not None:
-            handle.cancel()
-
-        def refill():
-            waiting.pop(notebook_name, None)
-            super(CalmRefill, self).fill_if_needed(0, notebook_name, extra, **kwargs)
-
-        when = min(loop.time() + REFILL_QUIET_SECONDS, first + REFILL_LATEST_SECONDS)
-        waiting[notebook_name] = (first, loop.call_at(when, refill))
-
-
 class _RecentRequests(dict):
     """Voila's store of requests for preheated kernels, keeping the newest ``limit``."""
 
@@ -333,14 +299,6 @@ def keep_requests_for_kernels_that_ask_again() -> None:
     RequestInfoSocketHandler._casebook_keeps = True
 
 
-def _calm_kernel_manager_factory(factory):
-    def build(base_class, preheat_kernel, default_pool_size, page_config_hook=None):
-        manager = factory(base_class, preheat_kernel, default_pool_size, page_config_hook=page_config_hook)
-        return type("CasebookKernelManager", (CalmRefill, manager), {}) if preheat_kernel else manager
-
-    return build
-
-
 class CasebookVoila(Voila):
     """Voila with the casebook's front door and page rules (see the module's docstring)."""
 
@@ -348,16 +306,8 @@ class CasebookVoila(Voila):
     casebook_language = "nl"
 
     def init_settings(self):
-        import voila.app
-
         keep_requests_for_kernels_that_ask_again()
-        # Voila makes its kernel manager in here, from this factory: the casebook's refills
-        voila_factory = voila.app.voila_kernel_manager_factory
-        voila.app.voila_kernel_manager_factory = _calm_kernel_manager_factory(voila_factory)
-        try:
-            settings = super().init_settings()
-        finally:
-            voila.app.voila_kernel_manager_factory = voila_factory
+        settings = super().init_settings()
         secret = casebook_secret()
         # signed cookies (the trainer's) stay valid across a restart: the same key each time
         settings.update(cookie_secret=secret, casebook_secret=secret, log_function=log_request,
