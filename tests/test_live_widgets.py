@@ -238,7 +238,13 @@ def test_views_made_outside_the_apps_leave_no_background_work(tmp_path, test_cas
         view.show_session(created.code)
         return view
 
+    import concurrent.futures
+
+    from widgets.participant import participant_app
+
+    participant_app(store, test_cases)  # an app function outside a kernel turns nothing on
     assert LiveView.follow_in_background is False
-    view = asyncio.run(in_a_loop())
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:  # a running loop, as in a kernel
+        view = thread.submit(asyncio.run, in_a_loop()).result()
     assert view._follower is None
     store.dispose()

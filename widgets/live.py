@@ -187,8 +187,13 @@ def join_box_html(code: str, join_url: str, caption: str, label: str = "", small
 
 def follow_from_the_kernel() -> None:
     """Called by the live apps, each the only view of its kernel: follow the store from the
-    kernel's event loop (a change shows within a fraction of a second, not at the next tick)."""
-    LiveView.follow_in_background = True
+    kernel's event loop (a change shows within a fraction of a second, not at the next tick).
+    Only in a kernel: elsewhere (a test process) an app function leaves this off."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        LiveView.follow_in_background = True
 
 
 class LiveView(W.VBox):
