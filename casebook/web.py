@@ -34,6 +34,7 @@ from urllib.parse import urlencode
 
 from tornado import web
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.contentshandler import VoilaContentsHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
@@ -279,23 +280,58 @@ class _RecentRequests(dict):
             del self[next(iter(self))]
 
 
-def keep_requests_for_kernels_that_ask_again() -> None:
-    """Voila hands a page's request to its preheated kernel over a websocket the kernel opened,
-    and keeps it for a kernel that has not asked yet. Sent to a socket that just failed (a kernel
-    that gave up waiting on a busy server and asks again), it is lost, and the page is served as
-    nobody's: no browser, no code. So every request is also kept, for the kernel's next ask."""
-    from voila.request_info_handler import RequestInfoSocketHandler
+def _from_this_machine(request) -> bool:
+    """A kernel of this server asks from the loopback interface, never through a proxy."""
+    proxied = any(name in request.headers for name in ("X-Forwarded-For", "X-Real-Ip", "Forwarded"))
+    return request.remote_ip in ("127.0.0.1", "::1") and not proxied
 
+
+class RequestHandoverSocket(RequestInfoSocketHandler):
+    """``/voila/query/<kernel id>``: where a preheated kernel learns its page's request.
+
+    Voila's own handler loses requests in two ways that a busy server or a kernel asking again
+    makes likely: a request written to a socket that just failed is gone, and when a replaced
+    socket closes, ``on_close`` removes another kernel's socket (the last one in its list),
+    whose page then never gets its request and never finishes loading. Here every request is
+    kept for the kernel's next ask, and a socket only ever removes itself. Kernels ask from this
+    machine; anyone else is refused, so nobody can take a page's request by its kernel id."""
+
+    def open(self, kernel_id: str) -> None:
+        if not _from_this_machine(self.request):
+            log.warning("request socket refused from %s", self.request.remote_ip)
+            self.close(code=1008)
+            return
+        self.kernel_id = kernel_id
+        RequestInfoSocketHandler._waiters[kernel_id] = self
+        payload = RequestInfoSocketHandler._cache.get(kernel_id)
+        if payload is not None:
+            self.write_message(payload)
+
+    def on_close(self) -> None:
+        kernel_id = getattr(self, "kernel_id", None)
+        if RequestInfoSocketHandler._waiters.get(kernel_id) is self:
+            del RequestInfoSocketHandler._waiters[kernel_id]
+
+    @classmethod
+    def send_updates(cls, msg: dict) -> None:
+        """Called by Voila's page handler when a page takes a preheated kernel."""
+        kernel_id, payload = msg["kernel_id"], msg["payload"]
+        RequestInfoSocketHandler._cache[kernel_id] = payload
+        waiter = RequestInfoSocketHandler._waiters.get(kernel_id)
+        if waiter is not None:
+            try:
+                waiter.write_message(payload)
+            except Exception:  # the kernel asks again and gets it from the cache
+                log.info("request for kernel %s kept for its next ask", kernel_id)
+
+
+def keep_requests_for_kernels_that_ask_again() -> None:
+    """Voila's page handler hands requests over through ``RequestInfoSocketHandler``'s class
+    method and dictionaries; make them ``RequestHandoverSocket``'s."""
     if getattr(RequestInfoSocketHandler, "_casebook_keeps", False):
         return
-    send = RequestInfoSocketHandler.send_updates.__func__
-
-    def send_updates(cls, msg):
-        cls._cache[msg["kernel_id"]] = msg["payload"]
-        send(cls, msg)
-
     RequestInfoSocketHandler._cache = _RecentRequests(RequestInfoSocketHandler._cache)
-    RequestInfoSocketHandler.send_updates = classmethod(send_updates)
+    RequestInfoSocketHandler.send_updates = RequestHandoverSocket.send_updates
     RequestInfoSocketHandler._casebook_keeps = True
 
 
@@ -322,6 +358,8 @@ class CasebookVoila(Voila):
                 continue
             if handler is TornadoVoilaHandler:
                 route = (pattern, CasebookPageHandler, *route[2:])
+            elif handler is RequestInfoSocketHandler:
+                route = (pattern, RequestHandoverSocket, *route[2:])
             handlers.append(route)
         base = self.server_url or "/"
         return [

@@ -29,21 +29,32 @@ def _query_url() -> str:
 
 # A preheated kernel asks as soon as it reaches this point; on a busy server (a pool filling
 # while every page of a group reloads after a restart) the first tries may not get through
-# in time. Voila keeps a request for a kernel that has not asked yet, so asking again is safe:
+# in time. The server keeps every request for a kernel's next ask, so asking again is safe:
 # giving up would serve the page without its browser, code and language (a stranger's page).
+# Only failures count towards giving up: a pool kernel may wait for its page for hours.
 REQUEST_WAIT_SECONDS = 300
+# A connected kernel still asks again this often: a request written to a connection that died
+# unnoticed (or a socket the server forgot) is then picked up from the server's store, instead
+# of the page never finishing to load.
+ASK_AGAIN_SECONDS = 20
 
 
 async def _receive(url: str) -> str | None:
     import websockets
 
-    deadline = asyncio.get_running_loop().time() + REQUEST_WAIT_SECONDS
+    loop = asyncio.get_running_loop()
+    last_answer = loop.time()
     while True:
         try:
             async with websockets.connect(url, open_timeout=30) as websocket:
-                return await websocket.recv()
-        except (TimeoutError, ConnectionRefusedError, OSError, websockets.ConnectionClosed) as exc:
-            if asyncio.get_running_loop().time() > deadline:
+                last_answer = loop.time()
+                try:
+                    return await asyncio.wait_for(websocket.recv(), ASK_AGAIN_SECONDS)
+                except asyncio.TimeoutError:
+                    continue
+        except (TimeoutError, ConnectionRefusedError, OSError, websockets.ConnectionClosed,
+                websockets.InvalidHandshake) as exc:
+            if loop.time() - last_answer > REQUEST_WAIT_SECONDS:
                 warnings.warn(f"could not learn the request from {url}: {exc}")
                 return None
             await asyncio.sleep(1)
