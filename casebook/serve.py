@@ -59,6 +59,9 @@ def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECON
     config.MappingKernelManager.cull_idle_timeout = cull_idle_seconds
     config.MappingKernelManager.cull_interval = min(CULL_INTERVAL_SECONDS, max(1, cull_idle_seconds // 3))
     config.MappingKernelManager.cull_connected = False
+    # a time on every line: when a page was slow, the log says where the time went
+    config.Voila.log_format = "%(asctime)s [%(name)s] %(message)s"
+    config.Voila.log_datefmt = "%H:%M:%S"
     return config
 
 
