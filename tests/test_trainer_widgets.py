@@ -17,7 +17,7 @@ from casebook import sessions
 from casebook.cases import load_cases
 from casebook.parameters import SessionParameters
 from casebook.store import open_store
-from widgets.trainer import SESSIONS, TrainerModel, TrainerView
+from widgets.trainer import NEW, SESSIONS, TrainerModel, TrainerView
 
 
 @pytest.fixture
@@ -223,3 +223,20 @@ def store_notebook(code: str):
 
     found = sorted((notebooks_dir() / "sessions").glob(f"{code}-*.ipynb"))
     return found[0] if found else None
+
+
+def test_a_refresh_keeps_an_open_download_list(app):
+    """The list refreshes when *Mijn sessies* opens and after every action: a row the trainer
+    just opened (or is about to click) stays the same row, with its downloads."""
+    view, made = app
+    view.model.chosen = ["vp-003"]
+    create(view, made)
+    code = view.new_session.prepared.code
+    view.show_section(SESSIONS)
+    row = view.session_list.rows[code]
+    row._downloads_button.click()
+    assert "cb-download-report-csv" in row._downloads.value
+    view.show_section(NEW)
+    view.show_section(SESSIONS)  # refreshes the list
+    assert view.session_list.rows[code] is row and row in view.session_list._rows.children
+    assert "cb-download-report-csv" in row._downloads.value

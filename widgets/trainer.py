@@ -528,6 +528,14 @@ class SessionRowView(W.VBox):
     def _on_language_change(self, change) -> None:
         self._draw()
 
+    def show(self, summary: workspace.SessionSummary) -> None:
+        """The session as it is now (state, participants); downloads made in another state go."""
+        if summary.state != self.summary.state:
+            self._downloads.value = ""
+        self._message.value = ""
+        self.summary = summary
+        self._draw()
+
     def _draw(self) -> None:
         lang, s = self.language, self.summary
         titles = ", ".join(escape(self._casebook.cases[c].title if c in self._casebook.cases else c) for c in s.case_ids)
@@ -657,14 +665,21 @@ class SessionListView(W.VBox):
     @guarded
     def refresh(self) -> None:
         self._refresh.description = t("trainer.refresh", self.language)
-        self.rows = {}
+        # rows of sessions still there are kept (and redrawn), so a refresh never takes away an
+        # open download list or question, nor a row the trainer is about to click
+        rows = {}
         for summary in workspace.list_sessions(self._store):
-            row = SessionRowView(summary, self._store, self._casebook, self._on_row_change)
-            row.language = self.language
+            row = self.rows.get(summary.code)
+            if row is None:
+                row = SessionRowView(summary, self._store, self._casebook, self._on_row_change)
+                row.language = self.language
+            else:
+                row.show(summary)
             if summary.code in self._messages:
                 row._message.value = f'<p class="cb-done" role="status">{escape(self._messages.pop(summary.code))}</p>'
-            self.rows[summary.code] = row
-        self._rows.children = list(self.rows.values())
+            rows[summary.code] = row
+        self.rows = rows
+        self._rows.children = list(rows.values())
         self._show_count()
 
     def _on_row_change(self, code: str, message: str) -> None:
@@ -724,10 +739,10 @@ class TrainerView(W.VBox):
     @guarded
     def _on_section_change(self, change=None) -> None:
         showing = self._sections.value
+        if showing == SESSIONS:  # up to date before it shows
+            self.session_list.refresh()
         self.new_session.layout.display = None if showing == NEW else "none"
         self.session_list.layout.display = None if showing == SESSIONS else "none"
-        if showing == SESSIONS:
-            self.session_list.refresh()
 
     def show_section(self, section: str) -> None:
         self._sections.value = section
