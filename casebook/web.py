@@ -311,6 +311,8 @@ class RequestHandoverSocket(RequestInfoSocketHandler):
         kernel_id = getattr(self, "kernel_id", None)
         if RequestInfoSocketHandler._waiters.get(kernel_id) is self:
             del RequestInfoSocketHandler._waiters[kernel_id]
+        elif kernel_id is not None:
+            log.info("kernel %s asked again before its old request socket closed", kernel_id)
 
     @classmethod
     def send_updates(cls, msg: dict) -> None:
@@ -342,6 +344,11 @@ class CasebookVoila(Voila):
     casebook_language = "nl"
 
     def init_settings(self):
+        # the casebook's own server lines in Voila's log, with its format and times
+        casebook_log = logging.getLogger("casebook")
+        casebook_log.setLevel(logging.INFO)
+        casebook_log.handlers = list(self.log.handlers)
+        casebook_log.propagate = False
         keep_requests_for_kernels_that_ask_again()
         settings = super().init_settings()
         secret = casebook_secret()
