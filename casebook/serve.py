@@ -49,6 +49,8 @@ def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECON
     config.VoilaConfiguration.http_header_envs = [BROWSER_HEADER, TRAINER_HEADER]
     # on a busy machine a page's outputs may come late: wait for them rather than serve it empty
     config.VoilaExecutor.iopub_timeout = 120
+    # ... and never lose one of them (see casebook.web.CasebookKernelClient)
+    config.AsyncKernelManager.client_class = "casebook.web.CasebookKernelClient"
     # kernels talk to the server over Unix sockets, not TCP ports any local user could open
     config.KernelManager.transport = "ipc"
     config.VoilaConfiguration.show_tracebacks = False

@@ -32,6 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
 from tornado import web
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
@@ -337,6 +339,23 @@ def keep_requests_for_kernels_that_ask_again() -> None:
     RequestInfoSocketHandler._casebook_keeps = True
 
 
+# A page's notebook sends its widgets to the server in one burst: a solo page with a case is
+# about 1,250 messages on the kernel's IOPub channel. ZeroMQ silently drops what is beyond a
+# socket's high-water mark (1,000 by default) while the server is slow to read; when the
+# dropped messages include the kernel's "idle", the page stays loading until Voila's IOPub
+# timeout and is served with widgets missing. Unbounded queues: the server reads them all.
+UNBOUNDED = 0
+
+
+class CasebookKernelClient(AsyncKernelClient):
+    """The client Voila's executor runs a page's notebook with, reading every message."""
+
+    def _context_default(self):
+        context = super()._context_default()
+        context.setsockopt(zmq.RCVHWM, UNBOUNDED)
+        return context
+
+
 class CasebookVoila(Voila):
     """Voila with the casebook's front door and page rules (see the module's docstring)."""
 
@@ -351,6 +370,8 @@ class CasebookVoila(Voila):
         casebook_log.propagate = False
         keep_requests_for_kernels_that_ask_again()
         settings = super().init_settings()
+        # the kernels' shared context: the browsers' websocket connections to the kernels
+        self.kernel_manager.context.setsockopt(zmq.RCVHWM, UNBOUNDED)
         secret = casebook_secret()
         # signed cookies (the trainer's) stay valid across a restart: the same key each time
         settings.update(cookie_secret=secret, casebook_secret=secret, log_function=log_request,
