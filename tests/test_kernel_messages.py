@@ -8,21 +8,26 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 
-import pytest
+from pathlib import Path
+
+import casebook
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 from casebook.serve import voila_config
 from casebook.web import CasebookKernelClient
 
+KERNELS = Path(casebook.__file__).parent / "jupyter" / "kernels"
 BURST = 3000  # messages of 2 kB: more than the queues and socket buffers hold by default
 
 
-async def messages_after_a_busy_moment(client_class: type, folder) -> tuple[int, bool]:
+async def messages_after_a_busy_moment(client_class: type, folder, page_kernel: bool = False) -> tuple[int, bool]:
     """Run a cell that sends a burst while nobody reads (a busy server); then read: how many
     of the cell's messages arrive, and does its "idle" arrive?"""
     manager = AsyncKernelManager(kernel_name="python3", transport="ipc",
                                  connection_file=str(folder / "kernel.json"))
+    if page_kernel:  # the kernel casebook serve starts for its pages (casebook/jupyter/kernels)
+        manager.kernel_spec_manager.kernel_dirs.insert(0, str(KERNELS))
     manager.client_class = f"{client_class.__module__}.{client_class.__name__}"
     await manager.start_kernel()
     client = manager.client()
@@ -47,15 +52,22 @@ async def messages_after_a_busy_moment(client_class: type, folder) -> tuple[int,
         await manager.shutdown_kernel(now=True)
 
 
-def run(client_class, folder):
+def run(client_class, folder, page_kernel=False):
     # a loop of our own: Playwright's browser tests may hold the test process's loop
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, messages_after_a_busy_moment(client_class, folder)).result()
+        return pool.submit(asyncio.run, messages_after_a_busy_moment(client_class, folder, page_kernel)).result()
 
 
 def test_the_servers_kernel_client_reads_every_message_of_a_burst(tmp_path):
     seen, idle = run(CasebookKernelClient, tmp_path)
     assert idle and seen == BURST + 3  # busy, execute_input, the burst, idle
+
+
+def test_the_page_kernel_keeps_every_message_for_a_slow_reader(tmp_path):
+    """When the server's reading falls behind altogether (a machine short of CPU), the page's
+    kernel keeps what it sends until the server reads it."""
+    seen, idle = run(AsyncKernelClient, tmp_path, page_kernel=True)
+    assert idle and seen == BURST + 3
 
 
 def test_a_default_client_loses_the_end_of_a_burst(tmp_path):
