@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlencode
 
 from casebook.config import public_url
@@ -20,8 +21,10 @@ def app_url(notebook: str, base: str | None = None, **params) -> str:
     return f"{(base or base_url()).rstrip('/')}/voila/render/{notebook}.ipynb" + (f"?{query}" if query else "")
 
 
+@functools.lru_cache(maxsize=8)
 def qr_svg(data: str) -> str:
-    """An inline SVG QR code (scales to any size on a projector)."""
+    """An inline SVG QR code (scales to any size on a projector). Kept: the facilitator's and
+    the projector's pages draw it again on every change (about 8 ms each time)."""
     import qrcode
     import qrcode.image.svg
 

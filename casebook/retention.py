@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 
 from casebook.agreement import RoundTally, shift
 from casebook.cases import Casebook, load_cases
+from casebook.changes import notify_change
 from casebook.catalogue import load_catalogue
 from casebook.clock import clock
 from casebook.phases import rounds_of
@@ -80,6 +81,7 @@ def close_session(store: Store, code: str, casebook: Casebook | None = None, key
         participants = db.execute(delete(ParticipantRow).where(ParticipantRow.session_id == row.id)).rowcount
         row.closed_at = utcnow()
         row.version += 1
+        notify_change(db, store.is_sqlite, row.code)
     return {"closed": True, "votes": votes, "participants": participants}
 
 

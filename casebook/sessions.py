@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, select
 
 from casebook.cases import Casebook, load_cases
+from casebook.changes import notify_change
 from casebook.clock import clock
 from casebook.config import settings
 from casebook.catalogue import load_catalogue
@@ -202,6 +203,12 @@ def session_parameters(store: Store, code: str) -> SessionParameters:
                                  title=row.title, minutes=dict(row.minutes or {}), reveal_key=row.reveal_key)
 
 
+def _changed(store: Store, db, row: SessionRow) -> None:
+    """Every change a view follows: a new version, and a signal to listening pages on commit."""
+    row.version += 1
+    notify_change(db, store.is_sqlite, row.code)
+
+
 def session_exists(store: Store, code: str) -> bool:
     with store.reading() as db:
         return db.execute(select(SessionRow.id).where(SessionRow.code == normalise_code(code))).first() is not None
@@ -300,7 +307,7 @@ def join(store: Store, code: str, pseudonym: str, browser: str = "") -> str:
         participant_id = secrets.token_hex(16)
         db.add(ParticipantRow(id=participant_id, session_id=row.id, pseudonym=pseudonym, last_seen=clock.now(),
                               browser=browser or None))
-        row.version += 1
+        _changed(store, db, row)
     return participant_id
 
 
@@ -456,7 +463,7 @@ def cast_vote(store: Store, code: str, participant_id: str, position: int, round
         else:
             vote.items = items
         participant.last_seen = clock.now()
-        row.version += 1
+        _changed(store, db, row)
 
 
 def my_vote(store: Store, code: str, participant_id: str, position: int, round_number: int) -> list[str] | None:
@@ -488,7 +495,7 @@ class FacilitatorControl:
             row = _locked(self.store, db, self.code)
             _require_key(row, self._key)
             apply(db, row, clock.now())
-            row.version += 1
+            _changed(self.store, db, row)
 
     def go_to(self, step_index: int) -> None:
         def apply(db, row, now):
@@ -537,5 +544,5 @@ def purge(store: Store, code: str) -> dict[str, int]:
         row = _locked(store, db, code)
         votes = db.execute(delete(VoteRow).where(VoteRow.session_id == row.id)).rowcount
         participants = db.execute(delete(ParticipantRow).where(ParticipantRow.session_id == row.id)).rowcount
-        row.version += 1
+        _changed(store, db, row)
     return {"participants": participants, "votes": votes}

@@ -221,3 +221,30 @@ def test_a_personal_link_of_another_session_is_not_accepted(room, test_cases):
     stranger.apply_request({"code": other.code, "p": people[0].participant_id}, "nl")
     assert stranger._join.description == "Deelnemen" and not stranger._pseudonym.disabled
 
+
+def test_views_made_outside_the_apps_leave_no_background_work(tmp_path, test_cases):
+    """A view made in a process that is not its kernel (tests, a script beside a browser driver
+    whose event loop looks like a kernel's) follows with ticks only: nothing keeps running after it."""
+    import asyncio
+
+    from widgets.live import LiveView
+    from widgets.projector import ProjectorView
+
+    store = Store(f"sqlite:///{tmp_path / 'quiet.db'}")
+    created = sessions.create_session(store, ["tst-goed"], casebook=test_cases)
+
+    async def in_a_loop():
+        view = ProjectorView(store, test_cases)
+        view.show_session(created.code)
+        return view
+
+    import concurrent.futures
+
+    from widgets.participant import participant_app
+
+    participant_app(store, test_cases)  # an app function outside a kernel turns nothing on
+    assert LiveView.follow_in_background is False
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:  # a running loop, as in a kernel
+        view = thread.submit(asyncio.run, in_a_loop()).result()
+    assert view._follower is None
+    store.dispose()

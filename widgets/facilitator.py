@@ -17,7 +17,7 @@ from casebook.phases import FACILITATOR, phases_of
 from casebook.render import escape
 from casebook.store import Store, open_store
 from widgets.common import guarded, page_language, request_params
-from widgets.live import LiveView, join_box_html, too_few_note
+from widgets.live import LiveView, follow_from_the_kernel, join_box_html, too_few_note
 from widgets.record_form import RecordForm
 
 
@@ -184,6 +184,7 @@ class FacilitatorView(LiveView):
 
 def facilitator_app(store: Store | None = None, casebook: Casebook | None = None,
                     code: str | None = None, key: str | None = None) -> FacilitatorView:
+    follow_from_the_kernel()
     book = casebook if casebook is not None else served_cases()
     view = FacilitatorView(store or open_store(), book)
     params = request_params() if code is None else {}

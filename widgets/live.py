@@ -4,12 +4,16 @@ the page's ticker, header bar and error banner."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import ipywidgets as W
 from traitlets import Callable, Float, HasTraits, Instance, Int, Unicode, observe
 
 from casebook import sessions
 from casebook.cases import Case, Casebook
 from casebook.catalogue import Catalogue, load_catalogue
+from casebook.changes import ChangeWatch, watch_changes
 from casebook.clock import clock as casebook_clock
 from casebook.links import qr_svg
 from casebook.messages import t
@@ -19,13 +23,42 @@ from casebook.render import escape
 from casebook.sessions import SessionState
 from casebook.store import Store
 from widgets.case_view import CaseView
-from widgets.common import ErrorBanner, guarded, mark_language, stylesheet
+from widgets.common import ErrorBanner, guarded, log, mark_language, stylesheet
 from widgets.results_chart import ResultsChart, RevealSummary
 from widgets.ticker import PageTicker
 
+# How often a page asks the store whether anything changed (a vote, a join, a phase) where the
+# store cannot wake it: the answer costs microseconds (casebook.changes), the wake-up of the
+# kernel's event loop about 0.3 ms, so ten times a second is 0.3 % of a core per page.
+FOLLOW_EVERY_SECONDS = 0.1
+# Where the store wakes the page (inotify, LISTEN): it still asks this often, in case a wake-up
+# was lost, and it waits this long after a wake-up so that a burst of writes is one look.
+FOLLOW_SAFETY_SECONDS = 5.0
+FOLLOW_SETTLE_SECONDS = 0.01
+# A page whose ticks stopped this long ago (tab closed; a background tab still ticks about once
+# a minute) stops following, so its kernel goes quiet and Voila's culling reclaims it.
+FOLLOW_WITHOUT_TICKS_SECONDS = 90
+# After a failure (store unreachable) wait longer before asking again, up to this.
+FOLLOW_BACKOFF_MAX_SECONDS = 30
+
+
+async def readable(fd: int, timeout: float) -> None:
+    """Until ``fd`` is readable or ``timeout`` passed. The reader is removed again at once: a
+    file descriptor that stays readable must not wake the event loop over and over."""
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+    try:
+        await asyncio.wait_for(ready, timeout)
+    except asyncio.TimeoutError:
+        pass
+    finally:
+        loop.remove_reader(fd)
+
 
 class LiveSessionModel(HasTraits):
-    """A session as the store has it now; ``refresh()`` is cheap when nothing changed.
+    """A session as the store has it now; ``refresh()`` is cheap when nothing changed: it asks
+    the store's change signal first (``casebook.changes``) and reads only after a change.
 
     ``clock`` gives the current time in seconds (the casebook's clock, which tests can set).
     """
@@ -38,12 +71,18 @@ class LiveSessionModel(HasTraits):
     store = Instance(Store)
     casebook = Instance(Casebook)
 
+    watch = Instance(ChangeWatch)
+
     def __init__(self, store: Store, casebook: Casebook, **kwargs):
+        kwargs.setdefault("watch", watch_changes(store.url))
         super().__init__(store=store, casebook=casebook, **kwargs)
 
     def refresh(self, force: bool = False) -> bool:
         """Follow the store; returns True when the state changed."""
         if not self.code:
+            return False
+        # asked every time, so that a wake-up is always spent (casebook.changes)
+        if not self.watch.changed() and not force and self.state is not None:
             return False
         current = sessions.version(self.store, self.code)
         if not force and current == self.version and self.state is not None:
@@ -146,6 +185,17 @@ def join_box_html(code: str, join_url: str, caption: str, label: str = "", small
     )
 
 
+def follow_from_the_kernel() -> None:
+    """Called by the live apps, each the only view of its kernel: follow the store from the
+    kernel's event loop (a change shows within a fraction of a second, not at the next tick).
+    Only in a kernel: elsewhere (a test process) an app function leaves this off."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        LiveView.follow_in_background = True
+
+
 class LiveView(W.VBox):
     """A page that follows one live session: the page's ticker, header bar, error banner,
     status line, case view and results chart; a subclass adds its own body and drawing.
@@ -156,6 +206,10 @@ class LiveView(W.VBox):
 
     language = Unicode("nl")
     css_class = ""
+    # Only the apps, in their own kernel, follow the store in the background (see
+    # follow_from_the_kernel). A view made elsewhere (tests, a process that also runs a browser
+    # driver whose event loop would look like the kernel's) follows with its ticks.
+    follow_in_background = False
 
     def __init__(self, store: Store, casebook: Casebook, language: str = "nl",
                  catalogue: Catalogue | None = None, case_view_options: dict | None = None, **kwargs):
@@ -178,6 +232,9 @@ class LiveView(W.VBox):
         self._heartbeat = W.HTML(layout=W.Layout(display="none"))
         self._heartbeat.add_class("cb-heartbeat")
         self._ticker.observe(self._on_ticker_value, "value")
+        self._last_sign_of_life = time.monotonic()  # the page's last tick (or its creation)
+        self._follower: asyncio.Task | None = None
+        self.model.observe(self._on_model_code, "code")
         self._header = W.HTML()
         self._header.add_class("cb-header-bar")
         self._status = StatusLine()
@@ -206,7 +263,60 @@ class LiveView(W.VBox):
     # -- following the store
 
     def _on_ticker_value(self, change) -> None:
+        self._last_sign_of_life = time.monotonic()
         self._heartbeat.value = str(change["new"])
+
+    def _on_model_code(self, change) -> None:
+        if change["new"] and self.follow_in_background:
+            self.start_following()
+
+    def start_following(self) -> None:
+        """Follow the store from the kernel's own event loop, so that a change shows within
+        ``FOLLOW_EVERY_SECONDS`` instead of at the next tick. Outside a running loop (plain
+        Python, tests) the ticks alone follow the store."""
+        if self._follower is not None and not self._follower.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._follower = loop.create_task(self._follow_forever())
+        self._follower.add_done_callback(self._on_follower_done)
+
+    async def _follow_forever(self) -> None:
+        """Wait until the store may have changed, then draw what did. Where the store offers
+        a wake-up (``ChangeWatch.wakeup_fd``) an idle page costs nothing but a check every
+        ``FOLLOW_SAFETY_SECONDS``; elsewhere it asks every ``FOLLOW_EVERY_SECONDS``. A failure
+        is logged and waited out (longer each time), never the end of the page: the ticks
+        follow the store too."""
+        failures = 0
+        while True:
+            try:
+                fd = self.model.watch.wakeup_fd()
+                if failures:
+                    await asyncio.sleep(min(FOLLOW_BACKOFF_MAX_SECONDS, 2.0 ** failures))
+                elif fd is None:
+                    await asyncio.sleep(FOLLOW_EVERY_SECONDS)
+                else:
+                    await readable(fd, FOLLOW_SAFETY_SECONDS)
+                    await asyncio.sleep(FOLLOW_SETTLE_SECONDS)  # one look for a burst of writes
+                if time.monotonic() - self._last_sign_of_life > FOLLOW_WITHOUT_TICKS_SECONDS:
+                    self.model.watch.changed()  # spend the wake-up; nobody is looking
+                    continue  # stay quiet, so that the kernel can be culled
+                if self.model.refresh():
+                    self._render()
+            except Exception:  # noqa: BLE001 - logged; the page lives on and its ticks follow the store
+                failures += 1
+                if failures == 1:
+                    log.exception("following session %s failed; trying again", self.model.code)
+            else:
+                if failures:
+                    log.info("following session %s again", self.model.code)
+                failures = 0
+
+    def _on_follower_done(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:  # a bug in the loop itself
+            log.error("the page stopped following the store", exc_info=task.exception())
 
     @guarded(keep_message=True)
     def _on_ticker_tick(self) -> None:

@@ -18,7 +18,7 @@ from casebook.store import Store, open_store
 from widgets.common import guarded, page_language, request_params
 from widgets.request import browser_id
 from widgets.item_picker import ItemPicker
-from widgets.live import LiveView
+from widgets.live import LiveView, follow_from_the_kernel
 
 PRESENCE_EVERY_TICKS = 15
 
@@ -268,6 +268,7 @@ class ParticipantView(LiveView):
 
 def participant_app(store: Store | None = None, casebook: Casebook | None = None) -> ParticipantView:
     """The participant page: everything slow first, then wait for the request (preheating)."""
+    follow_from_the_kernel()
     book = casebook if casebook is not None else served_cases()
     view = ParticipantView(store or open_store(), book)
     # only this is left for after the request arrives: a page in milliseconds

@@ -15,7 +15,7 @@ from casebook.phases import PROJECTOR, may_see_key
 from casebook.render import escape
 from casebook.store import Store, open_store
 from widgets.common import guarded, page_language, request_params
-from widgets.live import LiveView, join_box_html
+from widgets.live import LiveView, follow_from_the_kernel, join_box_html
 
 
 class ProjectorView(LiveView):
@@ -76,6 +76,7 @@ class ProjectorView(LiveView):
 
 
 def projector_app(store: Store | None = None, casebook: Casebook | None = None) -> ProjectorView:
+    follow_from_the_kernel()
     book = casebook if casebook is not None else served_cases()
     view = ProjectorView(store or open_store(), book)
     params = request_params()

@@ -1,0 +1,556 @@
+"""Scale benchmark: three groups at once on one ``casebook serve`` (not a test).
+
+    .venv/bin/python benchmarks/scale.py [--groups 3] [--participants 12] [--browsers 3] [--idle 30]
+
+Prints numbers beside the targets of DESIGN.md §9 (issue 14, "one machine, three groups"):
+
+1. Each group in turn: its facilitator and projector pages, then a burst of N participants
+   opening the page at once and joining: p95 until the page arrived (HTTP), and join -> the
+   session shown.
+2. All groups at once, two rounds: every participant votes (a few items each) at a random
+   moment; per vote, the time until *every* page of its group (participants, facilitator,
+   projector) shows the new count; per phase change (the facilitator's click), the time until
+   every page shows the new phase. Then: every vote counted (the store's count per round).
+3. Idle: all pages open and ticking once a second, nothing happening: CPU of the server and
+   all kernels (percent of one core) and their RSS; then the same with the ticks stopped (only
+   the kernels' own change checks run), which is what following the store costs by itself.
+4. Plain Voila on the same participant notebook, same machine, same run: the same burst of N
+   page requests and its kernels' RSS, for a ratio.
+
+Most pages are headless clients that speak the widget protocol over the kernel's websocket as
+the page's JavaScript does (request the widget states, send value updates and clicks, tick the
+page's ticker once a second, read the kernel's updates). ``--browsers`` projector pages are real
+Chromium pages, whose own clock records when the count changed on screen. The machine's load
+averages are printed with the figures: the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from live_session import cpu_seconds, kernel_pids, p95, rss_mb, wait_until_idle  # noqa: E402
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer, free_port  # noqa: E402
+
+CASE = "vp-003"
+ITEMS = ["beloftes-doen", "zelf-keuze-laten-maken", "soms-doortastend-optreden", "oordelen",
+         "geheimhouding-benadrukken"]
+VOTERS = re.compile(r'data-voters="(\d+)"')
+
+# In every real browser page: the wall clock at which each vote count first showed on screen.
+COUNT_RECORDER = """
+(() => {
+  window.cbCounts = [];
+  window.cbPhases = [];
+  const look = () => {
+    const count = document.querySelector(".cb-vote-count [data-voters]");
+    if (count) {
+      const voters = Number(count.getAttribute("data-voters"));
+      const last = window.cbCounts[window.cbCounts.length - 1];
+      if (!last || last[0] !== voters) { window.cbCounts.push([voters, Date.now()]); }
+    }
+    const phase = document.querySelector(".cb-phase");
+    const text = phase ? phase.textContent : "";
+    const last = window.cbPhases[window.cbPhases.length - 1];
+    if (text && (!last || last[0] !== text)) { window.cbPhases.push([text, Date.now()]); }
+  };
+  new MutationObserver(look).observe(document, {subtree: true, childList: true, characterData: true,
+                                                attributes: true});
+})();
+"""
+
+
+def load_averages() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def descendants(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    pids = [int(p) for p in found]
+    return pids + [grand for child in pids for grand in descendants(child)]
+
+
+def kernel_pid(server_pid: int, kernel_id: str) -> int | None:
+    for pid in descendants(server_pid):
+        try:
+            if kernel_id in Path(f"/proc/{pid}/cmdline").read_text():
+                return pid
+        except OSError:
+            pass
+    return None
+
+
+class Page:
+    """One headless page: the HTTP page, then the widget protocol over the kernel's websocket."""
+
+    def __init__(self, http, url: str, role: str):
+        self.http, self.url, self.role = http, url, role
+        self.models: dict[str, dict] = {}  # model id -> state
+        self.counts: list[tuple[int, float]] = []  # vote count shown, wall clock it showed
+        self.phases: list[tuple[str, float]] = []  # phase html, wall clock it showed
+        self.arrived = self.kernel_id = None
+        self._ws = self._reader = self._ticker = None
+        self._session = uuid.uuid4().hex
+        self._states = asyncio.Event()
+        self.ticks = 0
+
+    async def open(self) -> "Page":
+        started = time.monotonic()
+        answer = await self.http.get(self.url)
+        answer.raise_for_status()
+        self.arrived = time.monotonic() - started
+        self.kernel_id = re.search(r'"kernelId": "([^"]+)"', answer.text).group(1)
+        return self
+
+    async def connect(self) -> "Page":
+        import websockets
+
+        base = str(self.http.base_url).replace("http://", "ws://").rstrip("/")
+        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        self._ws = await websockets.connect(
+            f"{base}/api/kernels/{self.kernel_id}/channels?session_id={self._session}",
+            additional_headers={"Cookie": cookie}, max_size=None, ping_interval=None,
+            open_timeout=300)  # a loaded server answers late; the page would wait too
+        self._reader = asyncio.create_task(self._read())
+        control = uuid.uuid4().hex
+        await self._send("comm_open", {"comm_id": control, "target_name": "jupyter.widget.control", "data": {}},
+                         metadata={"version": "1.0.0"})
+        await self._send("comm_msg", {"comm_id": control, "data": {"method": "request_states"}})
+        await asyncio.wait_for(self._states.wait(), 300)
+        return self
+
+    async def _send(self, msg_type: str, content: dict, metadata: dict | None = None) -> None:
+        await self._ws.send(json.dumps({
+            "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": self._session,
+                       "username": "", "date": "", "version": "5.3"},
+            "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell",
+            "buffers": []}))
+
+    async def _read(self) -> None:
+        async for raw in self._ws:
+            now = time.time()
+            message = json.loads(raw)
+            content = message.get("content", {})
+            if message["msg_type"] == "comm_open":
+                self.models[content["comm_id"]] = dict(content["data"].get("state", {}))
+                self._noticed(content["comm_id"], now)
+            elif message["msg_type"] == "comm_msg":
+                data = content["data"]
+                if data.get("method") == "update_states":
+                    for model_id, model in data["states"].items():
+                        self.models[model_id] = dict(model["state"])
+                        self._noticed(model_id, now)
+                    self._states.set()
+                elif data.get("method") == "update":
+                    self.models.setdefault(content["comm_id"], {}).update(data["state"])
+                    self._noticed(content["comm_id"], now)
+
+    def _noticed(self, model_id: str, now: float) -> None:
+        state = self.models[model_id]
+        classes = state.get("_dom_classes", ())
+        if "cb-vote-count" in classes:
+            match = VOTERS.search(state.get("value", ""))
+            if match and (not self.counts or self.counts[-1][0] != int(match.group(1))):
+                self.counts.append((int(match.group(1)), now))
+        elif "cb-phase" in classes and state.get("value") and (not self.phases or self.phases[-1][0] != state["value"]):
+            self.phases.append((state["value"], now))
+
+    def model(self, css_class: str) -> str:
+        for model_id, state in self.models.items():
+            if css_class in state.get("_dom_classes", ()):
+                return model_id
+        raise KeyError(f"{css_class} not on the {self.role} page")
+
+    async def set_value(self, css_class: str, value) -> None:
+        model_id = self.model(css_class)
+        self.models[model_id]["value"] = value
+        await self._send("comm_msg", {"comm_id": model_id,
+                                      "data": {"method": "update", "state": {"value": value}, "buffer_paths": []}})
+
+    async def click(self, css_class: str) -> float:
+        clicked = time.time()
+        await self._send("comm_msg", {"comm_id": self.model(css_class),
+                                      "data": {"method": "custom", "content": {"event": "click"}}})
+        return clicked
+
+    def start_ticking(self) -> None:
+        """Tick the page's ticker once a second, as the browser's Play does."""
+        async def tick():
+            await asyncio.sleep(random.random())
+            while True:
+                self.ticks += 1
+                await self.set_value("cb-ticker", self.ticks)
+                await asyncio.sleep(1)
+
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(tick())
+
+    def stop_ticking(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+
+    def shows_session(self) -> bool:
+        try:
+            return bool(self.models[self.model("cb-phase")].get("value"))
+        except KeyError:
+            return False
+
+    async def close(self) -> None:
+        self.stop_ticking()
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+
+
+class BrowserPage:
+    """A real Chromium page; its own clock records when counts and phases showed."""
+
+    role = "chromium-projector"
+
+    def __init__(self, context, url: str):
+        self.context, self.url = context, url
+        self.counts: list[tuple[int, float]] = []
+        self.phases: list[tuple[str, float]] = []
+
+    async def open(self) -> "BrowserPage":
+        self.page = await self.context.new_page()
+        await self.page.add_init_script(COUNT_RECORDER)
+        await self.page.goto(self.url, timeout=600_000)
+        await self.page.wait_for_selector(".cb-start", timeout=600_000)
+        await self.page.click(".cb-start")  # the first click starts the page's ticker
+        return self
+
+    async def collect(self) -> None:
+        self.counts = [(count, at / 1000) for count, at in await self.page.evaluate("window.cbCounts")]
+        self.phases = [(text, at / 1000) for text, at in await self.page.evaluate("window.cbPhases")]
+
+
+async def until(condition, timeout: float = 120, every: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(every)
+
+
+class Group:
+    def __init__(self, index: int, session: dict):
+        self.index, self.session = index, session
+        self.facilitator: Page | None = None
+        self.projector: Page | BrowserPage | None = None
+        self.people: list[Page] = []
+        self.votes: list[tuple[int, int, float]] = []  # round, count after it, clicked at (wall clock)
+        self.phase_clicks: list[float] = []
+
+    @property
+    def pages(self):
+        return [self.facilitator, self.projector, *self.people]
+
+
+async def open_group(group: Group, base_url: str, participants: int, browser, results: dict) -> None:
+    import httpx
+
+    def client():
+        return httpx.AsyncClient(base_url=base_url, timeout=600)
+
+    group.facilitator = await (await Page(client(), group.session["facilitator_url"], "facilitator").open()).connect()
+    group.facilitator.start_ticking()
+    if browser is not None:
+        group.projector = await BrowserPage(await browser.new_context(), group.session["projector_url"]).open()
+    else:
+        group.projector = await (await Page(client(), group.session["projector_url"], "projector").open()).connect()
+        group.projector.start_ticking()
+    # the burst: N people open the page at once, each their own browser (cookie), and join
+    people = [Page(client(), group.session["participant_url"], f"participant {i}") for i in range(participants)]
+    await asyncio.gather(*(person.open() for person in people))
+    results["arrival"].append([person.arrived for person in people])
+    await asyncio.gather(*(person.connect() for person in people))
+
+    async def join(index: int, person: Page) -> float:
+        await person.set_value("cb-pseudonym", f"Groep{group.index} Deelnemer{index}")
+        started = time.monotonic()
+        await person.click("cb-join")
+        await until(person.shows_session, timeout=300)
+        person.start_ticking()
+        return time.monotonic() - started
+
+    results["join"].extend(await asyncio.gather(*(join(i, p) for i, p in enumerate(people))))
+    group.people = people
+
+
+async def phase_change(group: Group, button: str) -> None:
+    group.phase_clicks.append(await group.facilitator.click(button))
+
+
+async def vote_round(group: Group, round_number: int, spread: float) -> None:
+    """Everyone votes once, at a random moment within ``spread`` seconds; one at a time, so
+    that each vote's count is known."""
+    order = list(group.people)
+    random.shuffle(order)
+    for count, person in enumerate(order, start=1):
+        await asyncio.sleep(random.uniform(0.5, 1.5) * spread / len(order))
+        for item in random.sample(ITEMS, random.randint(1, 3)):
+            await person.set_value(f"cb-item-{item}", True)
+        group.votes.append((round_number, count, await person.click("cb-submit")))
+        # the next voter after this vote showed on the voter's own page (people react to
+        # each other's counts, and counts must be known to measure them)
+        await until(lambda: bool(person.counts) and person.counts[-1][0] >= count, timeout=120)
+
+
+def vote_latencies(group: Group, by_role: dict | None = None) -> list[float]:
+    """Per vote: until every page of the group showed the count it made (or a later one);
+    ``by_role`` collects each page's own time, by the kind of page."""
+    found = []
+    for _, count, clicked in group.votes:
+        per_page = []
+        for page in group.pages:
+            times = [at for shown, at in page.counts if shown >= count and at >= clicked - 0.001]
+            per_page.append(min(times) - clicked if times else float("inf"))
+            if by_role is not None:
+                by_role.setdefault(page.role.split(" ")[0], []).append(per_page[-1])
+        found.append(max(per_page))
+    return found
+
+
+def phase_latencies(group: Group) -> list[float]:
+    found = []
+    for clicked in group.phase_clicks:
+        per_page = []
+        for page in group.pages:
+            times = [at for _, at in page.phases if at >= clicked - 0.001]
+            per_page.append(min(times) - clicked if times else float("inf"))
+        found.append(max(per_page))
+    return found
+
+
+def wait_for_pool(server, groups: list, timeout: float = 600) -> None:
+    """Until the kernels not serving a page yet (the refilled pools) have run their notebooks:
+    the open pages keep ticking, so the server as a whole is never quiet."""
+    serving = {kernel_pid(server.process.pid, page.kernel_id)
+               for group in groups for page in group.pages if isinstance(page, Page) and page.kernel_id}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        standby = [pid for pid in kernel_pids(server) if pid not in serving]
+        before = cpu_seconds(standby)
+        time.sleep(2)
+        if len(standby) >= server.pool and cpu_seconds(standby) - before < 0.1:
+            return
+
+
+def measure_idle(server_pid: int, seconds: float) -> float:
+    """CPU of the server and all its kernels over ``seconds``, as percent of one core."""
+    pids = [server_pid, *descendants(server_pid)]
+    before = cpu_seconds(pids)
+    time.sleep(seconds)
+    return 100 * (cpu_seconds(pids) - before) / seconds
+
+
+async def run_casebook(args, tmp: Path, results: dict) -> None:
+    from playwright.async_api import async_playwright
+
+    print(f"starting casebook serve with a participant pool of {args.participants} ... (load {load_averages()})",
+          flush=True)
+    started = time.monotonic()
+    server = VoilaServer(tmp, pool=args.participants).start(timeout=1800)
+    wait_until_idle(server, timeout=1800)
+    print(f"  ready after {time.monotonic() - started:.0f} s", flush=True)
+    env = {**server.env, "CASEBOOK_PUBLIC_URL": server.url}
+    sessions_made = [json.loads(subprocess.run(
+        [sys.executable, "-m", "casebook.cli", "session", "new", "--cases", CASE, "--format", "json"],
+        env=env, capture_output=True, text=True, check=True).stdout) for _ in range(args.groups)]
+    groups = [Group(i + 1, made) for i, made in enumerate(sessions_made)]
+    # what the server and its preheated kernels cost before any page is open
+    results["idle_baseline"] = await asyncio.to_thread(measure_idle, server.process.pid, args.idle)
+    results["server_data"] = server.env["CASEBOOK_DATA"]
+    try:
+        async with async_playwright() as playwright:
+            browser = None
+            if args.browsers:
+                browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                           args=CHROMIUM_ARGS)
+            for group in groups:
+                await open_group(group, server.url, args.participants,
+                                 browser if group.index <= args.browsers else None, results)
+                print(f"1. group {group.index}: {args.participants} pages arrived, p95 "
+                      f"{p95(results['arrival'][-1]):.2f} s; joined (load {load_averages()})", flush=True)
+                if group is not groups[-1]:
+                    await asyncio.to_thread(wait_for_pool, server, groups)
+            results["load_during_votes"] = load_averages()
+            # two rounds, all groups at once
+            for round_number in (1, 2):
+                if round_number == 1:
+                    for group in groups:  # introduce -> questions -> vote (round 1)
+                        await group.facilitator.click("cb-start")
+                    for _ in range(2):
+                        await asyncio.gather(*(phase_change(g, "cb-next-phase") for g in groups))
+                        await asyncio.sleep(3)
+                else:  # reveal -> discussion -> vote (round 2)
+                    await asyncio.gather(*(phase_change(g, "cb-next-phase") for g in groups))
+                    await asyncio.sleep(3)
+                    await asyncio.gather(*(phase_change(g, "cb-next-phase") for g in groups))
+                    await asyncio.sleep(3)
+                await asyncio.gather(*(vote_round(g, round_number, args.spread) for g in groups))
+                await asyncio.sleep(3)
+                await asyncio.gather(*(phase_change(g, "cb-reveal") for g in groups))  # closes the round
+                await asyncio.sleep(3)
+                print(f"2. round {round_number} voted (load {load_averages()})", flush=True)
+            for group in groups:
+                if isinstance(group.projector, BrowserPage):
+                    await group.projector.collect()
+            results["vote_by_page"] = {}
+            results["vote"] = [x for g in groups for x in vote_latencies(g, results["vote_by_page"])]
+            results["vote_browser"] = [
+                min([at for shown, at in g.projector.counts if shown >= count and at >= clicked - 0.001],
+                    default=float("inf")) - clicked
+                for g in groups if isinstance(g.projector, BrowserPage) for _, count, clicked in g.votes]
+            results["phase"] = [x for g in groups for x in phase_latencies(g)]
+            # every vote counted
+            from casebook import sessions
+            from casebook.store import Store
+
+            store = Store(f"sqlite:///{server.env['CASEBOOK_DATA']}/casebook.db")
+            counted = {g.index: sessions.state(store, g.session["code"]).voters for g in groups}
+            store.dispose()
+            results["counted"] = counted
+            results["votes_cast"] = sum(len(g.votes) for g in groups)
+            # idle: everything open, nothing happening
+            await asyncio.sleep(5)
+            results["load_idle"] = load_averages()
+            results["idle_ticking"] = await asyncio.to_thread(measure_idle, server.process.pid, args.idle)
+            for group in groups:
+                for page in group.pages:
+                    if isinstance(page, Page):
+                        page.stop_ticking()
+            await asyncio.sleep(3)
+            results["idle_quiet"] = await asyncio.to_thread(measure_idle, server.process.pid, args.idle)
+            kernels = [kernel_pid(server.process.pid, p.kernel_id) for g in groups for p in g.people]
+            sizes = [rss_mb(pid) for pid in kernels if pid]
+            results["rss_participant"] = statistics.median(sizes)
+            results["rss_total"] = sum(rss_mb(pid) for pid in [server.process.pid, *descendants(server.process.pid)])
+            results["pages"] = sum(len(g.pages) for g in groups)
+            for group in groups:
+                for page in group.pages:
+                    if isinstance(page, Page):
+                        await page.close()
+            if browser is not None:
+                await browser.close()
+    finally:
+        server.stop()
+
+
+async def run_plain_voila(args, tmp: Path, data: str, results: dict) -> None:
+    """Plain ``voila notebooks/participant.ipynb`` on the same store, same machine, same run."""
+    import httpx
+
+    from casebook import sessions
+    from casebook.store import Store
+
+    port = free_port()
+    env = {**os.environ, "CASEBOOK_DATA": data}
+    log = open(tmp / "plain-voila.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "voila", str(ROOT / "notebooks" / "participant.ipynb"),
+                                f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1"],
+                               cwd=ROOT / "notebooks", env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(timeout=5) as probe:
+            await until_async(lambda: probe.get(base + "/"), timeout=300)
+        store = Store(f"sqlite:///{data}/casebook.db")
+        code = sessions.create_session(store, [CASE]).code
+        store.dispose()
+        await asyncio.sleep(5)
+        print(f"4. plain Voila: a burst of {args.participants} page requests (load {load_averages()})", flush=True)
+        pages = [Page(httpx.AsyncClient(base_url=base, timeout=900), f"{base}/?code={code}", "plain")
+                 for _ in range(args.participants)]
+        await asyncio.gather(*(page.open() for page in pages))
+        results["plain_arrival"] = [page.arrived for page in pages]
+        await asyncio.sleep(5)
+        sizes = [rss_mb(pid) for pid in (kernel_pid(process.pid, p.kernel_id) for p in pages) if pid]
+        results["plain_rss"] = statistics.median(sizes) if sizes else float("nan")
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
+async def until_async(request, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            await request()
+            return
+        except Exception:  # noqa: BLE001 - not up yet
+            await asyncio.sleep(0.5)
+    raise TimeoutError("plain Voila did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--groups", type=int, default=3)
+    parser.add_argument("--participants", type=int, default=12, help="per group")
+    parser.add_argument("--browsers", type=int, default=3, help="real Chromium projector pages")
+    parser.add_argument("--spread", type=float, default=12, help="seconds over which a group's votes arrive")
+    parser.add_argument("--idle", type=float, default=30, help="seconds of idle measurement")
+    parser.add_argument("--no-plain-voila", action="store_true")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="casebook-scale-"))
+    results: dict = {"arrival": [], "join": []}
+    print(f"load averages at the start: {load_averages()} ({os.cpu_count()} cores)", flush=True)
+    asyncio.run(run_casebook(args, tmp, results))
+    if not args.no_plain_voila:
+        asyncio.run(run_plain_voila(args, tmp, results["server_data"], results))
+    (tmp / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    print(f"raw figures: {tmp / 'results.json'}")
+    n, g = args.participants, args.groups
+    arrival = [p95(burst) for burst in results["arrival"]]
+    print()
+    print(f"load averages: start of the votes {results['load_during_votes']}, idle {results['load_idle']}, "
+          f"end {load_averages()}")
+    print()
+    print("| what | target | casebook | plain Voila, same notebook |")
+    print("|---|---|---|---|")
+    plain = results.get("plain_arrival")
+    print(f"| a burst of {n} participants opening the page: p95 until it arrived (worst of {g} groups) "
+          f"| <= 0.5 s | {max(arrival):.2f} s (per group {', '.join(f'{a:.2f}' for a in arrival)}) | "
+          f"{f'{p95(plain):.2f} s (ratio {p95(plain) / max(arrival):.0f}x)' if plain else 'n/a'} |")
+    print(f"| join -> session shown (kernel round trip), p95 | | {p95(results['join']):.2f} s | |")
+    print(f"| a vote -> shown on all {n + 2} pages of its group, p95 ({results['votes_cast']} votes) | <= 0.3 s | "
+          f"{p95(results['vote']):.2f} s (median {statistics.median(results['vote']):.2f} s) | |")
+    if results["vote_browser"]:
+        print(f"| ... of which on the real Chromium projector screens, p95 | <= 0.3 s | "
+              f"{p95(results['vote_browser']):.2f} s | |")
+    print(f"| ... each page on its own, p95: " + ", ".join(
+        f"{role} {p95(times):.2f} s" for role, times in sorted(results["vote_by_page"].items())) + " | | | |")
+    print(f"| a phase change -> shown on all pages of its group, p95 | <= 0.3 s | {p95(results['phase']):.2f} s | |")
+    counted_ok = all(v == {1: n, 2: n} for v in results["counted"].values())
+    print(f"| every vote counted | {g * n * 2} | {sum(sum(v.values()) for v in results['counted'].values())} "
+          f"({'all' if counted_ok else 'NOT all'}) | |")
+    print(f"| memory per participant kernel (median) | <= 60 MB RSS | {results['rss_participant']:.0f} MB | "
+          f"{results.get('plain_rss', float('nan')):.0f} MB |")
+    print(f"| all {results['pages']} pages open, server + kernels: RSS | | {results['rss_total']:.0f} MB | |")
+    print(f"| idle, no page open (server, check worker, preheated kernels) | | "
+          f"{results['idle_baseline']:.1f} % of one core | |")
+    print(f"| idle, all pages open and ticking: CPU of server + kernels | little | "
+          f"{results['idle_ticking']:.1f} % of one core | |")
+    print(f"| idle, ticks stopped (the kernels' change checks alone) | little | "
+          f"{results['idle_quiet']:.1f} % of one core | |")
+
+
+if __name__ == "__main__":
+    main()
