@@ -125,7 +125,11 @@ def test_the_model_reads_the_session_only_after_a_change(store, session_in, test
     settle(view.model.watch)
     assert not view.model.refresh() and reads == []
     sessions.join(store, session_in.code, "Uil")
-    assert view.model.refresh()
+    # PostgreSQL delivers the notification just after the commit returns: allow it a moment
+    deadline = time.monotonic() + 2.0
+    while not view.model.refresh():
+        assert time.monotonic() < deadline, "the join was not noticed"
+        time.sleep(0.01)
     assert view.model.state.participants == 1
     view.model.watch.close()
 
