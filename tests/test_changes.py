@@ -118,6 +118,9 @@ def test_an_in_memory_store_has_no_signal_so_pages_read_every_time():
 
 
 def test_the_model_reads_the_session_only_after_a_change(store, session_in, test_cases, monkeypatch):
+    # the model alone, asked directly: no following in this thread's loop (Playwright's, after
+    # the browser tests), which would outlive the test and its store
+    monkeypatch.setattr(live.LiveView, "follow_in_background", False)
     view = ProjectorView(store, test_cases, session_in.code)
     reads = []
     original = sessions.version
@@ -202,6 +205,31 @@ def test_a_failing_store_is_logged_and_the_page_keeps_following(room, test_cases
     assert len(failures) == 1 and failures[0].exc_info is not None
     assert any("following session" in r.getMessage() and "again" in r.getMessage() and r.exc_info is None
                for r in caplog.records)
+
+
+def test_a_store_that_is_gone_is_asked_again_only_after_a_wait(room, test_cases, monkeypatch):
+    """The store's server stopped (PostgreSQL down, its connection refused at once): the page
+    asks again after a growing wait instead of spinning its kernel's loop."""
+    store, created = room
+    monkeypatch.setattr(live, "FOLLOW_BACKOFF_MAX_SECONDS", 0.2)
+    asks = []
+
+    async def scenario():
+        projector = ProjectorView(store, test_cases, created.code)
+
+        def refused():
+            asks.append(1)
+            raise OSError("connection refused")
+
+        monkeypatch.setattr(projector.model.watch, "wakeup_fd", refused)
+        await asyncio.sleep(1.0)
+        assert not projector._follower.done()
+        projector.close()
+        await asyncio.sleep(0)
+        assert projector._follower.cancelled() or projector._follower.done()
+
+    run_in_a_loop_of_its_own(scenario)
+    assert 2 <= len(asks) <= 10  # about one per 0.2 s; a spinning loop asks thousands of times
 
 
 def test_a_page_without_ticks_stops_following(room, test_cases, monkeypatch):

@@ -291,10 +291,12 @@ class LiveView(W.VBox):
         follow the store too."""
         failures = 0
         while True:
+            if failures:  # before touching the store again: a store that is gone must not spin the loop
+                await asyncio.sleep(min(FOLLOW_BACKOFF_MAX_SECONDS, 2.0 ** failures))
             try:
                 fd = self.model.watch.wakeup_fd()
                 if failures:
-                    await asyncio.sleep(min(FOLLOW_BACKOFF_MAX_SECONDS, 2.0 ** failures))
+                    pass  # waited above: look at once
                 elif fd is None:
                     await asyncio.sleep(FOLLOW_EVERY_SECONDS)
                 else:
@@ -313,6 +315,11 @@ class LiveView(W.VBox):
                 if failures:
                     log.info("following session %s again", self.model.code)
                 failures = 0
+
+    def close(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+        super().close()
 
     def _on_follower_done(self, task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception() is not None:  # a bug in the loop itself
