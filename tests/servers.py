@@ -25,6 +25,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def run_in_a_loop_of_its_own(coroutine):
+    """Run a coroutine as a kernel runs a page: an event loop of its own, in a thread of its
+    own (the browser tests' Playwright leaves its loop marked as running in the test's thread)."""
+    import asyncio
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 class VoilaServer:
     """``casebook serve`` in a subprocess, the way a user starts it."""
 

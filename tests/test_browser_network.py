@@ -4,7 +4,6 @@ requests a curious or hostile person on the same network would send."""
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import http.client
 import json
 import re
@@ -16,7 +15,7 @@ import pytest
 
 from casebook import sessions
 from casebook.store import Store
-from tests.servers import VoilaServer
+from tests.servers import VoilaServer, run_in_a_loop_of_its_own
 from tests.test_browser_session import new_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -249,9 +248,7 @@ def test_a_malformed_widget_message_gets_no_traceback(server):
     kernel_id = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">\s*(.*?)\s*</script>',
                                      html, re.S).group(1))["kernelId"]
     model_ids = sorted(set(re.findall(r'"model_id": "([0-9a-f]{32})"', html)))
-    # a thread of its own: Playwright's event loop may be running in this one
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        received = pool.submit(asyncio.run, _send_malformed(server.port, kernel_id, model_ids)).result()
+    received = run_in_a_loop_of_its_own(_send_malformed(server.port, kernel_id, model_ids))
     texts = json.dumps(received)
     assert any(m["msg_type"] == "kernel_info_reply" for m in received), "the kernel did not get to the end"
     assert not [m for m in received if m["msg_type"] == "error"]

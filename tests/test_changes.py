@@ -15,6 +15,7 @@ from casebook.store import Store
 from widgets import live
 from widgets.facilitator import FacilitatorView
 from widgets.participant import ParticipantView
+from tests.servers import run_in_a_loop_of_its_own
 from widgets.projector import ProjectorView
 
 
@@ -23,15 +24,6 @@ def following_as_in_a_kernel(monkeypatch):
     """The apps turn background following on in their kernel (live.follow_from_the_kernel);
     these tests run the views in an event loop of their own, as a kernel would."""
     monkeypatch.setattr(live.LiveView, "follow_in_background", True)
-
-
-def run_in_a_loop_of_its_own(scenario) -> None:
-    """As a kernel runs a page: an event loop of its own, in a thread of its own (the browser
-    tests' Playwright leaves its loop marked as running in this thread)."""
-    import concurrent.futures
-
-    with concurrent.futures.ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, scenario()).result()
 
 
 def settle(watch) -> None:
@@ -171,7 +163,7 @@ def test_pages_follow_a_vote_without_a_tick(room, test_cases):
             assert 'data-voters="1"' in count_shown(view)
             view._follower.cancel()
 
-    run_in_a_loop_of_its_own(scenario)
+    run_in_a_loop_of_its_own(scenario())
 
 
 def test_a_failing_store_is_logged_and_the_page_keeps_following(room, test_cases, caplog, monkeypatch):
@@ -200,7 +192,7 @@ def test_a_failing_store_is_logged_and_the_page_keeps_following(room, test_cases
         projector._follower.cancel()
 
     with caplog.at_level(logging.INFO, logger="casebook"):
-        run_in_a_loop_of_its_own(scenario)
+        run_in_a_loop_of_its_own(scenario())
     failures = [r for r in caplog.records if "failed; trying again" in r.getMessage()]
     assert len(failures) == 1 and failures[0].exc_info is not None
     assert any("following session" in r.getMessage() and "again" in r.getMessage() and r.exc_info is None
@@ -228,7 +220,7 @@ def test_a_store_that_is_gone_is_asked_again_only_after_a_wait(room, test_cases,
         await asyncio.sleep(0)
         assert projector._follower.cancelled() or projector._follower.done()
 
-    run_in_a_loop_of_its_own(scenario)
+    run_in_a_loop_of_its_own(scenario())
     assert 2 <= len(asks) <= 10  # about one per 0.2 s; a spinning loop asks thousands of times
 
 
@@ -247,7 +239,7 @@ def test_a_page_without_ticks_stops_following(room, test_cases, monkeypatch):
         assert projector.model.state.participants == 1
         projector._follower.cancel()
 
-    run_in_a_loop_of_its_own(scenario)
+    run_in_a_loop_of_its_own(scenario())
 
 
 def test_an_idle_page_does_not_look_at_the_store(room, test_cases, monkeypatch):
@@ -272,7 +264,7 @@ def test_an_idle_page_does_not_look_at_the_store(room, test_cases, monkeypatch):
         assert projector.model.state.participants == 1
         projector._follower.cancel()
 
-    run_in_a_loop_of_its_own(scenario)
+    run_in_a_loop_of_its_own(scenario())
 
 
 def test_without_a_wake_up_the_page_asks_often_and_still_follows(room, test_cases, monkeypatch):
@@ -289,4 +281,4 @@ def test_without_a_wake_up_the_page_asks_often_and_still_follows(room, test_case
         assert projector.model.state.participants == 1
         projector._follower.cancel()
 
-    run_in_a_loop_of_its_own(scenario)
+    run_in_a_loop_of_its_own(scenario())

@@ -6,7 +6,6 @@ solo browser tests on CI). The server's kernel client reads every message."""
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 from casebook.serve import voila_config
 from casebook.web import CasebookKernelClient
+from tests.servers import run_in_a_loop_of_its_own
 
 KERNELS = Path(casebook.__file__).parent / "jupyter" / "kernels"
 BURST = 3000  # messages of 2 kB: more than the queues and socket buffers hold by default
@@ -53,9 +53,7 @@ async def messages_after_a_busy_moment(client_class: type, folder, page_kernel: 
 
 
 def run(client_class, folder, page_kernel=False):
-    # a loop of our own: Playwright's browser tests may hold the test process's loop
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, messages_after_a_busy_moment(client_class, folder, page_kernel)).result()
+    return run_in_a_loop_of_its_own(messages_after_a_busy_moment(client_class, folder, page_kernel))
 
 
 def test_the_servers_kernel_client_reads_every_message_of_a_burst(tmp_path):

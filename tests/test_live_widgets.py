@@ -9,6 +9,7 @@ from casebook.store import Store
 from widgets.facilitator import FacilitatorView
 from widgets.live import format_timer
 from widgets.participant import ParticipantView
+from tests.servers import run_in_a_loop_of_its_own
 from widgets.projector import ProjectorView
 
 
@@ -225,8 +226,6 @@ def test_a_personal_link_of_another_session_is_not_accepted(room, test_cases):
 def test_views_made_outside_the_apps_leave_no_background_work(tmp_path, test_cases):
     """A view made in a process that is not its kernel (tests, a script beside a browser driver
     whose event loop looks like a kernel's) follows with ticks only: nothing keeps running after it."""
-    import asyncio
-
     from widgets.live import LiveView
     from widgets.projector import ProjectorView
 
@@ -238,13 +237,10 @@ def test_views_made_outside_the_apps_leave_no_background_work(tmp_path, test_cas
         view.show_session(created.code)
         return view
 
-    import concurrent.futures
-
     from widgets.participant import participant_app
 
     participant_app(store, test_cases)  # an app function outside a kernel turns nothing on
     assert LiveView.follow_in_background is False
-    with concurrent.futures.ThreadPoolExecutor(1) as thread:  # a running loop, as in a kernel
-        view = thread.submit(asyncio.run, in_a_loop()).result()
+    view = run_in_a_loop_of_its_own(in_a_loop())  # a running loop, as in a kernel
     assert view._follower is None
     store.dispose()

@@ -3,19 +3,12 @@ a websocket. On a busy server the first try may fail; neither side may then lose
 or the page is served as nobody's (issue 10: after a restart, pages came back as strangers)."""
 
 import asyncio
-import concurrent.futures
-import socket
 import threading
 import time
 
 from casebook import web
+from tests.servers import free_port, run_in_a_loop_of_its_own
 from widgets import request
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_kernel_asks_again_until_the_server_answers(monkeypatch):
@@ -39,18 +32,10 @@ def test_the_kernel_asks_again_until_the_server_answers(monkeypatch):
     thread = threading.Thread(target=late_server)
     thread.start()
     t0 = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        received = pool.submit(asyncio.run, request._receive(f"ws://127.0.0.1:{port}/voila/query/k1")).result()
+    received = run_in_a_loop_of_its_own(request._receive(f"ws://127.0.0.1:{port}/voila/query/k1"))
     thread.join()
     assert started.is_set() and received == '{"HTTP_X_CASEBOOK_BROWSER": "b1"}'
     assert time.monotonic() - t0 >= 2.5
-
-
-def run_in_own_loop(coroutine):
-    """Playwright's browser tests may hold the test process's loop: use a thread and loop of
-    our own."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def handover_server():
@@ -91,7 +76,7 @@ def test_a_kernel_asking_again_never_takes_another_kernels_request():
         finally:
             server.stop()
 
-    assert run_in_own_loop(scenario()) == ('{"QUERY_STRING": "code=OTHER1"}', '{"QUERY_STRING": "code=AGAIN1"}')
+    assert run_in_a_loop_of_its_own(scenario()) == ('{"QUERY_STRING": "code=OTHER1"}', '{"QUERY_STRING": "code=AGAIN1"}')
 
 
 def test_a_request_sent_before_the_kernel_asks_or_to_a_failed_socket_is_kept():
@@ -118,7 +103,7 @@ def test_a_request_sent_before_the_kernel_asks_or_to_a_failed_socket_is_kept():
         finally:
             server.stop()
 
-    assert run_in_own_loop(scenario()) == ['{"QUERY_STRING": "code=LATE01"}', '{"QUERY_STRING": "code=GONE01"}']
+    assert run_in_a_loop_of_its_own(scenario()) == ['{"QUERY_STRING": "code=LATE01"}', '{"QUERY_STRING": "code=GONE01"}']
 
 
 def test_nobody_from_outside_takes_a_pages_request_by_its_kernel_id():
@@ -137,7 +122,7 @@ def test_nobody_from_outside_takes_a_pages_request_by_its_kernel_id():
         finally:
             server.stop()
 
-    assert run_in_own_loop(scenario()) == 1008
+    assert run_in_a_loop_of_its_own(scenario()) == 1008
 
 
 def test_a_connected_kernel_asks_again_when_its_request_does_not_come(monkeypatch):
@@ -160,7 +145,7 @@ def test_a_connected_kernel_asks_again_when_its_request_does_not_come(monkeypatc
         async with websockets.serve(hand_over, "127.0.0.1", port):
             return await request._receive(f"ws://127.0.0.1:{port}/voila/query/k1")
 
-    assert run_in_own_loop(scenario()) == '{"QUERY_STRING": "code=LOST01"}'
+    assert run_in_a_loop_of_its_own(scenario()) == '{"QUERY_STRING": "code=LOST01"}'
     assert len(asks) == 2
 
 

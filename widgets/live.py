@@ -295,13 +295,12 @@ class LiveView(W.VBox):
                 await asyncio.sleep(min(FOLLOW_BACKOFF_MAX_SECONDS, 2.0 ** failures))
             try:
                 fd = self.model.watch.wakeup_fd()
-                if failures:
-                    pass  # waited above: look at once
-                elif fd is None:
-                    await asyncio.sleep(FOLLOW_EVERY_SECONDS)
-                else:
-                    await readable(fd, FOLLOW_SAFETY_SECONDS)
-                    await asyncio.sleep(FOLLOW_SETTLE_SECONDS)  # one look for a burst of writes
+                if not failures:  # after a failure it waited above: look at once
+                    if fd is None:
+                        await asyncio.sleep(FOLLOW_EVERY_SECONDS)
+                    else:
+                        await readable(fd, FOLLOW_SAFETY_SECONDS)
+                        await asyncio.sleep(FOLLOW_SETTLE_SECONDS)  # one look for a burst of writes
                 if time.monotonic() - self._last_sign_of_life > FOLLOW_WITHOUT_TICKS_SECONDS:
                     self.model.watch.changed()  # spend the wake-up; nobody is looking
                     continue  # stay quiet, so that the kernel can be culled
