@@ -14,15 +14,16 @@ Statistics, each item being a subject, each voter a rater, categories "ticked"/"
   items are rarely ticked and kappa-type statistics collapse; a percentile bootstrap over
   items gives its confidence interval;
 - Krippendorff's alpha (nominal), computed by the ``krippendorff`` package.
+
+The live view needs only the point estimates, computed here in plain Python; numpy and
+``krippendorff`` are imported where the report's bootstrap and alpha need them, so that a
+participant's kernel, which shows the live view, does not carry them (issue 14: 60 MB a page).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Collection, Iterable, Mapping, Sequence
-
-import krippendorff
-import numpy as np
 
 from casebook.messages import t
 from casebook.phases import MIN_VOTERS_FOR_RESULTS
@@ -108,6 +109,8 @@ def gwet_ac1(value_counts) -> tuple[float, float, float]:
     ``(p_a, p_e, ac1)``: p_a over subjects rated at least twice, the category shares pi_k over
     subjects rated at least once, p_e = sum_k pi_k (1 - pi_k) / (q - 1) (Gwet 2008, eq. 14;
     Gwet, Handbook of Inter-Rater Reliability, 4th ed., ch. 2)."""
+    import numpy as np
+
     counts = np.asarray(value_counts, dtype=float)
     raters = counts.sum(axis=1)
     paired = raters >= 2
@@ -123,15 +126,24 @@ def gwet_ac1(value_counts) -> tuple[float, float, float]:
     return p_a, p_e, (p_a - p_e) / (1 - p_e)
 
 
-def _binary_ac1(ticked: np.ndarray, voters: int) -> tuple[np.ndarray, np.ndarray]:
+def _binary_ac1(ticked, voters: int):
     """Raw agreement and AC1 for complete binary data, vectorised over the last axis (items),
-    so that one call computes every bootstrap resample at once."""
+    so that one call computes every bootstrap resample at once (numpy arrays)."""
     not_ticked = voters - ticked
     pair_agreement = (ticked * (ticked - 1) + not_ticked * (not_ticked - 1)) / (voters * (voters - 1))
     p_a = pair_agreement.mean(axis=-1)
     pi = (ticked / voters).mean(axis=-1)
     p_e = 2 * pi * (1 - pi)  # two categories: pi(1-pi) + (1-pi)pi, divided by q - 1 = 1
     return p_a, (p_a - p_e) / (1 - p_e)  # p_e <= 1/2, never a division by zero
+
+
+def _binary_ac1_point(ticked: Sequence[int], voters: int) -> tuple[float, float]:
+    """``_binary_ac1`` for one round, in plain Python (the live view's path)."""
+    pair_agreement = [(k * (k - 1) + (voters - k) * (voters - k - 1)) / (voters * (voters - 1)) for k in ticked]
+    p_a = sum(pair_agreement) / len(ticked)
+    pi = sum(k / voters for k in ticked) / len(ticked)
+    p_e = 2 * pi * (1 - pi)
+    return p_a, (p_a - p_e) / (1 - p_e)
 
 
 @dataclass(frozen=True)
@@ -160,12 +172,16 @@ def agreement(tally: RoundTally, item_ids: Sequence[str] | None = None, resample
     computes everything."""
     item_ids = list(item_ids) if item_ids is not None else list(tally.counts)
     n, m = tally.voters, len(item_ids)
-    ticked = np.array([tally.counts.get(item, 0) for item in item_ids], dtype=float)
-    unanimous = n >= 1 and bool(np.all((ticked == 0) | (ticked == n)))
+    counts = [tally.counts.get(item, 0) for item in item_ids]
+    unanimous = n >= 1 and all(k in (0, n) for k in counts)
     if n < 2 or m == 0:
         return Agreement(n, m, unanimous, None, None, None, None, None)
-    raw, ac1 = (float(x) for x in _binary_ac1(ticked, n))
+    raw, ac1 = _binary_ac1_point(counts, n)
     low = high = None
+    if resamples > 0 or (with_alpha and not unanimous):
+        import numpy as np
+
+        ticked = np.array(counts, dtype=float)
     if resamples > 0:
         rng = np.random.default_rng(seed)
         picks = rng.integers(0, m, size=(resamples, m))
@@ -176,6 +192,8 @@ def agreement(tally: RoundTally, item_ids: Sequence[str] | None = None, resample
     if with_alpha and not unanimous:
         # Not unanimous means some item was ticked by some and not by others, so both values
         # occur and alpha is defined; value_counts columns: not ticked, ticked.
+        import krippendorff
+
         alpha = float(krippendorff.alpha(value_counts=np.stack([n - ticked, ticked], axis=1),
                                          level_of_measurement="nominal"))
     return Agreement(n, m, unanimous, raw, ac1, low, high, alpha, CONFIDENCE, resamples if low is not None else 0)
@@ -184,6 +202,9 @@ def agreement(tally: RoundTally, item_ids: Sequence[str] | None = None, resample
 def krippendorff_nominal(reliability_data) -> float | None:
     """Krippendorff's alpha (nominal) of raters x units data with ``np.nan`` for missing ratings;
     None where it is undefined (fewer than two values in use, or no unit rated twice)."""
+    import krippendorff
+    import numpy as np
+
     data = np.asarray(reliability_data, dtype=float)
     pairable = data[:, (~np.isnan(data)).sum(axis=0) >= 2]
     if len(np.unique(pairable[~np.isnan(pairable)])) < 2:
@@ -400,6 +421,48 @@ class LivePicture:
     agreement: Agreement
     words: str
     shift: Shift | None = None
+
+
+@dataclass(frozen=True)
+class RevealPicture:
+    """One round's picture for the live views; ``shift`` only when at least three participants
+    voted in both rounds (like the counts, a smaller shift could point at a person)."""
+
+    round: int
+    picture: LivePicture
+
+    @property
+    def voters(self) -> int:
+        return self.picture.agreement.voters
+
+    @property
+    def divided(self) -> tuple[ItemSplit, ...]:
+        """The *verdeeld* items, the closest split leading."""
+        return tuple(split for split in self.picture.splits if split.label == VERDEELD)
+
+    @property
+    def discuss_first(self) -> tuple[str | None, tuple[ItemSplit, ...]]:
+        """What the group should discuss first, and its label: the *verdeeld* items; where
+        nothing is divided, the items with only a *meerderheid* (in a group of three a 2-1 split
+        is as divided as it gets); else nothing."""
+        for label in (VERDEELD, MEERDERHEID):
+            items = tuple(split for split in self.picture.splits if split.label == label)
+            if items:
+                return label, items
+        return None, ()
+
+    @property
+    def moved(self) -> tuple[ItemShift, ...]:
+        """Items on which someone changed their mind between the rounds, most switches first."""
+        moved = self.picture.shift
+        if moved is None or moved.paired < MIN_VOTERS_FOR_RESULTS:
+            return ()
+        changed = [item for item in moved.items if item.switched_on or item.switched_off]
+        return tuple(sorted(changed, key=lambda i: -(i.switched_on + i.switched_off)))
+
+    @property
+    def paired(self) -> int:
+        return self.picture.shift.paired if self.picture.shift is not None else 0
 
 
 def live_picture(ballots: Mapping[str, Collection[str]], item_ids: Sequence[str], key: Collection[str] = (),

@@ -17,15 +17,15 @@ A watch only says *something* may have changed: the caller still compares the se
 (``sessions.version``), so a false alarm costs one small query and a missed one cannot happen.
 ``wakeup_fd()`` is a file descriptor that becomes readable when something may have changed (for
 an event loop's ``add_reader``), or None where there is none: then the caller polls.
+
+SQLAlchemy is imported only where a store URL is read: the pages of ``casebook serve`` follow
+through the server's page store (``casebook.page_store``) and their kernels carry no database
+library.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 log = logging.getLogger("casebook")
 
@@ -34,6 +34,9 @@ CHANNEL = "casebook_changes"
 
 class ChangeWatch:
     """Always "maybe changed": the fallback for stores without a cheap signal."""
+
+    def follow(self, code: str) -> None:
+        """The session the caller follows now (a watch of the whole store ignores it)."""
 
     def changed(self) -> bool:
         return True
@@ -50,7 +53,7 @@ class SQLiteChangeWatch(ChangeWatch):
 
     def __init__(self, path: str):
         self._path = path
-        self._connection: sqlite3.Connection | None = None
+        self._connection = None  # a sqlite3 connection, made on the first question
         self._seen: int | None = None
         self._inotify = None
         self._inotify_missing = False  # tried once and failed: poll from then on
@@ -59,6 +62,8 @@ class SQLiteChangeWatch(ChangeWatch):
         if self._inotify is not None:
             self._inotify.read(timeout=0)  # the wake-up is spent; data_version decides
         if self._connection is None:
+            import sqlite3
+
             self._connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         current = self._connection.execute("PRAGMA data_version").fetchone()[0]
         changed = current != self._seen
@@ -99,6 +104,8 @@ class PostgresChangeWatch(ChangeWatch):
     """``LISTEN casebook_changes`` on a connection of its own; reconnects after an error."""
 
     def __init__(self, url: str):
+        from sqlalchemy.engine import make_url
+
         self._conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._connection = None
         self._missed = True
@@ -138,6 +145,8 @@ class PostgresChangeWatch(ChangeWatch):
 
 def watch_changes(url: str) -> ChangeWatch:
     """The cheapest way to learn that the store at ``url`` changed."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -152,4 +161,6 @@ def notify_change(db, is_sqlite: bool, code: str) -> None:
     """Tell listening pages that session ``code`` changed, when ``db``'s transaction commits.
     SQLite needs nothing: every commit moves ``data_version`` for every other connection."""
     if not is_sqlite:
+        from sqlalchemy import text
+
         db.execute(text("SELECT pg_notify(:channel, :code)"), {"channel": CHANNEL, "code": code})

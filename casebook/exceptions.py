@@ -32,6 +32,18 @@ class CasebookError(Exception):
     def __str__(self) -> str:
         return self.message(None)
 
+    def __reduce__(self):
+        # Pickled as its fields are, not through __init__ (whose signature differs between
+        # subclasses): the page store sends a refusal to the page's kernel this way.
+        return _restored_error, (type(self), dict(self.__dict__))
+
+
+def _restored_error(kind: type, fields: dict) -> "CasebookError":
+    error = kind.__new__(kind)
+    error.__dict__.update(fields)
+    error.args = (fields.get("code"),)
+    return error
+
 
 # ------------------------------------------------------------------ catalogue and case files
 

@@ -6,11 +6,9 @@ what leaves this module are counts only, never who voted what. No widgets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 
-from casebook.agreement import MEERDERHEID, VERDEELD, ItemShift, ItemSplit, LivePicture, live_picture
+from casebook.agreement import RevealPicture, live_picture  # noqa: F401 - RevealPicture is part of this module's API
 from casebook.catalogue import load_catalogue
 from casebook.phases import MIN_VOTERS_FOR_RESULTS, rounds_of
 from casebook.sessions import _session
@@ -22,48 +20,6 @@ def _ballots(db, session_id: int, position: int, round_number: int) -> dict[str,
         select(VoteRow.participant_id, VoteRow.items).where(
             VoteRow.session_id == session_id, VoteRow.position == position, VoteRow.round == round_number)
     )}
-
-
-@dataclass(frozen=True)
-class RevealPicture:
-    """One round's picture for the live views; ``shift`` only when at least three participants
-    voted in both rounds (like the counts, a smaller shift could point at a person)."""
-
-    round: int
-    picture: LivePicture
-
-    @property
-    def voters(self) -> int:
-        return self.picture.agreement.voters
-
-    @property
-    def divided(self) -> tuple[ItemSplit, ...]:
-        """The *verdeeld* items, the closest split leading."""
-        return tuple(split for split in self.picture.splits if split.label == VERDEELD)
-
-    @property
-    def discuss_first(self) -> tuple[str | None, tuple[ItemSplit, ...]]:
-        """What the group should discuss first, and its label: the *verdeeld* items; where
-        nothing is divided, the items with only a *meerderheid* (in a group of three a 2-1 split
-        is as divided as it gets); else nothing."""
-        for label in (VERDEELD, MEERDERHEID):
-            items = tuple(split for split in self.picture.splits if split.label == label)
-            if items:
-                return label, items
-        return None, ()
-
-    @property
-    def moved(self) -> tuple[ItemShift, ...]:
-        """Items on which someone changed their mind between the rounds, most switches first."""
-        moved = self.picture.shift
-        if moved is None or moved.paired < MIN_VOTERS_FOR_RESULTS:
-            return ()
-        changed = [item for item in moved.items if item.switched_on or item.switched_off]
-        return tuple(sorted(changed, key=lambda i: -(i.switched_on + i.switched_off)))
-
-    @property
-    def paired(self) -> int:
-        return self.picture.shift.paired if self.picture.shift is not None else 0
 
 
 def reveal_picture(store: Store, code: str, position: int, round_number: int, key_items=(),

@@ -9,11 +9,14 @@ casebook's front door, the trainer token and a cookie per browser.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import sys
 
 from casebook.config import notebooks_dir, settings
 from casebook.exceptions import CasebookError
+
+log = logging.getLogger("casebook")
 
 DEFAULT_PORT = 8866
 # Seconds a kernel may be idle (no ticks, no clicks) before it is shut down. Browsers slow
@@ -99,6 +102,7 @@ def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = 
     keep_closing_forgotten_sessions(current.close_after_days)
     clear_cases()  # the anonymisation gate, once here: the apps serve only cleared cases
     start_check_worker()
+    start_page_store()
     from casebook.web import CasebookVoila
 
     quiet_voila_logs()
@@ -184,6 +188,61 @@ def start_check_worker() -> None:
             worker.wait(timeout=5)
         except subprocess.TimeoutExpired:
             worker.kill()
+        for leftover in (socket_path, folder):
+            try:
+                os.rmdir(leftover) if leftover == folder else os.unlink(leftover)
+            except OSError:
+                pass
+
+    atexit.register(stop)
+
+
+PAGE_STORE_RESTART_SECONDS = 1.0
+PAGE_STORE_START_SECONDS = 30.0
+
+
+def start_page_store() -> None:
+    """The participant pages' page store (``casebook.page_store``): a process of its own, on a
+    Unix socket in a folder only this user may open, with a key made for this start. It is
+    started again when it stops while the server runs (its pages reconnect by themselves)."""
+    import atexit
+    import os
+    import subprocess
+    import tempfile
+    import threading
+    import time
+
+    from casebook.page_store import ADDRESS_VARIABLE, KEY_VARIABLE
+
+    folder = tempfile.mkdtemp(prefix="casebook-pages-")
+    socket_path = os.path.join(folder, "pages.sock")
+    os.environ[KEY_VARIABLE] = secrets.token_hex(32)
+    command = [sys.executable, "-m", "casebook.page_store", "--socket", socket_path]
+    running = {"process": subprocess.Popen(command), "stopping": False}
+
+    def keep_running() -> None:
+        while not running["stopping"]:
+            code = running["process"].wait()
+            if running["stopping"]:
+                return
+            log.error("the page store stopped (exit code %s); starting it again", code)
+            time.sleep(PAGE_STORE_RESTART_SECONDS)
+            running["process"] = subprocess.Popen(command)
+
+    threading.Thread(target=keep_running, name="page-store-keeper", daemon=True).start()
+    deadline = time.monotonic() + PAGE_STORE_START_SECONDS
+    while not os.path.exists(socket_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.environ[ADDRESS_VARIABLE] = socket_path  # the kernels Voila starts inherit it
+
+    def stop() -> None:
+        running["stopping"] = True
+        process = running["process"]
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
         for leftover in (socket_path, folder):
             try:
                 os.rmdir(leftover) if leftover == folder else os.unlink(leftover)

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 
@@ -24,6 +23,9 @@ from casebook.exceptions import (  # noqa: F401 - part of this module's API
 from casebook.parameters import SessionParameters
 from casebook.phaselog import note_phase
 from casebook.phases import Step, programme, rounds_of
+from casebook.session_state import (  # noqa: F401 - part of this module's API
+    JOIN_WINDOW_SECONDS, WRONG_CODES_PER_PAGE, WRONG_CODES_PER_SERVER, JoinLimiter, RoundResult, SessionState, _wait, normalise_code,
+)
 from casebook.store import JoinFailureRow, ParticipantRow, SessionCaseRow, SessionRow, Store, VoteRow
 
 log = logging.getLogger("casebook")
@@ -43,60 +45,10 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def normalise_code(code: str) -> str:
-    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
-
-
 @dataclass(frozen=True)
 class CreatedSession:
     code: str
     facilitator_key: str
-
-
-@dataclass(frozen=True)
-class SessionState:
-    """What a view needs to draw a session at one moment (no votes of individuals)."""
-
-    code: str
-    title: str
-    method: str
-    language: str
-    reveal_key: bool
-    case_ids: tuple[str, ...]
-    step: Step
-    steps_total: int
-    minutes: int
-    remaining: float | None  # seconds left in this phase, None when untimed
-    running: bool
-    version: int
-    voters: dict[int, int] = field(default_factory=dict)  # round -> voters, current case
-    participants: int = 0
-    present: int = 0
-
-    @property
-    def case_id(self) -> str:
-        return self.case_ids[self.step.position]
-
-    @property
-    def rounds(self) -> tuple[int, ...]:
-        return rounds_of(self.method)
-
-    @property
-    def is_last_step(self) -> bool:
-        return self.step.index >= self.steps_total - 1
-
-
-@dataclass(frozen=True)
-class RoundResult:
-    round: int
-    voters: int
-    counts: dict[str, int]  # item id -> how many ticked it; every catalogue item present
-
-    def share(self, item_id: str) -> float:
-        return self.counts.get(item_id, 0) / self.voters if self.voters else 0.0
-
-
-# ------------------------------------------------------------------ creating
 
 
 def refuse_unclean(cases) -> None:
@@ -333,34 +285,6 @@ def browser_participant(store: Store, code: str, browser: str) -> tuple[str, str
 # server 120 wrong codes a minute are let through (a room of 30 people each mistyping twice
 # stays far below); beyond that, every page that typed a wrong code in the last minute is
 # refused too. Guessing one of ten open sessions' codes then takes months, not minutes.
-WRONG_CODES_PER_PAGE = 10
-WRONG_CODES_PER_SERVER = 120
-JOIN_WINDOW_SECONDS = 60.0
-
-
-def _wait(oldest_counted: float, now: float) -> int:
-    return max(1, math.ceil(oldest_counted + JOIN_WINDOW_SECONDS - now))
-
-
-class JoinLimiter:
-    """Wrong codes tried from one page (a kernel's own count, for pages without a cookie)."""
-
-    def __init__(self):
-        self.failures: list[float] = []
-
-    def recent(self, now: float) -> list[float]:
-        self.failures = [at for at in self.failures if at > now - JOIN_WINDOW_SECONDS]
-        return self.failures
-
-    def check(self, now: float) -> None:
-        recent = self.recent(now)
-        if len(recent) >= WRONG_CODES_PER_PAGE:
-            raise SessionError("too_many_codes", seconds=_wait(recent[0], now))
-
-    def note(self, now: float) -> None:
-        self.failures.append(now)
-
-
 def check_join_allowed(store: Store, browser: str, now: float | None = None) -> None:
     """Refuse a join attempt from a browser that tried too many wrong codes, or while the server
     as a whole sees a burst of them (then from any browser that tried a wrong one)."""

@@ -33,6 +33,8 @@ def isolated_data(tmp_path, monkeypatch, test_cache):
     monkeypatch.setenv("CASEBOOK_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("CASEBOOK_CACHE", str(test_cache))
     monkeypatch.delenv("CASEBOOK_CHECKER", raising=False)
+    monkeypatch.delenv("CASEBOOK_PAGE_STORE", raising=False)  # a test asks its own store, not a server's
+    monkeypatch.delenv("CASEBOOK_PAGE_STORE_KEY", raising=False)
     monkeypatch.delenv("CASEBOOK_AUTHOR_FOLDER", raising=False)
     monkeypatch.delenv("CASEBOOK_STORE", raising=False)
     monkeypatch.delenv("CASEBOOK_CASES", raising=False)

@@ -8,20 +8,19 @@ import asyncio
 import time
 
 import ipywidgets as W
-from traitlets import Callable, Float, HasTraits, Instance, Int, Unicode, observe
+from traitlets import Any, Callable, Float, HasTraits, Instance, Int, Unicode, observe
 
-from casebook import sessions
+from casebook.agreement import RevealPicture
 from casebook.cases import Case, Casebook
 from casebook.catalogue import Catalogue, load_catalogue
-from casebook.changes import ChangeWatch, watch_changes
+from casebook.changes import ChangeWatch
 from casebook.clock import clock as casebook_clock
 from casebook.links import qr_svg
 from casebook.messages import t
+from casebook.page_store import LocalPageStore, PageStore
 from casebook.phases import FACILITATOR, MIN_VOTERS_FOR_RESULTS, may_see_results
-from casebook.reveal import RevealPicture, reveal_picture
 from casebook.render import escape
-from casebook.sessions import SessionState
-from casebook.store import Store
+from casebook.session_state import RoundResult, SessionState
 from widgets.case_view import CaseView
 from widgets.common import ErrorBanner, guarded, log, mark_language, stylesheet
 from widgets.results_chart import ResultsChart, RevealSummary
@@ -60,6 +59,9 @@ class LiveSessionModel(HasTraits):
     """A session as the store has it now; ``refresh()`` is cheap when nothing changed: it asks
     the store's change signal first (``casebook.changes``) and reads only after a change.
 
+    Made from a ``casebook.store.Store`` (asked in this process; ``store`` is then that store,
+    which the facilitator's controls use) or a ``casebook.page_store.PageStore`` (a
+    participant's page of ``casebook serve``: ``store`` is None).
     ``clock`` gives the current time in seconds (the casebook's clock, which tests can set).
     """
 
@@ -68,14 +70,23 @@ class LiveSessionModel(HasTraits):
     version = Int(-1)
     fetched_at = Float(0.0)  # the clock's time of the last fetch
     clock = Callable(casebook_clock.now)
-    store = Instance(Store)
+    store = Any(None)  # a casebook.store.Store, or None where the page asks a page store
+    page_store = Instance(PageStore)
     casebook = Instance(Casebook)
 
     watch = Instance(ChangeWatch)
 
-    def __init__(self, store: Store, casebook: Casebook, **kwargs):
-        kwargs.setdefault("watch", watch_changes(store.url))
-        super().__init__(store=store, casebook=casebook, **kwargs)
+    def __init__(self, store, casebook: Casebook, **kwargs):
+        if isinstance(store, PageStore):
+            page_store, store = store, getattr(store, "store", None)
+        else:
+            page_store = LocalPageStore(store)
+        kwargs.setdefault("watch", page_store.watch())
+        super().__init__(store=store, page_store=page_store, casebook=casebook, **kwargs)
+
+    @observe("code")
+    def _on_code_change(self, change) -> None:
+        self.watch.follow(change["new"])
 
     def refresh(self, force: bool = False) -> bool:
         """Follow the store; returns True when the state changed."""
@@ -84,12 +95,12 @@ class LiveSessionModel(HasTraits):
         # asked every time, so that a wake-up is always spent (casebook.changes)
         if not self.watch.changed() and not force and self.state is not None:
             return False
-        current = sessions.version(self.store, self.code)
+        current = self.page_store.version(self.code)
         if not force and current == self.version and self.state is not None:
             return False
         self.fetched_at = self.clock()
         self.version = current
-        self.state = sessions.state(self.store, self.code, now=self.fetched_at)
+        self.state = self.page_store.state(self.code, now=self.fetched_at)
         return True
 
     def remaining(self) -> float | None:
@@ -99,25 +110,25 @@ class LiveSessionModel(HasTraits):
         passed = self.clock() - self.fetched_at if state.running else 0.0
         return state.remaining - passed
 
-    def round_results(self, role: str) -> dict[int, sessions.RoundResult | None]:
+    def round_results(self, role: str) -> dict[int, RoundResult | None]:
         """Each round of the current case, or None where ``role`` may not see it yet."""
         state = self.state
         shown = {}
         for number in state.rounds:
             voters = state.voters.get(number, 0)
             if may_see_results(role, state.method, state.step, number, voters):
-                shown[number] = sessions.results(self.store, self.code, state.step.position, number)
+                shown[number] = self.page_store.results(self.code, state.step.position, number)
             else:
                 shown[number] = None
         return shown
 
-    def reveal(self, shown: dict[int, sessions.RoundResult | None], key_items=(),
+    def reveal(self, shown: dict[int, RoundResult | None], key_items=(),
                language: str = "nl") -> RevealPicture | None:
         """The summary of the latest round in ``shown`` (what ``round_results`` let this role see)."""
         visible = [number for number, result in shown.items() if result is not None]
         if not visible:
             return None
-        return reveal_picture(self.store, self.code, self.state.step.position, max(visible), key_items, language)
+        return self.page_store.reveal_picture(self.code, self.state.step.position, max(visible), key_items, language)
 
 
 def format_timer(seconds: float | None, running: bool, language: str) -> str:
@@ -211,7 +222,7 @@ class LiveView(W.VBox):
     # driver whose event loop would look like the kernel's) follows with its ticks.
     follow_in_background = False
 
-    def __init__(self, store: Store, casebook: Casebook, language: str = "nl",
+    def __init__(self, store, casebook: Casebook, language: str = "nl",
                  catalogue: Catalogue | None = None, case_view_options: dict | None = None, **kwargs):
         super().__init__(**kwargs)
         self.add_class("cb-app")

@@ -7,14 +7,15 @@ from urllib.parse import urlencode
 import ipywidgets as W
 from traitlets import Int, List, Tuple, Unicode
 
-from casebook import sessions
 from casebook.cases import Casebook
 from casebook.catalogue import Catalogue
 from casebook.clearance import served_cases
+from casebook.exceptions import SessionError, UnknownSession, VoteRefused
 from casebook.messages import t
+from casebook.page_store import open_page_store
 from casebook.phases import PARTICIPANT, may_see_key, voting_open
 from casebook.render import escape
-from casebook.store import Store, open_store
+from casebook.session_state import JoinLimiter, normalise_code
 from widgets.common import guarded, page_language, request_params
 from widgets.request import browser_id
 from widgets.item_picker import ItemPicker
@@ -32,11 +33,11 @@ class ParticipantView(LiveView):
     _saved = List(Unicode(), allow_none=True, default_value=None)  # what the store has for that round
     _ticks = Int(0)
 
-    def __init__(self, store: Store, casebook: Casebook, code: str = "", language: str = "nl",
+    def __init__(self, store, casebook: Casebook, code: str = "", language: str = "nl",
                  catalogue: Catalogue | None = None, **kwargs):
         super().__init__(store, casebook, language, catalogue, **kwargs)
-        self._limiter = sessions.JoinLimiter()  # wrong codes tried from this page
-        self._code.value = sessions.normalise_code(code)
+        self._limiter = JoinLimiter()  # wrong codes tried from this page
+        self._code.value = normalise_code(code)
         self._apply_language()
 
     def _build_body(self) -> list[W.Widget]:
@@ -118,16 +119,16 @@ class ParticipantView(LiveView):
     @guarded
     def _on_join_click(self, _button=None) -> None:
         if self.participant_id:  # a page that has joined never joins again (a crafted click)
-            raise sessions.SessionError("already_joined")
-        code = sessions.normalise_code(self._code.value)
+            raise SessionError("already_joined")
+        code = normalise_code(self._code.value)
         if self._resume_id:
-            if not sessions.session_exists(self.model.store, code):
-                raise sessions.UnknownSession(code or "—")
+            if not self.model.page_store.session_exists(code):
+                raise UnknownSession(code or "—")
             self.participant_id = self._resume_id  # checked against this session in apply_request
         else:
-            self.participant_id = sessions.enter(self.model.store, code, self._pseudonym.value, self._browser,
+            self.participant_id = self.model.page_store.enter(code, self._pseudonym.value, self._browser,
                                                  self._limiter)
-            known = sessions.browser_participant(self.model.store, code, self._browser)
+            known = self.model.page_store.browser_participant(code, self._browser)
             if known is not None:  # this browser had joined before: its own pseudonym
                 self._pseudonym.value = known[1]
         self._enter_session(code)
@@ -144,16 +145,16 @@ class ParticipantView(LiveView):
     def _on_ticker_tick(self) -> None:
         self._ticks += 1
         if self._ticks % PRESENCE_EVERY_TICKS == 0 and self.participant_id:
-            sessions.touch(self.model.store, self.participant_id, now=self.model.clock())
+            self.model.page_store.touch(self.participant_id, now=self.model.clock())
         self._follow_store()
 
     @guarded
     def _on_submit_click(self, _button=None) -> None:
         state = self.model.state
         if self._voting_key is None:
-            raise sessions.VoteRefused("round_closed", round=state.step.phase.vote_round or 1)
+            raise VoteRefused("round_closed", round=state.step.phase.vote_round or 1)
         position, round_number = self._voting_key
-        sessions.cast_vote(self.model.store, self.model.code, self.participant_id, position, round_number,
+        self.model.page_store.cast_vote(self.model.code, self.participant_id, position, round_number,
                            self._picker.value)
         self._saved = list(self._picker.value)
         self.model.refresh(force=True)
@@ -182,7 +183,7 @@ class ParticipantView(LiveView):
             key = (state.step.position, round_number)
             if key != self._voting_key:
                 self._voting_key = key
-                self._saved = sessions.my_vote(self.model.store, state.code, self.participant_id, *key)
+                self._saved = self.model.page_store.my_vote(state.code, self.participant_id, *key)
                 self._picker.value = list(self._saved or [])
             self._picker.disabled = False
             self._vote_panel.layout.display = None
@@ -228,7 +229,7 @@ class ParticipantView(LiveView):
             return
         lines = []
         for number in state.rounds:
-            vote = sessions.my_vote(self.model.store, state.code, self.participant_id, state.step.position, number)
+            vote = self.model.page_store.my_vote(state.code, self.participant_id, state.step.position, number)
             if vote is None:
                 continue
             labels = ", ".join(self._catalogue.item(i).label_in(self.language) for i in vote) or t(
@@ -242,15 +243,15 @@ class ParticipantView(LiveView):
         back after sleep or a restart); ``p`` (one's personal link, for another device) offers
         to continue as that participant."""
         self._browser = browser
-        code = sessions.normalise_code(params.get("code", ""))
+        code = normalise_code(params.get("code", ""))
         self._code.value = code
         self.language = language
-        known = sessions.browser_participant(self.model.store, code, browser) if code and browser else None
+        known = self.model.page_store.browser_participant(code, browser) if code and browser else None
         if known is not None:
             self.participant_id, self._pseudonym.value = known
             self._enter_session(code)
             return
-        pseudonym = sessions.participant_pseudonym(self.model.store, code, params.get("p", "")) if code else None
+        pseudonym = self.model.page_store.participant_pseudonym(code, params.get("p", "")) if code else None
         if pseudonym is not None:
             self._resume_id = params["p"]
             self._pseudonym.value = pseudonym
@@ -266,11 +267,12 @@ class ParticipantView(LiveView):
         self._join.click()
 
 
-def participant_app(store: Store | None = None, casebook: Casebook | None = None) -> ParticipantView:
+def participant_app(store=None, casebook: Casebook | None = None) -> ParticipantView:
     """The participant page: everything slow first, then wait for the request (preheating)."""
     follow_from_the_kernel()
     book = casebook if casebook is not None else served_cases()
-    view = ParticipantView(store or open_store(), book)
+    # the server's page store where casebook serve started this kernel: no database library here
+    view = ParticipantView(store if store is not None else open_page_store(), book)
     # only this is left for after the request arrives: a page in milliseconds
     view.apply_request(request_params(), page_language(), browser_id())
     return view

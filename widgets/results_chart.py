@@ -10,11 +10,10 @@ from traitlets import Unicode
 from casebook.cases import KeyItem
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.messages import t
-from casebook.agreement import VERDEELD
+from casebook.agreement import VERDEELD, RevealPicture
 from casebook.phases import MIN_VOTERS_FOR_RESULTS
 from casebook.render import central_mark_html, escape, how_mark_html
-from casebook.reveal import RevealPicture
-from casebook.sessions import RoundResult
+from casebook.session_state import RoundResult
 
 
 def results_html(

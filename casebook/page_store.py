@@ -1,0 +1,436 @@
+"""What a participant's page asks of the store, and where it is answered.
+
+A participant's page asks a dozen things (join, vote, the session's state, a round's results,
+the reveal's picture) and wants to be woken when its session changed. ``PageStore`` is that
+list. ``LocalPageStore`` answers in the page's own process with ``casebook.sessions`` (tests,
+papermill, JupyterLab). The participant pages of ``casebook serve`` use ``RemotePageStore``:
+it asks the server's page store, a process of its own (``python -m casebook.page_store``,
+started and restarted by ``casebook serve``), over a Unix socket. So a participant's kernel:
+
+* imports no database library: SQLAlchemy with the casebook's models is about 20 MB of each
+  kernel, and Voila starts a kernel per open page (issue 14: 60 MB a page);
+* holds no database connection: one pool for the whole server instead of one per page, which
+  is what decides PostgreSQL's size at a regional day;
+* learns of its session's changes from the page store, which asks the store once per change
+  for all pages instead of once per page.
+
+The rules stay where they were: the page store runs ``casebook.sessions``, which decides.
+
+The protocol is ``multiprocessing.connection`` on a Unix socket in a folder only this user may
+open, with a key made for each server start (``CASEBOOK_PAGE_STORE`` and
+``CASEBOOK_PAGE_STORE_KEY`` in the kernels' environment). A request is ``(operation, args,
+kwargs)`` with ``operation`` one of ``OPERATIONS``; the answer is ``("ok", value)``,
+``("refused", error)`` (a rule said no: the page shows the error's message) or ``("failed",
+None)`` (logged in the page store with its traceback; the page shows a plain message). A
+connection that sent ``("follow", (code,), {})`` only listens from then on: it is sent
+``"changed"`` whenever that session's version moves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import select
+import threading
+import time
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import Client, Connection, Listener, answer_challenge, deliver_challenge
+
+from casebook.changes import ChangeWatch
+from casebook.clock import clock
+from casebook.exceptions import CasebookError, UnknownSession
+from casebook.session_state import JoinLimiter
+
+log = logging.getLogger("casebook")
+
+ADDRESS_VARIABLE = "CASEBOOK_PAGE_STORE"
+KEY_VARIABLE = "CASEBOOK_PAGE_STORE_KEY"
+OPERATIONS = ("session_exists", "enter", "browser_participant", "participant_pseudonym", "touch",
+              "cast_vote", "my_vote", "version", "state", "results", "reveal_picture")
+FOLLOW = "follow"
+CHANGED = "changed"
+ANSWER_TIMEOUT_SECONDS = 30.0  # a page waits this long for an answer, then shows a plain message
+POLL_SECONDS = 0.1  # the page store's look at the store where it offers no wake-up
+SAFETY_SECONDS = 5.0  # with a wake-up: look anyway this often, and drop pages that are gone
+
+
+class PageStoreUnavailable(ConnectionError):
+    """The page store did not answer (restarting, or gone); the page shows a plain message."""
+
+
+def _functions() -> dict:
+    """Each operation's function in the store (imported here: a page asking remotely never does)."""
+    from casebook import reveal, sessions
+
+    table = {name: getattr(sessions, name) for name in OPERATIONS if name != "reveal_picture"}
+    table["reveal_picture"] = reveal.reveal_picture
+    return table
+
+
+# ------------------------------------------------------------------ the page's side
+
+
+class PageStore:
+    """The questions a live page asks about its session; ``call`` answers them."""
+
+    def call(self, operation: str, *args, **kwargs):
+        raise NotImplementedError
+
+    def watch(self) -> ChangeWatch:
+        """Something that says when the followed session may have changed (``casebook.changes``)."""
+        raise NotImplementedError
+
+    def session_exists(self, code: str) -> bool:
+        return self.call("session_exists", code)
+
+    def enter(self, code: str, pseudonym: str, browser: str = "", limiter: JoinLimiter | None = None) -> str:
+        """A join attempt (``sessions.enter``); the page's own count of wrong codes
+        (``limiter``) stays in the page, the server's count is kept in the store."""
+        now = clock.now()
+        if limiter is not None:
+            limiter.check(now)
+        try:
+            return self.call("enter", code, pseudonym, browser)
+        except UnknownSession:
+            if limiter is not None:
+                limiter.note(now)
+            raise
+
+    def browser_participant(self, code: str, browser: str):
+        return self.call("browser_participant", code, browser)
+
+    def participant_pseudonym(self, code: str, participant_id: str):
+        return self.call("participant_pseudonym", code, participant_id)
+
+    def touch(self, participant_id: str, now: float | None = None) -> None:
+        self.call("touch", participant_id, now=now)
+
+    def cast_vote(self, code: str, participant_id: str, position: int, round_number: int, items) -> None:
+        self.call("cast_vote", code, participant_id, position, round_number, list(items))
+
+    def my_vote(self, code: str, participant_id: str, position: int, round_number: int):
+        return self.call("my_vote", code, participant_id, position, round_number)
+
+    def version(self, code: str) -> int:
+        return self.call("version", code)
+
+    def state(self, code: str, now: float | None = None):
+        return self.call("state", code, now=now)
+
+    def results(self, code: str, position: int, round_number: int):
+        return self.call("results", code, position, round_number)
+
+    def reveal_picture(self, code: str, position: int, round_number: int, key_items=(), language: str = "nl"):
+        return self.call("reveal_picture", code, position, round_number, tuple(key_items), language)
+
+    def close(self) -> None:
+        pass
+
+
+class LocalPageStore(PageStore):
+    """Answers in this process, from ``store`` (a ``casebook.store.Store``)."""
+
+    def __init__(self, store):
+        self.store = store
+        self._functions = _functions()
+
+    def call(self, operation: str, *args, **kwargs):
+        return self._functions[operation](self.store, *args, **kwargs)
+
+    def watch(self) -> ChangeWatch:
+        from casebook.changes import watch_changes
+
+        return watch_changes(self.store.url)
+
+
+class RemotePageStore(PageStore):
+    """Asks the server's page store at ``address``; one request at a time per page."""
+
+    def __init__(self, address: str, key: bytes, timeout: float = ANSWER_TIMEOUT_SECONDS):
+        self.address = address
+        self._key = key
+        self._timeout = timeout
+        self._connection: Connection | None = None
+        self._lock = threading.Lock()
+
+    def connect(self) -> Connection:
+        try:
+            return Client(self.address, family="AF_UNIX", authkey=self._key)
+        except (OSError, EOFError, AuthenticationError) as exc:
+            raise PageStoreUnavailable(f"no page store at {self.address}: {exc}") from exc
+
+    def call(self, operation: str, *args, **kwargs):
+        with self._lock:
+            outcome, value = self._ask((operation, args, kwargs))
+        if outcome == "ok":
+            return value
+        if outcome == "refused" and isinstance(value, CasebookError):
+            raise value
+        raise PageStoreUnavailable(f"the page store could not answer {operation}")
+
+    def _ask(self, request: tuple):
+        # Sent again on a new connection only when sending failed (the page store restarted
+        # since the last request): then it never arrived, and nothing can happen twice.
+        for attempt in (1, 2):
+            if self._connection is None:
+                self._connection = self.connect()
+            try:
+                self._connection.send(request)
+                break
+            except OSError as exc:
+                self._drop()
+                if attempt == 2:
+                    raise PageStoreUnavailable(f"the page store went away: {exc}") from exc
+        try:
+            if not self._connection.poll(self._timeout):
+                raise PageStoreUnavailable(f"no answer in {self._timeout:.0f} s")
+            return self._connection.recv()
+        except (OSError, EOFError) as exc:
+            self._drop()  # the answer may be lost, not the request: no second try
+            raise PageStoreUnavailable(f"the page store went away: {exc}") from exc
+        except PageStoreUnavailable:
+            self._drop()  # a late answer must not be read as the next request's
+            raise
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def watch(self) -> ChangeWatch:
+        return RemoteChangeWatch(self)
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+
+class RemoteChangeWatch(ChangeWatch):
+    """Told by the page store when the followed session changed; its connection's socket is
+    the page's wake-up."""
+
+    def __init__(self, page_store: RemotePageStore):
+        self._page_store = page_store
+        self._code = ""
+        self._connection: Connection | None = None
+        self._missed = True
+
+    def follow(self, code: str) -> None:
+        if code != self._code:
+            self.close()
+            self._code = code
+
+    def _listening(self) -> Connection:
+        if self._connection is None:
+            connection = self._page_store.connect()
+            try:
+                connection.send((FOLLOW, (self._code,), {}))
+            except OSError as exc:
+                connection.close()
+                raise PageStoreUnavailable(str(exc)) from exc
+            self._connection = connection
+            self._missed = True  # whatever happened while nobody listened
+        return self._connection
+
+    def wakeup_fd(self) -> int | None:
+        return self._listening().fileno() if self._code else None
+
+    def changed(self) -> bool:
+        if not self._code:
+            return True
+        connection = self._listening()
+        heard = False
+        try:
+            while connection.poll(0):
+                connection.recv()
+                heard = True
+        except (OSError, EOFError) as exc:
+            self.close()  # the next question reconnects and answers "changed"
+            raise PageStoreUnavailable(f"the page store went away: {exc}") from exc
+        missed, self._missed = self._missed, False
+        return heard or missed
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def open_page_store() -> PageStore:
+    """The server's page store when this kernel was started by ``casebook serve``; else the
+    store itself, in this process."""
+    address = os.environ.get(ADDRESS_VARIABLE)
+    if address:
+        return RemotePageStore(address, bytes.fromhex(os.environ.get(KEY_VARIABLE, "")))
+    from casebook.store import open_store
+
+    return LocalPageStore(open_store())
+
+
+# ------------------------------------------------------------------ the page store's side
+
+
+class PageStoreServer:
+    """Answers the pages of one server: a thread per page's connection, and one thread that
+    watches the store and tells each session's followers when its version moved."""
+
+    def __init__(self, store, address: str, key: bytes):
+        self.store = store
+        self._key = key
+        self._functions = _functions()
+        self._listener = Listener(address, family="AF_UNIX")  # authenticated per connection, below
+        os.chmod(address, 0o600)
+        self._followers: dict[str, list[Connection]] = {}
+        self._versions: dict[str, int | None] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def address(self) -> str:
+        return self._listener.address
+
+    def serve_forever(self) -> None:
+        threading.Thread(target=self._watch_forever, name="page-store-watch", daemon=True).start()
+        while True:
+            try:
+                connection = self._listener.accept()
+            except OSError as exc:
+                if self._closed:
+                    return
+                log.warning("page store: a connection failed (%s)", exc)
+                continue
+            threading.Thread(target=self._answer, args=(connection,), name="page-store-page", daemon=True).start()
+
+    def close(self) -> None:
+        self._closed = True
+        self._listener.close()
+
+    # -- one page's connection
+
+    def _answer(self, connection: Connection) -> None:
+        # The handshake Listener(authkey=...) would do in accept(), done here so that a
+        # client that never answers holds up its own thread only.
+        try:
+            deliver_challenge(connection, self._key)
+            answer_challenge(connection, self._key)
+        except (AuthenticationError, OSError, EOFError) as exc:
+            log.warning("page store: refused a connection (%s)", exc)
+            connection.close()
+            return
+        try:
+            while True:
+                request = connection.recv()
+                if not (isinstance(request, tuple) and len(request) == 3 and isinstance(request[0], str)
+                        and isinstance(request[1], tuple) and isinstance(request[2], dict)):
+                    log.warning("page store: a malformed request")
+                    connection.send(("failed", None))
+                    continue
+                operation, args, kwargs = request
+                if operation == FOLLOW and len(args) == 1 and isinstance(args[0], str):
+                    self._add_follower(args[0], connection)
+                    return  # this connection only listens from now on
+                connection.send(self._run(operation, args, kwargs))
+        except (EOFError, OSError):
+            pass  # the page's kernel went away
+        connection.close()
+
+    def _run(self, operation: str, args: tuple, kwargs: dict) -> tuple:
+        function = self._functions.get(operation)
+        if function is None:
+            log.warning("page store: unknown operation %r", operation)
+            return ("failed", None)
+        try:
+            return ("ok", function(self.store, *args, **kwargs))
+        except CasebookError as error:  # a rule said no: the page shows why
+            return ("refused", error)
+        except Exception:  # noqa: BLE001 - logged here; the page shows a plain message
+            log.exception("page store: %s failed", operation)
+            return ("failed", None)
+
+    # -- following
+
+    def _add_follower(self, code: str, connection: Connection) -> None:
+        # The version now, so that the next change elsewhere is not taken for one here (the
+        # page looks once anyway when it starts listening: RemoteChangeWatch._missed).
+        current = self._version(code)
+        with self._lock:
+            self._followers.setdefault(code, []).append(connection)
+            self._versions.setdefault(code, current)
+
+    def _version(self, code: str) -> int:
+        from casebook.sessions import version
+
+        try:
+            return version(self.store, code)
+        except CasebookError:  # no such session (any more): its pages find out themselves
+            return -1
+
+    def _watch_forever(self) -> None:
+        from casebook.changes import watch_changes
+
+        watch = watch_changes(self.store.url)
+        while True:
+            try:
+                fd = watch.wakeup_fd()
+                if fd is None:
+                    time.sleep(POLL_SECONDS)
+                    woken = True
+                else:
+                    woken = bool(select.select([fd], [], [], SAFETY_SECONDS)[0])
+                if watch.changed() or not woken:
+                    self.tell_followers(forget_gone=not woken)
+            except Exception:  # noqa: BLE001 - the store may be away for a while; pages keep their ticks
+                log.exception("page store: following the store failed; trying again")
+                watch.close()
+                time.sleep(1.0)
+
+    def tell_followers(self, forget_gone: bool = False) -> None:
+        """Send ``changed`` to the followers of each session whose version moved."""
+        with self._lock:
+            if forget_gone:  # a follower never sends: a readable connection was closed
+                for connections in self._followers.values():
+                    for gone in [c for c in connections if c.poll(0)]:
+                        connections.remove(gone)
+                        gone.close()
+            for code in [code for code, connections in self._followers.items() if not connections]:
+                del self._followers[code]
+                del self._versions[code]
+            codes = list(self._followers)
+        for code in codes:
+            current = self._version(code)
+            with self._lock:
+                if current == self._versions.get(code):
+                    continue
+                self._versions[code] = current
+                connections = list(self._followers.get(code, ()))
+            for connection in connections:
+                try:
+                    connection.send(CHANGED)
+                except OSError:
+                    with self._lock:
+                        if connection in self._followers.get(code, ()):
+                            self._followers[code].remove(connection)
+                    connection.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m casebook.page_store",
+                                     description="The page store of one casebook server (started by casebook serve).")
+    parser.add_argument("--socket", required=True, help="the Unix socket to answer on")
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s page store %(levelname)s] %(message)s")
+    key = bytes.fromhex(os.environ.get(KEY_VARIABLE, ""))
+    if not key:
+        parser.error(f"{KEY_VARIABLE} is not set")
+    from casebook.store import open_store
+
+    if os.path.exists(arguments.socket):  # left by a page store that was stopped hard
+        os.unlink(arguments.socket)
+    server = PageStoreServer(open_store(), arguments.socket, key)
+    log.info("page store answering on %s", arguments.socket)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+"""The page store (casebook.page_store) as ``casebook serve`` runs it: a process of its own on a
+Unix socket that answers the participant pages, so their kernels carry no database library.
+
+Each test starts ``python -m casebook.page_store`` on a fresh store (SQLite and PostgreSQL)
+and drives real participant views through it; the facilitator and the checks ask the store
+directly, as the facilitator's page does."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from multiprocessing.connection import Client
+from pathlib import Path
+
+import pytest
+
+from casebook import sessions
+from casebook.page_store import PageStoreUnavailable, RemotePageStore
+from widgets.participant import ParticipantView
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+class PageStoreProcess:
+    def __init__(self, store_url: str, env: dict):
+        self.folder = tempfile.mkdtemp(prefix="cb-pages-")  # short: a socket path has at most 107 bytes
+        self.path = os.path.join(self.folder, "pages.sock")
+        self.key = secrets.token_bytes(32)
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "CASEBOOK_STORE": store_url,
+                    "CASEBOOK_PAGE_STORE_KEY": self.key.hex(), **env}
+        self.process = None
+
+    def start(self) -> None:
+        if os.path.exists(self.path):  # left by one that was killed: wait for the new one's
+            os.unlink(self.path)
+        self.process = subprocess.Popen([sys.executable, "-m", "casebook.page_store", "--socket", self.path],
+                                        cwd=ROOT, env=self.env)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(self.path):
+            assert self.process.poll() is None, "the page store stopped at start"
+            assert time.monotonic() < deadline, "the page store's socket never appeared"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=15)
+
+    def client(self, key: bytes | None = None) -> RemotePageStore:
+        return RemotePageStore(self.path, key or self.key, timeout=20)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        os.rmdir(self.folder)
+
+
+@contextmanager
+def running_page_store(store_url: str, env: dict):
+    page_store = PageStoreProcess(store_url, env)
+    page_store.start()
+    try:
+        yield page_store
+    finally:
+        page_store.stop()
+
+
+@pytest.fixture
+def pages(store, test_cases, tmp_path, test_cache):
+    env = {"CASEBOOK_DATA": os.environ["CASEBOOK_DATA"], "CASEBOOK_CACHE": str(test_cache),
+           "CASEBOOK_CASES": str(DATA / "cases")}
+    with running_page_store(store.url, env) as page_store:
+        yield page_store
+
+
+@pytest.fixture
+def session_in(store, test_cases):
+    return sessions.create_session(store, ["tst-goed"], casebook=test_cases)
+
+
+def shown_error(view) -> str:
+    return view._error.value
+
+
+def voting(store, created) -> sessions.FacilitatorControl:
+    control = sessions.FacilitatorControl(store, created.code, created.facilitator_key)
+    control.go_to(2)  # the incidentmethode's first vote
+    assert store and sessions.state(store, created.code).step.phase.vote_round == 1
+    return control
+
+
+def test_a_participant_joins_votes_and_follows_through_the_page_store(store, test_cases, pages, session_in):
+    person = ParticipantView(pages.client(), test_cases, code=session_in.code)
+    person.join_as("Uil")
+    assert person.participant_id and not shown_error(person)
+    assert sessions.browser_participant(store, session_in.code, "") is None  # no browser: a page of its own
+    voting(store, session_in)
+    person.tick()
+    assert person.model.state.step.phase.vote_round == 1  # the facilitator's step, seen through the page store
+    person._picker.value = ["beloftes-doen", "stiltes-laten-vallen"]
+    person._submit.click()
+    assert not shown_error(person)
+    assert sessions.my_vote(store, session_in.code, person.participant_id, 0, 1) == ["beloftes-doen", "stiltes-laten-vallen"]
+    assert person.model.state == sessions.state(store, session_in.code, now=person.model.fetched_at)
+
+
+def test_refusals_arrive_as_the_rules_made_them(store, test_cases, pages, session_in):
+    stranger = ParticipantView(pages.client(), test_cases, code="QQQQQQ")
+    stranger.join_as("Uil")
+    assert not stranger.participant_id
+    assert "QQQQQQ" in shown_error(stranger)  # UnknownSession, with its code, in Dutch
+
+    person = ParticipantView(pages.client(), test_cases, code=session_in.code, language="en")
+    person.join_as("Das")
+    assert person.participant_id
+    with pytest.raises(sessions.VoteRefused):  # the introduction: no round is open
+        person.model.page_store.cast_vote(session_in.code, person.participant_id, 0, 1, ["beloftes-doen"])
+    assert sessions.my_vote(store, session_in.code, person.participant_id, 0, 1) is None
+
+
+def test_wrong_codes_are_counted_by_the_page_and_by_the_server(store, test_cases, pages, session_in):
+    page = ParticipantView(pages.client(), test_cases)
+    for attempt in range(sessions.WRONG_CODES_PER_PAGE):
+        page.join_as("Uil", code=f"QQQQ{attempt:02d}")
+    page.join_as("Uil", code=session_in.code)  # a right code, but this page tried too many
+    assert not page.participant_id
+    assert "Te veel verkeerde codes" in shown_error(page)  # the page's own count, kept in its kernel
+    with store.reading() as db:
+        from sqlalchemy import func, select
+
+        from casebook.store import JoinFailureRow
+
+        assert db.execute(select(func.count()).select_from(JoinFailureRow)).scalar() == sessions.WRONG_CODES_PER_PAGE
+
+
+def test_a_change_wakes_the_pages_of_that_session_only(store, test_cases, pages, session_in):
+    other = sessions.create_session(store, ["tst-goed"], casebook=test_cases)
+    watch = pages.client().watch()
+    watch.follow(session_in.code)
+    try:
+        assert watch.changed()  # the first look: whatever happened before it listened
+        time.sleep(0.5)
+        watch.changed()
+        sessions.join(store, other.code, "Das")  # another group
+        assert not select.select([watch.wakeup_fd()], [], [], 1.0)[0]
+        assert not watch.changed()
+        started = time.monotonic()
+        sessions.join(store, session_in.code, "Uil")
+        assert select.select([watch.wakeup_fd()], [], [], 5.0)[0], "no wake-up after a join"
+        assert time.monotonic() - started < 1.0
+        assert watch.changed()
+        assert not watch.changed()
+    finally:
+        watch.close()
+
+
+def test_a_wrong_key_or_a_malformed_request_is_refused_and_the_rest_keep_working(store, pages, session_in):
+    with pytest.raises(PageStoreUnavailable):
+        pages.client(key=b"not the key").version(session_in.code)
+    with Client(pages.path, family="AF_UNIX", authkey=pages.key) as crafted:
+        for request in ("junk", ("drop_tables", (), {}), ("version", "not a tuple", {}), ("_session", (), {})):
+            crafted.send(request)
+            assert crafted.recv() == ("failed", None)
+        crafted.send(("version", (session_in.code,), {}))
+        assert crafted.recv() == ("ok", sessions.version(store, session_in.code))
+    assert pages.client().session_exists(session_in.code)
+
+
+def test_a_page_store_that_restarts_loses_no_vote_and_counts_none_twice(store, test_cases, pages, session_in):
+    voting(store, session_in)
+    person = ParticipantView(pages.client(), test_cases, code=session_in.code)
+    person.join_as("Uil")
+    watch = person.model.watch
+    assert watch.wakeup_fd() is not None
+    watch.changed()
+
+    pages.kill()  # as if it crashed; casebook serve starts it again
+    pages.start()
+
+    # the follower's connection is gone: said once, then it listens again and says "changed"
+    with pytest.raises(PageStoreUnavailable):
+        watch.changed()
+    assert watch.changed()
+    person._picker.value = ["beloftes-doen"]
+    person._submit.click()  # the old connection is dead: sent again on a new one, once
+    assert not shown_error(person)
+    assert sessions.results(store, session_in.code, 0, 1).voters == 1
+    assert sessions.my_vote(store, session_in.code, person.participant_id, 0, 1) == ["beloftes-doen"]
+
+
+def test_a_page_store_that_is_gone_gives_a_plain_message(store, test_cases, pages, session_in):
+    person = ParticipantView(pages.client(), test_cases, code=session_in.code)
+    pages.kill()
+    person.join_as("Uil")
+    assert not person.participant_id
+    assert "Traceback" not in shown_error(person) and shown_error(person)
+
+
+def test_a_participant_page_carries_no_database_library(store, test_cases, pages, session_in):
+    """What a participant's kernel imports when ``casebook serve`` started it: the page joins
+    and votes without SQLAlchemy, a database driver or numpy in the process."""
+    voting(store, session_in)
+    script = "\n".join([
+        "import sys",
+        "from casebook.cases import load_cases",
+        "from widgets.participant import participant_app",
+        f"view = participant_app(casebook=load_cases([{str(DATA / 'cases')!r}]))",
+        f"view.join_as('Uil', code={session_in.code!r})",
+        "view._picker.value = ['beloftes-doen']",
+        "view._submit.click()",
+        "assert not view._error.value, view._error.value",
+        "heavy = sorted(m for m in ('sqlalchemy', 'psycopg', 'sqlite3', 'numpy', 'krippendorff', 'alembic') if m in sys.modules)",
+        "print('heavy:', heavy)",
+    ])
+    env = {**pages.env, "CASEBOOK_PAGE_STORE": pages.path}
+    finished = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=120)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "heavy: []" in finished.stdout
+    assert sessions.results(store, session_in.code, 0, 1).voters == 1
