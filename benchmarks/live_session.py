@@ -62,10 +62,11 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def wait_until_idle(server: VoilaServer, quiet: float = 0.05, timeout: float = 600) -> float:
-    """Pools count as filled once their kernels started; wait until they also ran the notebooks."""
+    """Pools count as filled once their kernels started; wait until they also ran the notebooks.
+    The kernels' CPU says so; the server's does not (it keeps a heartbeat with every kernel)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        pids = kernel_pids(server) + [server.process.pid]
+        pids = kernel_pids(server)
         before = cpu_seconds(pids)
         time.sleep(2)
         if cpu_seconds(pids) - before < quiet * 2:

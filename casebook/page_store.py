@@ -51,8 +51,13 @@ OPERATIONS = ("session_exists", "enter", "browser_participant", "participant_pse
 FOLLOW = "follow"
 CHANGED = "changed"
 ANSWER_TIMEOUT_SECONDS = 30.0  # a page waits this long for an answer, then shows a plain message
-POLL_SECONDS = 0.1  # the page store's look at the store where it offers no wake-up
-SAFETY_SECONDS = 5.0  # with a wake-up: look anyway this often, and drop pages that are gone
+# While pages follow, the page store looks at the store's change signal this often, wake-up or
+# not: SQLite's inotify wake-up can come a moment before the commit is visible (the last write
+# to the log precedes the update of its shared-memory index, which inotify does not see), and a
+# page must not wait for the next write. A look costs microseconds (casebook.changes).
+LOOK_SECONDS = 0.05
+SETTLE_SECONDS = 0.01  # after a wake-up: one look for a burst of writes
+IDLE_SECONDS = 5.0  # nobody following: look this often anyway, and drop pages that are gone
 
 
 class PageStoreUnavailable(ConnectionError):
@@ -370,16 +375,20 @@ class PageStoreServer:
         from casebook.changes import watch_changes
 
         watch = watch_changes(self.store.url)
+        last_sweep = time.monotonic()
         while True:
             try:
                 fd = watch.wakeup_fd()
+                wait = LOOK_SECONDS if self._followers else IDLE_SECONDS
                 if fd is None:
-                    time.sleep(POLL_SECONDS)
-                    woken = True
-                else:
-                    woken = bool(select.select([fd], [], [], SAFETY_SECONDS)[0])
-                if watch.changed() or not woken:
-                    self.tell_followers(forget_gone=not woken)
+                    time.sleep(LOOK_SECONDS)
+                elif select.select([fd], [], [], wait)[0]:
+                    time.sleep(SETTLE_SECONDS)
+                sweep = time.monotonic() - last_sweep > IDLE_SECONDS
+                if sweep:
+                    last_sweep = time.monotonic()
+                if watch.changed() or sweep:
+                    self.tell_followers(forget_gone=sweep)
             except Exception:  # noqa: BLE001 - the store may be away for a while; pages keep their ticks
                 log.exception("page store: following the store failed; trying again")
                 watch.close()

@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import os
 import re
+import signal
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -308,3 +311,47 @@ async def _send_malformed(port: int, kernel_id: str, model_ids: list[str]) -> li
         except (websockets.exceptions.ConnectionClosed, asyncio.TimeoutError):
             pass  # the server may close on garbage; what it sent before is what counts
     return received
+
+
+def page_store_pids(server) -> list[int]:
+    """The server's page store processes (casebook.page_store), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"casebook.page_store" in command and parent == server.process.pid:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_page_store_that_crashes_is_started_again_and_its_pages_carry_on(server, browser):
+    """The participant pages ask the server's page store (casebook.page_store); when it dies,
+    the server starts it again and every page carries on as itself: no vote lost or doubled,
+    following the session again, no traceback on screen."""
+    session = new_session(server, "vp-001")
+    facilitator = to_first_vote(browser, session)
+    page = person(browser, session["participant_url"])
+    join(page, "Vos")
+    vote(page, "serieus-nemen")
+    [old] = page_store_pids(server)
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not [pid for pid in page_store_pids(server) if pid != old] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [pid for pid in page_store_pids(server) if pid != old], "the page store was not started again"
+    page.click(".cb-item-serieus-nemen")  # a changed vote, sent after the crash
+    page.click(".cb-item-beloftes-doen")
+    page.click(".cb-submit")
+    page.wait_for_selector(".cb-vote-status:has-text('(1 items)')", timeout=30_000)
+    assert counts(server, session["code"]) == (1, 1)
+    facilitator.click(".cb-reveal")  # and the page follows the session again
+    page.wait_for_selector(".cb-phase:has-text('Onthulling')", timeout=30_000)
+    assert "Traceback" not in page.content()
+    assert page.locator(".cb-error-box").count() == 0 or not page.locator(".cb-error-box").inner_text()
+    assert "the page store stopped" in server.log_path.read_text()
+    facilitator.close()
