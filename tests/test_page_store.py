@@ -91,6 +91,12 @@ def shown_error(view) -> str:
     return view._error.value
 
 
+def tick_when_woken(view, within: float = 5.0) -> None:
+    """What a page's follower does: wait for the page store's wake-up, then look."""
+    assert select.select([view.model.watch.wakeup_fd()], [], [], within)[0], "the page was not woken"
+    view.tick()
+
+
 def voting(store, created) -> sessions.FacilitatorControl:
     control = sessions.FacilitatorControl(store, created.code, created.facilitator_key)
     control.go_to(2)  # the incidentmethode's first vote
@@ -104,7 +110,7 @@ def test_a_participant_joins_votes_and_follows_through_the_page_store(store, tes
     assert person.participant_id and not shown_error(person)
     assert sessions.browser_participant(store, session_in.code, "") is None  # no browser: a page of its own
     voting(store, session_in)
-    person.tick()
+    tick_when_woken(person)
     assert person.model.state.step.phase.vote_round == 1  # the facilitator's step, seen through the page store
     person._picker.value = ["beloftes-doen", "stiltes-laten-vallen"]
     person._submit.click()
