@@ -84,6 +84,24 @@ def descendants(pid: int) -> list[int]:
     return pids + [grand for child in pids for grand in descendants(child)]
 
 
+def cpu_by_part(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server, its page store, its kernels and this benchmark (with
+    its Chromium): where a burst's time goes."""
+    parts = {"server": [server_pid], "page store": [], "kernels": [], "other children": []}
+    served = descendants(server_pid)
+    for pid in served:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_text()
+        except OSError:
+            continue
+        part = ("page store" if "casebook.page_store" in command else
+                "kernels" if "casebook.kernel" in command or "ipykernel" in command else "other children")
+        parts[part].append(pid)
+    theirs = {server_pid, *served}
+    parts["benchmark"] = [pid for pid in [os.getpid(), *descendants(os.getpid())] if pid not in theirs]
+    return {part: cpu_seconds(pids) for part, pids in parts.items()}
+
+
 def kernel_pid(server_pid: int, kernel_id: str) -> int | None:
     for pid in descendants(server_pid):
         try:
@@ -397,6 +415,8 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
                 if group is not groups[-1]:
                     await asyncio.to_thread(wait_for_pool, server, groups)
             results["load_during_votes"] = load_averages()
+            cpu_before = cpu_by_part(server.process.pid)
+            votes_started = time.monotonic()
             # two rounds, all groups at once
             for round_number in (1, 2):
                 if round_number == 1:
@@ -415,6 +435,9 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
                 await asyncio.gather(*(phase_change(g, "cb-reveal") for g in groups))  # closes the round
                 await asyncio.sleep(3)
                 print(f"2. round {round_number} voted (load {load_averages()})", flush=True)
+            cpu_after = cpu_by_part(server.process.pid)
+            results["votes_seconds"] = time.monotonic() - votes_started
+            results["votes_cpu"] = {part: cpu_after[part] - cpu_before.get(part, 0.0) for part in cpu_after}
             for group in groups:
                 if isinstance(group.projector, BrowserPage):
                     await group.projector.collect()
@@ -548,6 +571,8 @@ def main() -> None:
     print(f"| ... each page on its own, p95: " + ", ".join(
         f"{role} {p95(times):.2f} s" for role, times in sorted(results["phase_by_page"].items())) + " | | | |")
     counted_ok = all(v == {1: n, 2: n} for v in results["counted"].values())
+    print(f"| CPU during the two rounds ({results['votes_seconds']:.0f} s), seconds: " + ", ".join(
+        f"{part} {seconds:.1f}" for part, seconds in results["votes_cpu"].items()) + " | | | |")
     print(f"| every vote counted | {g * n * 2} | {sum(sum(v.values()) for v in results['counted'].values())} "
           f"({'all' if counted_ok else 'NOT all'}) | |")
     print(f"| memory per participant kernel (median) | <= 60 MB RSS | {results['rss_participant']:.0f} MB | "
