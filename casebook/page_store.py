@@ -29,6 +29,7 @@ connection that sent ``("follow", (code,), {})`` only listens from then on: it i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import select
@@ -58,6 +59,11 @@ ANSWER_TIMEOUT_SECONDS = 30.0  # a page waits this long for an answer, then show
 LOOK_SECONDS = 0.05
 SETTLE_SECONDS = 0.01  # after a wake-up: one look for a burst of writes
 IDLE_SECONDS = 5.0  # nobody following: look this often anyway, and drop pages that are gone
+# What every page of a session asks after the same change and gets the same answer to: computed
+# once per version of the session (a vote or a phase change wakes a dozen pages at once), the
+# version itself asked fresh each time, so an answer is never older than the session.
+SHARED_ANSWERS = ("state", "results", "reveal_picture")
+SHARED_SESSIONS = 256  # sessions whose answers are kept; beyond that the oldest are forgotten
 
 
 class PageStoreUnavailable(ConnectionError):
@@ -290,6 +296,7 @@ class PageStoreServer:
         self._versions: dict[str, int | None] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._shared: dict[str, tuple[int, dict]] = {}  # code -> (version, {question: (answer, now)})
 
     @property
     def address(self) -> str:
@@ -346,12 +353,46 @@ class PageStoreServer:
             log.warning("page store: unknown operation %r", operation)
             return ("failed", None)
         try:
+            if operation in SHARED_ANSWERS and args and isinstance(args[0], str):
+                return ("ok", self._shared_answer(operation, function, args, kwargs))
             return ("ok", function(self.store, *args, **kwargs))
         except CasebookError as error:  # a rule said no: the page shows why
             return ("refused", error)
         except Exception:  # noqa: BLE001 - logged here; the page shows a plain message
             log.exception("page store: %s failed", operation)
             return ("failed", None)
+
+    def _shared_answer(self, operation: str, function, args: tuple, kwargs: dict):
+        """``function``'s answer for this version of the session, computed once per version.
+        A session's state is the same for every page but for the time left on its timer, which
+        runs down from the moment it was computed."""
+        code = args[0]
+        now = kwargs.pop("now", None) if operation == "state" else None
+        now = clock.now() if now is None and operation == "state" else now
+        current = self._version(code)
+        question = (operation, args, tuple(sorted(kwargs.items())))
+        with self._lock:
+            version, answers = self._shared.get(code, (None, {}))
+            known = answers.get(question) if version == current else None
+        if known is None:
+            answer = function(self.store, *args, now=now, **kwargs) if operation == "state" else \
+                function(self.store, *args, **kwargs)
+            if operation == "state" and answer.version != current:
+                return answer  # the session moved meanwhile: this answer is not for ``current``
+            with self._lock:
+                version, answers = self._shared.get(code, (None, {}))
+                if version != current:
+                    answers = {}
+                    self._shared.pop(code, None)
+                    while len(self._shared) >= SHARED_SESSIONS:
+                        self._shared.pop(next(iter(self._shared)))
+                    self._shared[code] = (current, answers)
+                answers[question] = (answer, now)
+            return answer
+        answer, computed_at = known
+        if operation == "state" and answer.running and answer.remaining is not None:
+            return dataclasses.replace(answer, remaining=answer.remaining - (now - computed_at))
+        return answer
 
     # -- following
 

@@ -233,3 +233,33 @@ def test_a_participant_page_carries_no_database_library(store, test_cases, pages
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "heavy: []" in finished.stdout
     assert sessions.results(store, session_in.code, 0, 1).voters == 1
+
+
+def test_answers_shared_by_a_session_s_pages_are_never_older_than_the_session(store, test_cases, session_in, tmp_path):
+    """The page store computes a session's state, results and picture once per version for all
+    its pages: a vote is counted in the next answer, and the timer runs down between answers."""
+    from casebook.page_store import PageStoreServer
+
+    folder = tempfile.mkdtemp(prefix="cb-pages-")
+    server = PageStoreServer(store, os.path.join(folder, "pages.sock"), b"key")
+    try:
+        control = voting(store, session_in)
+        control.start_timer()
+        now = time.time()
+        first = server._run("state", (session_in.code,), {"now": now})[1]
+        later = server._run("state", (session_in.code,), {"now": now + 10})[1]
+        assert first.running and later.version == first.version
+        assert later.remaining == pytest.approx(first.remaining - 10)
+        assert later == sessions.state(store, session_in.code, now=now + 10)
+
+        voter = sessions.join(store, session_in.code, "Uil")
+        sessions.cast_vote(store, session_in.code, voter, 0, 1, ["beloftes-doen"])
+        after = server._run("state", (session_in.code,), {"now": now + 11})[1]
+        assert after.voters[1] == 1 and after == sessions.state(store, session_in.code, now=now + 11)
+        counted = server._run("results", (session_in.code, 0, 1), {})[1]
+        assert counted.voters == 1 and counted.counts["beloftes-doen"] == 1
+        assert server._run("state", ("QQQQQQ",), {})[0] == "refused"
+    finally:
+        server.close()
+        os.unlink(os.path.join(folder, "pages.sock")) if os.path.exists(os.path.join(folder, "pages.sock")) else None
+        os.rmdir(folder)
