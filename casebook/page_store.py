@@ -63,6 +63,7 @@ IDLE_SECONDS = 5.0  # nobody following: look this often anyway, and drop pages t
 # once per version of the session (a vote or a phase change wakes a dozen pages at once), the
 # version itself asked fresh each time, so an answer is never older than the session.
 SHARED_ANSWERS = ("state", "results", "reveal_picture")
+CHANGES = ("enter", "cast_vote")  # a page's own change: its session's other pages are told at once
 SHARED_SESSIONS = 256  # sessions whose answers are kept; beyond that the oldest are forgotten
 
 
@@ -297,6 +298,7 @@ class PageStoreServer:
         self._lock = threading.Lock()
         self._closed = False
         self._shared: dict[str, tuple[int, dict]] = {}  # code -> (version, {question: (answer, now)})
+        self._telling = threading.Lock()
 
     @property
     def address(self) -> str:
@@ -342,7 +344,10 @@ class PageStoreServer:
                 if operation == FOLLOW and len(args) == 1 and isinstance(args[0], str):
                     self._add_follower(args[0], connection)
                     return  # this connection only listens from now on
-                connection.send(self._run(operation, args, kwargs))
+                answer = self._run(operation, args, kwargs)
+                connection.send(answer)
+                if operation in CHANGES and answer[0] == "ok" and args and isinstance(args[0], str):
+                    self.tell_followers(codes=[args[0]])  # at once, not at the next look
         except (EOFError, OSError):
             pass  # the page's kernel went away
         connection.close()
@@ -435,8 +440,13 @@ class PageStoreServer:
                 watch.close()
                 time.sleep(1.0)
 
-    def tell_followers(self, forget_gone: bool = False) -> None:
-        """Send ``changed`` to the followers of each session whose version moved."""
+    def tell_followers(self, forget_gone: bool = False, codes: list[str] | None = None) -> None:
+        """Send ``changed`` to the followers of each session (of ``codes``, or all) whose
+        version moved. One thread at a time: two sends on one connection would mix."""
+        with self._telling:
+            self._tell_followers(forget_gone, codes)
+
+    def _tell_followers(self, forget_gone: bool, codes: list[str] | None) -> None:
         with self._lock:
             if forget_gone:  # a follower never sends: a readable connection was closed
                 for connections in self._followers.values():
@@ -446,7 +456,7 @@ class PageStoreServer:
             for code in [code for code, connections in self._followers.items() if not connections]:
                 del self._followers[code]
                 del self._versions[code]
-            codes = list(self._followers)
+            codes = [code for code in (codes or self._followers) if code in self._followers]
         for code in codes:
             current = self._version(code)
             with self._lock:
