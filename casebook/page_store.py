@@ -52,6 +52,8 @@ OPERATIONS = ("session_exists", "enter", "browser_participant", "participant_pse
 FOLLOW = "follow"
 CHANGED = "changed"
 ANSWER_TIMEOUT_SECONDS = 30.0  # a page waits this long for an answer, then shows a plain message
+RESTART_PATIENCE_SECONDS = 10.0  # a person's action waits this long for a restarting page store
+RECONNECT_SECONDS = 0.1
 # While pages follow, the page store looks at the store's change signal this often, wake-up or
 # not: SQLite's inotify wake-up can come a moment before the commit is visible (the last write
 # to the log precedes the update of its shared-memory index, which inotify does not see), and a
@@ -166,11 +168,19 @@ class RemotePageStore(PageStore):
         self._connection: Connection | None = None
         self._lock = threading.Lock()
 
-    def connect(self) -> Connection:
-        try:
-            return Client(self.address, family="AF_UNIX", authkey=self._key)
-        except (OSError, EOFError, AuthenticationError) as exc:
-            raise PageStoreUnavailable(f"no page store at {self.address}: {exc}") from exc
+    def connect(self, patience: float = 0.0) -> Connection:
+        """A new connection; while the page store restarts (refused, or no socket yet) it is
+        asked again for up to ``patience`` seconds."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return Client(self.address, family="AF_UNIX", authkey=self._key)
+            except (ConnectionRefusedError, FileNotFoundError) as exc:
+                if time.monotonic() >= deadline:
+                    raise PageStoreUnavailable(f"no page store at {self.address}: {exc}") from exc
+                time.sleep(RECONNECT_SECONDS)
+            except (OSError, EOFError, AuthenticationError) as exc:
+                raise PageStoreUnavailable(f"no page store at {self.address}: {exc}") from exc
 
     def call(self, operation: str, *args, **kwargs):
         with self._lock:
@@ -186,7 +196,8 @@ class RemotePageStore(PageStore):
         # since the last request): then it never arrived, and nothing can happen twice.
         for attempt in (1, 2):
             if self._connection is None:
-                self._connection = self.connect()
+                # a person's action waits out a restart of the page store (about 2 s)
+                self._connection = self.connect(patience=RESTART_PATIENCE_SECONDS)
             try:
                 self._connection.send(request)
                 break
@@ -249,17 +260,23 @@ class RemoteChangeWatch(ChangeWatch):
         return self._listening().fileno() if self._code else None
 
     def changed(self) -> bool:
+        """Whether the page store said "changed" since the last question. While it is away
+        (restarting) the answer is "no", quietly: the page keeps what it shows, and the first
+        question after it is back reconnects and answers "changed"."""
         if not self._code:
             return True
-        connection = self._listening()
+        try:
+            connection = self._listening()
+        except PageStoreUnavailable:
+            return False
         heard = False
         try:
             while connection.poll(0):
                 connection.recv()
                 heard = True
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError):
             self.close()  # the next question reconnects and answers "changed"
-            raise PageStoreUnavailable(f"the page store went away: {exc}") from exc
+            return False
         missed, self._missed = self._missed, False
         return heard or missed
 

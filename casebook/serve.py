@@ -197,7 +197,7 @@ def start_check_worker() -> None:
     atexit.register(stop)
 
 
-PAGE_STORE_RESTART_SECONDS = 1.0
+PAGE_STORE_RESTART_SECONDS = 0.2
 PAGE_STORE_START_SECONDS = 30.0
 
 

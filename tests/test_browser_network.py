@@ -347,7 +347,10 @@ def test_a_page_store_that_crashes_is_started_again_and_its_pages_carry_on(serve
     page.click(".cb-item-serieus-nemen")  # a changed vote, sent after the crash
     page.click(".cb-item-beloftes-doen")
     page.click(".cb-submit")
-    page.wait_for_selector(".cb-vote-status:has-text('(1 items)')", timeout=30_000)
+    try:
+        page.wait_for_selector(".cb-vote-status:has-text('(1 items)')", timeout=30_000)
+    except Exception:
+        raise AssertionError(f"not saved; the page says {page.locator('.cb-app').inner_text()[:1500]!r}")
     assert counts(server, session["code"]) == (1, 1)
     facilitator.click(".cb-reveal")  # and the page follows the session again
     page.wait_for_selector(".cb-phase:has-text('Onthulling')", timeout=30_000)
