@@ -11,7 +11,7 @@ Prints numbers beside the targets of DESIGN.md §9 (issue 14, "one machine, thre
    moment; per vote, the time until *every* page of its group (participants, facilitator,
    projector) shows the new count; per phase change (the facilitator's click), the time until
    every page shows the new phase. Then: every vote counted (the store's count per round).
-3. Idle: all pages open and ticking once a second, nothing happening: CPU of the server and
+3. Idle: all pages open and ticking as the browser does (widgets.ticker.TICK_SECONDS), nothing happening: CPU of the server and
    all kernels (percent of one core) and their RSS; then the same with the ticks stopped (only
    the kernels' own change checks run), which is what following the store costs by itself.
 4. Plain Voila on the same participant notebook, same machine, same run: the same burst of N
@@ -19,7 +19,7 @@ Prints numbers beside the targets of DESIGN.md §9 (issue 14, "one machine, thre
 
 Most pages are headless clients that speak the widget protocol over the kernel's websocket as
 the page's JavaScript does (request the widget states, send value updates and clicks, tick the
-page's ticker once a second, read the kernel's updates). ``--browsers`` projector pages are real
+page's ticker as the browser does, read the kernel's updates). ``--browsers`` projector pages are real
 Chromium pages, whose own clock records when the count changed on screen. The machine's load
 averages are printed with the figures: the machine may be shared.
 """
@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from live_session import cpu_seconds, kernel_pids, p95, rss_mb, wait_until_idle  # noqa: E402
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer, free_port  # noqa: E402
+from widgets.ticker import TICK_SECONDS  # noqa: E402
 
 CASE = "vp-003"
 ITEMS = ["beloftes-doen", "zelf-keuze-laten-maken", "soms-doortastend-optreden", "oordelen",
@@ -206,13 +207,13 @@ class Page:
         return clicked
 
     def start_ticking(self) -> None:
-        """Tick the page's ticker once a second, as the browser's Play does."""
+        """Tick the page's ticker as the browser's Play does."""
         async def tick():
-            await asyncio.sleep(random.random())
+            await asyncio.sleep(random.random() * TICK_SECONDS)
             while True:
                 self.ticks += 1
                 await self.set_value("cb-ticker", self.ticks)
-                await asyncio.sleep(1)
+                await asyncio.sleep(TICK_SECONDS)
 
         if self._ticker is None:
             self._ticker = asyncio.create_task(tick())

@@ -53,6 +53,22 @@ def test_a_whole_case_with_every_role(voila_server, browser, artifacts):
         people.append(page)
     facilitator.click(".cb-start")
 
+    # the running timer counts down every second on the big screen, between the page's ticks
+    # (every 3 s): the page's script runs it down from what the kernel last drew
+    projector.wait_for_selector(".cb-timer-value[data-seconds]")
+    shown = projector.evaluate("""() => new Promise(done => {
+        const seen = [document.querySelector('.cb-timer-value').textContent];
+        const timer = setInterval(() => {
+            const text = document.querySelector('.cb-timer-value').textContent;
+            if (text !== seen[seen.length - 1]) { seen.push(text); }
+        }, 100);
+        setTimeout(() => { clearInterval(timer); done(seen); }, 4200);
+    })""")
+    assert len(shown) >= 4, shown  # ticks alone would change it at most twice in 4.2 s
+    assert all(text.count(":") == 1 and text.split(":")[1].isdigit() for text in shown), shown
+    seconds = [int(text.split(":")[0]) * 60 + int(text.split(":")[1]) for text in shown]
+    assert seconds == sorted(seconds, reverse=True) and seconds[0] - seconds[-1] <= 6, shown
+
     # introduction: everyone reads; nobody votes yet; only the facilitator has the key
     for page in people + [projector]:
         phase_is(page, "Introductie")

@@ -164,7 +164,10 @@ class StatusLine(W.HBox):
         case_no = t("live.case_of", lang, number=state.step.position + 1, total=len(state.case_ids))
         phase = f'<span class="cb-phase-name">{t("phase." + state.step.phase.id, lang)}</span>'
         self._set(self.phase, f'<span class="cb-case-no">{case_no}</span> {phase}')
-        self._set(self.timer, f'<span class="cb-timer-value">{format_timer(model.remaining(), state.running, lang)}</span>')
+        remaining = model.remaining()
+        # running: the page's script counts down from data-seconds every second between ticks
+        counting = f' data-seconds="{remaining:.1f}"' if state.running and remaining is not None else ""
+        self._set(self.timer, f'<span class="cb-timer-value"{counting}>{format_timer(remaining, state.running, lang)}</span>')
         round_number = state.step.phase.vote_round or max(
             [r for r in state.rounds if state.voters.get(r)] or [state.rounds[0] if state.rounds else 1]
         )

@@ -20,8 +20,9 @@ from widgets.common import guarded, page_language, request_params
 from widgets.request import browser_id
 from widgets.item_picker import ItemPicker
 from widgets.live import LiveView, follow_from_the_kernel
+from widgets.ticker import TICK_SECONDS
 
-PRESENCE_EVERY_TICKS = 15
+PRESENCE_EVERY_TICKS = max(1, 15 // TICK_SECONDS)  # presence every 15 s
 
 
 class ParticipantView(LiveView):

@@ -1,8 +1,16 @@
-"""One ticker per page: a hidden Play that the browser ticks once a second (DESIGN.md §8).
+"""One ticker per page: a hidden Play that the browser ticks every few seconds (DESIGN.md §8).
 
-It drives store polling, presence and the visible countdown. It starts on the user's first
-click (a Play that is already playing in its initial state does not start the browser's timer);
-when the tab closes the ticks stop, the kernel goes idle and Voila's culling reclaims it.
+It is the page's sign of life: presence, the heartbeat that brings a dead page back (the page
+template's script), and what idle culling watches; it also corrects the countdown, which the
+page's script runs down every second in between. It starts on the user's first click (a Play
+that is already playing in its initial state does not start the browser's timer); when the tab
+closes the ticks stop, the kernel goes idle and Voila's culling reclaims it.
+
+Every tick is a message through the server to the page's kernel and back (the heartbeat, the
+kernel's busy and idle): with one a second, 42 open pages kept half a core of a 2-core server
+busy with ticks alone (benchmarks/scale.py). Changes no longer wait for a tick: the kernels
+follow the store themselves (widgets.live). The page template's watchdog (``KICK_MS``,
+``ASK_MS``, ``STALE_MS``) allows for this interval.
 """
 
 from __future__ import annotations
@@ -10,8 +18,11 @@ from __future__ import annotations
 import ipywidgets as W
 
 
+TICK_SECONDS = 3
+
+
 class PageTicker(W.Play):
-    def __init__(self, interval_ms: int = 1000, **kwargs):
+    def __init__(self, interval_ms: int = TICK_SECONDS * 1000, **kwargs):
         super().__init__(
             value=0, min=0, max=1_000_000, step=1, interval=interval_ms, repeat=True,
             show_repeat=False, layout=W.Layout(display="none"), **kwargs,
