@@ -178,7 +178,8 @@ def version(store: Store, code: str) -> int:
 def _remaining(row: SessionRow, minutes: int, now: float) -> float | None:
     if not minutes:
         return None
-    elapsed = row.timer_elapsed + (now - row.timer_started_at if row.timer_started_at else 0.0)
+    # a reading whose moment was taken just before the timer started counts no negative time
+    elapsed = row.timer_elapsed + (max(0.0, now - row.timer_started_at) if row.timer_started_at else 0.0)
     return minutes * 60 - elapsed
 
 

@@ -7,8 +7,8 @@ that is already playing in its initial state does not start the browser's timer)
 closes the ticks stop, the kernel goes idle and Voila's culling reclaims it.
 
 Every tick is a message through the server to the page's kernel and back (the heartbeat, the
-kernel's busy and idle): with one a second, 42 open pages kept half a core of a 2-core server
-busy with ticks alone (benchmarks/scale.py). Changes no longer wait for a tick: the kernels
+kernel's busy and idle): with one a second, the ticks of 42 open pages took about a quarter of
+a core of a 2-core server (benchmarks/scale.py). Changes no longer wait for a tick: the kernels
 follow the store themselves (widgets.live). The page template's watchdog (``KICK_MS``,
 ``ASK_MS``, ``STALE_MS``) allows for this interval.
 """
