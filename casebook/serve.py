@@ -182,19 +182,24 @@ def start_check_worker() -> None:
     worker = subprocess.Popen([sys.executable, "-m", "casebook.worker", "--socket", socket_path])
     os.environ["CASEBOOK_CHECKER"] = socket_path
 
-    def stop() -> None:
-        worker.terminate()
-        try:
-            worker.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        for leftover in (socket_path, folder):
-            try:
-                os.rmdir(leftover) if leftover == folder else os.unlink(leftover)
-            except OSError:
-                pass
+    atexit.register(stop_helper, worker, socket_path, folder)
 
-    atexit.register(stop)
+
+def stop_helper(process, socket_path: str, folder: str) -> None:
+    """Stop one of the server's helper processes and remove its socket and folder."""
+    import os
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    for leftover in (socket_path, folder):
+        try:
+            os.rmdir(leftover) if leftover == folder else os.unlink(leftover)
+        except OSError:
+            pass
 
 
 PAGE_STORE_RESTART_SECONDS = 0.2
@@ -237,17 +242,7 @@ def start_page_store() -> None:
 
     def stop() -> None:
         running["stopping"] = True
-        process = running["process"]
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        for leftover in (socket_path, folder):
-            try:
-                os.rmdir(leftover) if leftover == folder else os.unlink(leftover)
-            except OSError:
-                pass
+        stop_helper(running["process"], socket_path, folder)
 
     atexit.register(stop)
 
