@@ -35,12 +35,13 @@ import os
 import select
 import threading
 import time
+from contextlib import nullcontext
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener, answer_challenge, deliver_challenge
 
 from casebook.changes import ChangeWatch
 from casebook.clock import clock
-from casebook.exceptions import CasebookError, UnknownSession
+from casebook.exceptions import CasebookError
 from casebook.session_state import JoinLimiter
 
 log = logging.getLogger("casebook")
@@ -101,15 +102,8 @@ class PageStore:
     def enter(self, code: str, pseudonym: str, browser: str = "", limiter: JoinLimiter | None = None) -> str:
         """A join attempt (``sessions.enter``); the page's own count of wrong codes
         (``limiter``) stays in the page, the server's count is kept in the store."""
-        now = clock.now()
-        if limiter is not None:
-            limiter.check(now)
-        try:
+        with limiter.counting(clock.now()) if limiter is not None else nullcontext():
             return self.call("enter", code, pseudonym, browser)
-        except UnknownSession:
-            if limiter is not None:
-                limiter.note(now)
-            raise
 
     def browser_participant(self, code: str, browser: str):
         return self.call("browser_participant", code, browser)

@@ -203,7 +203,6 @@ def stop_helper(process, socket_path: str, folder: str) -> None:
 
 
 PAGE_STORE_RESTART_SECONDS = 0.2
-PAGE_STORE_START_SECONDS = 30.0
 
 
 def start_page_store() -> None:
@@ -235,10 +234,9 @@ def start_page_store() -> None:
             running["process"] = subprocess.Popen(command)
 
     threading.Thread(target=keep_running, name="page-store-keeper", daemon=True).start()
-    deadline = time.monotonic() + PAGE_STORE_START_SECONDS
-    while not os.path.exists(socket_path) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.environ[ADDRESS_VARIABLE] = socket_path  # the kernels Voila starts inherit it
+    # the kernels Voila starts inherit it; a page's first question waits for the page store
+    # to answer (page_store.RESTART_PATIENCE_SECONDS), so the server need not wait here
+    os.environ[ADDRESS_VARIABLE] = socket_path
 
     def stop() -> None:
         running["stopping"] = True

@@ -8,9 +8,10 @@ read them, so they live here (``casebook.sessions`` re-exports them).
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from casebook.exceptions import SessionError
+from casebook.exceptions import SessionError, UnknownSession
 from casebook.phases import Step, rounds_of
 
 
@@ -90,3 +91,14 @@ class JoinLimiter:
 
     def note(self, now: float) -> None:
         self.failures.append(now)
+
+    @contextmanager
+    def counting(self, now: float):
+        """Around one join attempt from this page: refused while it is over the limit, and a
+        wrong code (``UnknownSession``) counted."""
+        self.check(now)
+        try:
+            yield
+        except UnknownSession:
+            self.note(now)
+            raise

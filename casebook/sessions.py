@@ -8,6 +8,7 @@ import hashlib
 import logging
 import hmac
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -326,15 +327,12 @@ def enter(store: Store, code: str, pseudonym: str, browser: str = "", limiter: J
     of wrong codes; a wrong code is counted; a right one joins (or finds this browser's
     participant). Returns the participant id."""
     now = clock.now()
-    if limiter is not None:
-        limiter.check(now)
-    check_join_allowed(store, browser, now)
-    if not session_exists(store, code):
-        if limiter is not None:
-            limiter.note(now)
-        note_wrong_code(store, browser, now)
-        raise UnknownSession(normalise_code(code) or "—")
-    return join(store, code, pseudonym, browser)
+    with limiter.counting(now) if limiter is not None else nullcontext():
+        check_join_allowed(store, browser, now)
+        if not session_exists(store, code):
+            note_wrong_code(store, browser, now)
+            raise UnknownSession(normalise_code(code) or "—")
+        return join(store, code, pseudonym, browser)
 
 
 def participant_pseudonym(store: Store, code: str, participant_id: str) -> str | None:
