@@ -22,6 +22,7 @@ reach (DESIGN.md §7):
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import logging
@@ -90,26 +91,27 @@ def server_secret(path: str, create: bool = True) -> bytes:
         return existing
     if not create:
         raise CasebookError("secret_file", path=path)
-    secret = secrets.token_bytes(32)
     file.parent.mkdir(parents=True, exist_ok=True)
-    draft = file.with_name(f".{file.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret.hex())
+    # One process at a time decides: without the lock, one that found no file could replace the
+    # key another had just made, and the two would treat each browser as two participants.
+    folder = os.open(file.parent, os.O_RDONLY)  # the folder is the lock: nothing left behind
     try:
-        if file.exists():  # there but unusable: replace it
-            os.replace(draft, file)
-            return secret
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        existing = _read_secret(file)
+        if existing is not None:
+            return existing
+        secret = secrets.token_bytes(32)
+        draft = file.with_name(f".{file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.link(draft, file)  # only one process wins; the others read the winner's key
-        except FileExistsError:
-            pass
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secret.hex())
+            os.replace(draft, file)  # readers see the old file or the whole new one
+        finally:
+            draft.unlink(missing_ok=True)
     finally:
-        draft.unlink(missing_ok=True)
-    winner = _read_secret(file)
-    if winner is None:
-        raise CasebookError("secret_file", path=path)
-    return winner
+        os.close(folder)  # closing releases the lock
+    return secret
 
 
 def _read_secret(file: Path) -> bytes | None:
