@@ -276,6 +276,7 @@ class Group:
         self.people: list[Page] = []
         self.votes: list[tuple[int, int, float]] = []  # round, count after it, clicked at (wall clock)
         self.phase_clicks: list[float] = []
+        self.phase_buttons: list[str] = []
 
     @property
     def pages(self):
@@ -314,6 +315,7 @@ async def open_group(group: Group, base_url: str, participants: int, browser, re
 
 
 async def phase_change(group: Group, button: str) -> None:
+    group.phase_buttons.append(button)
     group.phase_clicks.append(await group.facilitator.click(button))
 
 
@@ -347,9 +349,9 @@ def vote_latencies(group: Group, by_role: dict | None = None) -> list[float]:
     return found
 
 
-def phase_latencies(group: Group, by_role: dict | None = None) -> list[float]:
+def phase_latencies(group: Group, by_role: dict | None = None, detail: list | None = None) -> list[float]:
     found = []
-    for clicked in group.phase_clicks:
+    for button, clicked in zip(group.phase_buttons, group.phase_clicks):
         per_page = []
         for page in group.pages:
             times = [at for _, at in page.phases if at >= clicked - 0.001]
@@ -360,6 +362,9 @@ def phase_latencies(group: Group, by_role: dict | None = None) -> list[float]:
             if by_role is not None:
                 by_role.setdefault(page.role.split(" ")[0], []).append(per_page[-1])
         found.append(max(per_page))
+        if detail is not None:  # which change, and each page's time (results.json)
+            detail.append({"group": group.index, "button": button,
+                           "pages": {page.role: round(at, 3) for page, at in zip(group.pages, per_page)}})
     return found
 
 
@@ -449,7 +454,9 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
                     default=float("inf")) - clicked
                 for g in groups if isinstance(g.projector, BrowserPage) for _, count, clicked in g.votes]
             results["phase_by_page"] = {}
-            results["phase"] = [x for g in groups for x in phase_latencies(g, results["phase_by_page"])]
+            results["phase_detail"] = []
+            results["phase"] = [x for g in groups
+                                for x in phase_latencies(g, results["phase_by_page"], results["phase_detail"])]
             # every vote counted
             from casebook import sessions
             from casebook.store import Store

@@ -44,6 +44,7 @@ from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from casebook.config import data_dir, settings
 from casebook.exceptions import CasebookError
+from casebook.kernel_pool import kernel_is_warm, refill_one_at_a_time
 from casebook.messages import normalise_language, t
 
 log = logging.getLogger("casebook")
@@ -307,6 +308,7 @@ class RequestHandoverSocket(RequestInfoSocketHandler):
             return
         self.kernel_id = kernel_id
         RequestInfoSocketHandler._waiters[kernel_id] = self
+        kernel_is_warm(kernel_id)  # its pool may warm the next kernel (casebook.kernel_pool)
         payload = RequestInfoSocketHandler._cache.get(kernel_id)
         if payload is not None:
             self.write_message(payload)
@@ -372,6 +374,8 @@ class CasebookVoila(Voila):
         casebook_log.propagate = False
         keep_requests_for_kernels_that_ask_again()
         settings = super().init_settings()
+        if hasattr(self.kernel_manager, "fill_if_needed"):  # preheating pools
+            refill_one_at_a_time(self.kernel_manager)
         # the kernels' shared context: the browsers' websocket connections to the kernels
         self.kernel_manager.context.setsockopt(zmq.RCVHWM, UNBOUNDED)
         secret = casebook_secret()

@@ -1,0 +1,93 @@
+"""Refilling the pools of preheated kernels one kernel at a time.
+
+Voila refills a notebook's pool by starting every missing kernel at once. When a group of
+twelve joins, twelve kernels then warm up together (start Python, run the notebook), and for
+several seconds the sessions already running wait for the CPU. On 2 cores, the first phase
+change after a group joined took 1.2 to 1.7 s to reach the screens instead of about 0.2 s
+(``benchmarks/scale.py``).
+
+Here a pool is refilled one kernel after another. The next kernel starts when the previous
+one is warm, that is when it asks the server for its page's request (``kernel_is_warm``,
+called by ``casebook.web.RequestHandoverSocket``). A kernel that never asks (its notebook
+failed, or it was shut down) holds up the next for ``WARM_PATIENCE_SECONDS`` at most.
+
+The fill at start-up stays as Voila does it: all at once, since no page is live yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable
+
+log = logging.getLogger("casebook")
+
+WARM_PATIENCE_SECONDS = 60.0
+
+# kernel id -> what to do once that kernel is warm (start the next one of its pool)
+_when_warm: dict[str, Callable[[], None]] = {}
+
+
+def kernel_is_warm(kernel_id: str) -> None:
+    """The kernel reached the point where it waits for its page: the next may start."""
+    then = _when_warm.pop(kernel_id, None)
+    if then is not None:
+        then()
+
+
+def refill_one_at_a_time(manager) -> None:
+    """Make ``manager`` (Voila's kernel manager with preheated pools) refill each pool one
+    kernel at a time. Uses its ``fill_if_needed``, ``kernel_pools_config``, ``_pools`` and
+    ``fill_delay`` (voila 0.5)."""
+    fill_all = manager.fill_if_needed
+    warming: dict[str, asyncio.Future] = {}  # notebook -> the pool entry warming now
+
+    def wanted(notebook_name: str) -> int:
+        pools = manager.kernel_pools_config
+        return pools.get(notebook_name, pools.get("default", {})).get("pool_size", 1)
+
+    def fill_if_needed(delay: float | None = None, notebook_name: str | None = None, **kwargs) -> None:
+        if notebook_name in warming:
+            return  # the kernel warming now starts the next one when it is warm
+        pool = manager._pools.get(notebook_name, [])
+        if len(pool) >= wanted(notebook_name):
+            return
+        pools = manager.kernel_pools_config
+        own = pools.get(notebook_name, pools.get("default", {}))
+        # Voila starts as many kernels as the pool lacks: for this call, it lacks one
+        manager.kernel_pools_config = {**pools, notebook_name: {**own, "pool_size": len(pool) + 1}}
+        try:
+            fill_all(delay=delay, notebook_name=notebook_name, **kwargs)
+        finally:
+            manager.kernel_pools_config = pools
+        pool = manager._pools.get(notebook_name, [])
+        if not pool:
+            return
+        started = pool[-1]
+        warming[notebook_name] = started
+        loop = asyncio.get_event_loop()
+
+        def next_one() -> None:
+            if warming.get(notebook_name) is started:
+                del warming[notebook_name]
+                fill_if_needed(0, notebook_name, **kwargs)
+
+        def on_started(task: asyncio.Future) -> None:
+            try:
+                kernel_id = task.result()["kernel_id"]
+            except BaseException:  # noqa: BLE001 - Voila logs the failed start; try again a little later
+                loop.call_later(manager.fill_delay, next_one)
+                return
+            _when_warm[kernel_id] = next_one
+
+            def patience_ran_out() -> None:
+                if _when_warm.pop(kernel_id, None) is not None:
+                    log.info("kernel %s did not ask for its page within %.0f s; warming the next",
+                             kernel_id, WARM_PATIENCE_SECONDS)
+                    next_one()
+
+            loop.call_later(WARM_PATIENCE_SECONDS, patience_ran_out)
+
+        started.add_done_callback(on_started)
+
+    manager.fill_if_needed = fill_if_needed
