@@ -35,6 +35,10 @@ CHANNEL = "casebook_changes"
 class ChangeWatch:
     """Always "maybe changed": the fallback for stores without a cheap signal."""
 
+    # True where "changed" means the followed session's version moved (not any write to the
+    # store): the caller may then read the session's state at once, without asking its version
+    one_session = False
+
     def follow(self, code: str) -> None:
         """The session the caller follows now (a watch of the whole store ignores it)."""
 

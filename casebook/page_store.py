@@ -227,6 +227,8 @@ class RemoteChangeWatch(ChangeWatch):
     """Told by the page store when the followed session changed; its connection's socket is
     the page's wake-up."""
 
+    one_session = True
+
     def __init__(self, page_store: RemotePageStore):
         self._page_store = page_store
         self._code = ""
@@ -309,6 +311,9 @@ class PageStoreServer:
         self._lock = threading.Lock()
         self._closed = False
         self._shared: dict[str, tuple[int, dict]] = {}  # code -> (version, {question: (answer, now)})
+        # one computation per question at a time: when a reveal wakes a group's twelve pages,
+        # one of them computes the results and the other eleven wait for its answer
+        self._computing: dict[tuple, threading.Lock] = {}
         self._telling = threading.Lock()
 
     @property
@@ -387,27 +392,43 @@ class PageStoreServer:
         now = clock.now() if now is None and operation == "state" else now
         current = self._version(code)
         question = (operation, args, tuple(sorted(kwargs.items())))
-        with self._lock:
-            version, answers = self._shared.get(code, (None, {}))
-            known = answers.get(question) if version == current else None
+        known = self._known(code, current, question)
         if known is None:
-            answer = function(self.store, *args, now=now, **kwargs) if operation == "state" else \
-                function(self.store, *args, **kwargs)
-            if operation == "state" and answer.version != current:
-                return answer  # the session moved meanwhile: this answer is not for ``current``
             with self._lock:
-                version, answers = self._shared.get(code, (None, {}))
-                if version != current:
-                    answers = {}
-                    self._shared.pop(code, None)
-                    while len(self._shared) >= SHARED_SESSIONS:
-                        self._shared.pop(next(iter(self._shared)))
-                    self._shared[code] = (current, answers)
-                answers[question] = (answer, now)
-            return answer
+                computing = self._computing.setdefault((code, current, question), threading.Lock())
+            with computing:
+                known = self._known(code, current, question)  # another page's computation, just done
+                if known is None:
+                    try:
+                        return self._compute(operation, function, args, kwargs, code, current, question, now)
+                    finally:
+                        with self._lock:
+                            self._computing.pop((code, current, question), None)
         answer, computed_at = known
         if operation == "state" and answer.running and answer.remaining is not None:
             return dataclasses.replace(answer, remaining=answer.remaining - (now - computed_at))
+        return answer
+
+    def _known(self, code: str, current: int, question: tuple):
+        with self._lock:
+            version, answers = self._shared.get(code, (None, {}))
+            return answers.get(question) if version == current else None
+
+    def _compute(self, operation: str, function, args: tuple, kwargs: dict, code: str, current: int,
+                 question: tuple, now: float | None):
+        answer = function(self.store, *args, now=now, **kwargs) if operation == "state" else \
+            function(self.store, *args, **kwargs)
+        if operation == "state" and answer.version != current:
+            return answer  # the session moved meanwhile: this answer is not for ``current``
+        with self._lock:
+            version, answers = self._shared.get(code, (None, {}))
+            if version != current:
+                answers = {}
+                self._shared.pop(code, None)
+                while len(self._shared) >= SHARED_SESSIONS:
+                    self._shared.pop(next(iter(self._shared)))
+                self._shared[code] = (current, answers)
+            answers[question] = (answer, now)
         return answer
 
     # -- following

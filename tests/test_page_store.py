@@ -266,3 +266,45 @@ def test_answers_shared_by_a_session_s_pages_are_never_older_than_the_session(st
         server.close()
         os.unlink(os.path.join(folder, "pages.sock")) if os.path.exists(os.path.join(folder, "pages.sock")) else None
         os.rmdir(folder)
+
+
+def test_a_group_s_pages_asking_at_once_share_one_computation(store, test_cases, session_in):
+    """A reveal wakes a group's pages together: the results are computed once, and every page
+    gets the same, current answer."""
+    import threading
+
+    from casebook.page_store import PageStoreServer
+
+    folder = tempfile.mkdtemp(prefix="cb-pages-")
+    server = PageStoreServer(store, os.path.join(folder, "pages.sock"), b"key")
+    computed = []
+    counting = server._functions["results"]
+
+    def results(*args, **kwargs):
+        computed.append(args[1:])
+        time.sleep(0.2)  # long enough for every page to be asking meanwhile
+        return counting(*args, **kwargs)
+
+    server._functions["results"] = results
+    try:
+        voting(store, session_in)
+        voter = sessions.join(store, session_in.code, "Uil")
+        sessions.cast_vote(store, session_in.code, voter, 0, 1, ["beloftes-doen"])
+        answers = []
+        pages = [threading.Thread(target=lambda: answers.append(server._run("results", (session_in.code, 0, 1), {})))
+                 for _ in range(12)]
+        for page in pages:
+            page.start()
+        for page in pages:
+            page.join()
+        assert len(computed) == 1
+        assert len(answers) == 12 and all(kind == "ok" and answer.voters == 1 for kind, answer in answers)
+        assert not server._computing  # nothing left waiting
+
+        sessions.cast_vote(store, session_in.code, sessions.join(store, session_in.code, "Vos"), 0, 1, [])
+        assert server._run("results", (session_in.code, 0, 1), {})[1].voters == 2  # a new version: computed again
+        assert len(computed) == 2
+    finally:
+        server.close()
+        os.unlink(os.path.join(folder, "pages.sock")) if os.path.exists(os.path.join(folder, "pages.sock")) else None
+        os.rmdir(folder)

@@ -95,6 +95,13 @@ class LiveSessionModel(HasTraits):
         # asked every time, so that a wake-up is always spent (casebook.changes)
         if not self.watch.changed() and not force and self.state is not None:
             return False
+        if self.watch.one_session:  # this session moved: one question, not two (the state has its version)
+            fetched_at = self.clock()
+            state = self.page_store.state(self.code, now=fetched_at)
+            if not force and state.version == self.version and self.state is not None:
+                return False
+            self.fetched_at, self.version, self.state = fetched_at, state.version, state
+            return True
         current = self.page_store.version(self.code)
         if not force and current == self.version and self.state is not None:
             return False
