@@ -51,6 +51,7 @@ CASE = "vp-003"
 ITEMS = ["beloftes-doen", "zelf-keuze-laten-maken", "soms-doortastend-optreden", "oordelen",
          "geheimhouding-benadrukken"]
 VOTERS = re.compile(r'data-voters="(\d+)"')
+WS_PROTOCOL = "v1.kernel.websocket.jupyter.org"
 
 # In every real browser page: the wall clock at which each vote count first showed on screen.
 COUNT_RECORDER = """
@@ -140,10 +141,13 @@ class Page:
 
         base = str(self.http.base_url).replace("http://", "ws://").rstrip("/")
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        # the binary protocol Voila's page script asks for: the server passes the kernel's
+        # messages on without decoding them (the JSON protocol would cost it more per message)
         self._ws = await websockets.connect(
             f"{base}/api/kernels/{self.kernel_id}/channels?session_id={self._session}",
             additional_headers={"Cookie": cookie}, max_size=None, ping_interval=None,
-            open_timeout=300)  # a loaded server answers late; the page would wait too
+            subprotocols=[WS_PROTOCOL], open_timeout=300)  # a loaded server answers late; the page would wait too
+        assert self._ws.subprotocol == WS_PROTOCOL, self._ws.subprotocol
         self._reader = asyncio.create_task(self._read())
         control = uuid.uuid4().hex
         await self._send("comm_open", {"comm_id": control, "target_name": "jupyter.widget.control", "data": {}},
@@ -153,21 +157,27 @@ class Page:
         return self
 
     async def _send(self, msg_type: str, content: dict, metadata: dict | None = None) -> None:
-        await self._ws.send(json.dumps({
-            "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": self._session,
-                       "username": "", "date": "", "version": "5.3"},
-            "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell",
-            "buffers": []}))
+        from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
+
+        header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": self._session,
+                  "username": "", "date": "", "version": "5.3"}
+        parts = [json.dumps(part).encode() for part in (header, {}, metadata or {}, content)]
+        await self._ws.send(serialize_msg_to_ws_v1(parts, "shell"))
 
     async def _read(self) -> None:
+        from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
+
         async for raw in self._ws:
             now = time.time()
-            message = json.loads(raw)
-            content = message.get("content", {})
-            if message["msg_type"] == "comm_open":
+            _, parts = deserialize_msg_from_ws_v1(raw)
+            msg_type = json.loads(parts[0])["msg_type"]
+            if msg_type not in ("comm_open", "comm_msg"):
+                continue
+            content = json.loads(parts[3])
+            if msg_type == "comm_open":
                 self.models[content["comm_id"]] = dict(content["data"].get("state", {}))
                 self._noticed(content["comm_id"], now)
-            elif message["msg_type"] == "comm_msg":
+            elif msg_type == "comm_msg":
                 data = content["data"]
                 if data.get("method") == "update_states":
                     for model_id, model in data["states"].items():
@@ -428,6 +438,7 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
                 if round_number == 1:
                     for group in groups:  # introduce -> questions -> vote (round 1)
                         await group.facilitator.click("cb-start")
+                    await asyncio.sleep(3)  # a trainer starts the timer, then moves on
                     for _ in range(2):
                         await asyncio.gather(*(phase_change(g, "cb-next-phase") for g in groups))
                         await asyncio.sleep(3)
