@@ -68,6 +68,7 @@ IDLE_SECONDS = 5.0  # nobody following: look this often anyway, and drop pages t
 SHARED_ANSWERS = ("state", "results", "reveal_picture")
 CHANGES = ("enter", "cast_vote")  # a page's own change: its session's other pages are told at once
 SHARED_SESSIONS = 256  # sessions whose answers are kept; beyond that the oldest are forgotten
+CHECKED_VERSIONS = 4096  # sessions whose version is remembered with its commit marker
 
 
 class PageStoreUnavailable(ConnectionError):
@@ -296,6 +297,13 @@ def open_page_store() -> PageStore:
 # ------------------------------------------------------------------ the page store's side
 
 
+def _sqlite_file(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    return database if database and database != ":memory:" else None
+
+
 class PageStoreServer:
     """Answers the pages of one server: a thread per page's connection, and one thread that
     watches the store and tells each session's followers when its version moved."""
@@ -314,6 +322,10 @@ class PageStoreServer:
         # one computation per question at a time: when a reveal wakes a group's twelve pages,
         # one of them computes the results and the other eleven wait for its answer
         self._computing: dict[tuple, threading.Lock] = {}
+        self._checked_versions: dict[str, tuple[int, int]] = {}  # code -> (version, commit marker then)
+        self._marker_path = _sqlite_file(store.url) if getattr(store, "is_sqlite", False) else None
+        self._marker_connection = None
+        self._marker_lock = threading.Lock()
         self._telling = threading.Lock()
 
     @property
@@ -442,12 +454,41 @@ class PageStoreServer:
             self._versions.setdefault(code, current)
 
     def _version(self, code: str) -> int:
+        """The session's version now. Asked for every shared answer, so a page never gets an
+        answer older than the session; with SQLite a version read since the last commit
+        anywhere is reused (``_commit_marker``), which spares a query per page when a change
+        wakes a whole group."""
         from casebook.sessions import version
 
+        marker = self._commit_marker()
+        if marker is not None:
+            with self._lock:
+                known = self._checked_versions.get(code)
+            if known is not None and known[1] == marker:
+                return known[0]
         try:
-            return version(self.store, code)
+            current = version(self.store, code)
         except CasebookError:  # no such session (any more): its pages find out themselves
             return -1
+        if marker is not None:
+            with self._lock:
+                if len(self._checked_versions) > CHECKED_VERSIONS:
+                    self._checked_versions.clear()
+                self._checked_versions[code] = (current, marker)
+        return current
+
+    def _commit_marker(self) -> int | None:
+        """SQLite's ``PRAGMA data_version`` on a connection of its own: it moves whenever
+        another connection (any process) commits. None for other stores: they are asked."""
+        if self._marker_path is None:
+            return None
+        with self._marker_lock:
+            if self._marker_connection is None:
+                import sqlite3
+
+                self._marker_connection = sqlite3.connect(self._marker_path, isolation_level=None,
+                                                          check_same_thread=False)
+            return self._marker_connection.execute("PRAGMA data_version").fetchone()[0]
 
     def _watch_forever(self) -> None:
         from casebook.changes import watch_changes

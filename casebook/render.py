@@ -7,6 +7,7 @@ sanitiser removes whatever could still run: scripts, event handlers, javascript:
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -33,6 +34,8 @@ def sanitise(fragment: str) -> str:
     )
 
 
+# A live page draws its case again at every phase change: the same few texts each time.
+@lru_cache(maxsize=256)
 def markdown_to_html(text: str) -> str:
     """Render Markdown and sanitise the result; safe to put into a page."""
     # Headings in a vignette sit below the case title, so '#' becomes h2 at most
