@@ -18,6 +18,8 @@ pages it serves (JupyterLab, papermill and the tests keep the ordinary kernel).
   made straight back to it (so that several front ends of one kernel agree), which for the
   page's ticker is one more message per page per second through the server. A Voila page is
   the only front end of its kernel; the browser applies the kernel's own updates either way.
+* A kernel warming up for a pool does so at the lowest CPU priority, until its page arrives
+  (``casebook.kernel_pool``): the live pages come first.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ UNBOUNDED = 0
 
 
 def main() -> None:
+    from casebook.kernel_pool import warm_quietly
+
+    warm_quietly()  # a pool kernel: at the lowest priority until its page arrives
     os.environ.setdefault("JUPYTER_WIDGETS_ECHO", "0")
     # ipykernel enables its debugger only when debugpy imports; this makes that import fail
     sys.modules["debugpy"] = None  # type: ignore[assignment]

@@ -12,17 +12,27 @@ called by ``casebook.web.RequestHandoverSocket``). A kernel that never asks (its
 failed, or it was shut down) holds up the next for ``WARM_PATIENCE_SECONDS`` at most.
 
 The fill at start-up stays as Voila does it: all at once, since no page is live yet.
+
+A pool kernel also warms up at the lowest CPU priority (``warm_quietly``, in the kernel as it
+starts) and takes its normal priority back when its page arrives (``serve_at_full_priority``),
+so the pages already live come first. Only where it may take it back: as root, or with a
+``RLIMIT_NICE`` that allows it (``LimitNICE=20`` in ``deploy/systemd``); a page left at the
+lowest priority would starve on a busy machine, so elsewhere the kernel keeps its priority.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Callable
 
 log = logging.getLogger("casebook")
 
 WARM_PATIENCE_SECONDS = 60.0
+WARM_NICE = 19  # the lowest priority: a warming kernel gets what the live pages leave
+
+_priority_to_restore: int | None = None  # this kernel's priority before it warmed quietly
 
 # kernel id -> what to do once that kernel is warm (start the next one of its pool)
 _when_warm: dict[str, Callable[[], None]] = {}
@@ -91,3 +101,43 @@ def refill_one_at_a_time(manager) -> None:
         started.add_done_callback(on_started)
 
     manager.fill_if_needed = fill_if_needed
+
+
+def _may_return_to(priority: int) -> bool:
+    """Whether this process may lower its nice value to ``priority`` again (Linux)."""
+    import resource
+
+    if os.geteuid() == 0:
+        return True
+    soft, _ = resource.getrlimit(resource.RLIMIT_NICE)
+    return soft == resource.RLIM_INFINITY or soft >= 20 - priority
+
+
+def warm_quietly() -> None:
+    """In a kernel Voila starts for a pool, before it starts any thread: the lowest priority,
+    where the priority can be taken back when the page arrives."""
+    global _priority_to_restore
+    if os.environ.get("VOILA_PREHEAT") != "True" or not hasattr(os, "setpriority"):
+        return
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, 0)
+        if current >= WARM_NICE or not _may_return_to(current):
+            return
+        os.setpriority(os.PRIO_PROCESS, 0, WARM_NICE)  # this thread; the kernel's threads inherit it
+    except OSError as exc:
+        log.info("a pool kernel warms at its normal priority (%s)", exc)
+        return
+    _priority_to_restore = current
+
+
+def serve_at_full_priority() -> None:
+    """The page arrived: every thread of this kernel back to the priority it started with."""
+    global _priority_to_restore
+    if _priority_to_restore is None:
+        return
+    for thread in os.listdir("/proc/self/task"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(thread), _priority_to_restore)
+        except OSError as exc:  # a thread that just ended, or a limit that changed: said, not fatal
+            log.warning("thread %s of a page's kernel kept its warm-up priority (%s)", thread, exc)
+    _priority_to_restore = None

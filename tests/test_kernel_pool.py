@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import time
+from pathlib import Path
+
+import pytest
 
 from casebook import kernel_pool
 
@@ -92,3 +97,64 @@ def test_a_kernel_that_never_asks_or_fails_to_start_does_not_stop_the_refill(mon
         assert failing.started == ["k1"]
 
     asyncio.run(scenario())
+
+
+def _nice_of_threads(pid: int) -> set[int]:
+    """The nice value of each thread of process ``pid`` (field 19 of /proc/<pid>/task/<tid>/stat)."""
+    values = set()
+    for thread in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            values.add(int((thread / "stat").read_text().rsplit(")", 1)[1].split()[16]))
+        except (OSError, IndexError):
+            pass  # a thread that just ended
+    return values
+
+
+def _kernels(server_pid: int) -> dict[int, str]:
+    """pid -> command line of each kernel the server started."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_text().replace("\0", " ")
+        except OSError:
+            continue
+        parent = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+        if parent == server_pid and "casebook.kernel" in cmdline:
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def test_a_pool_kernel_warms_at_the_lowest_priority_and_serves_its_page_at_full(tmp_path, test_cache):
+    """The pages already live come first: a kernel warming up for a pool runs at nice 19, and
+    the one a page takes runs at the server's own priority again, every thread of it."""
+    import re
+
+    import httpx
+
+    from tests.servers import VoilaServer
+
+    if not kernel_pool._may_return_to(os.getpriority(os.PRIO_PROCESS, 0)):
+        pytest.skip("this user may not lower a nice value again (RLIMIT_NICE); kernels warm at normal priority")
+    server = VoilaServer(tmp_path, env={"CASEBOOK_CACHE": str(test_cache)}, pool=2).start()
+    try:
+        deadline = time.monotonic() + 120  # 2 participants + 4 other pages; each sets its priority as it starts
+        while time.monotonic() < deadline:
+            kernels = _kernels(server.process.pid)
+            if len(kernels) >= 6 and all(_nice_of_threads(pid) == {19} for pid in kernels):
+                break
+            time.sleep(0.5)
+        assert kernels and all(_nice_of_threads(pid) == {19} for pid in kernels), \
+            {pid: _nice_of_threads(pid) for pid in kernels}
+
+        page = httpx.get(server.app_url("participant"), timeout=120)
+        assert page.status_code == 200
+        kernel_id = re.search(r'"kernelId": "([^"]+)"', page.text).group(1)
+        served = next(pid for pid, cmdline in _kernels(server.process.pid).items() if kernel_id in cmdline)
+        assert _nice_of_threads(served) == {os.getpriority(os.PRIO_PROCESS, 0)}
+        waiting = [pid for pid in _kernels(server.process.pid) if pid != served and pid in kernels]
+        assert waiting and all(_nice_of_threads(pid) == {19} for pid in waiting)  # still waiting for a page
+    finally:
+        server.stop()

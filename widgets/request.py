@@ -75,6 +75,9 @@ def wait_for_request() -> None:
     thread = threading.Thread(target=receive)
     thread.start()
     thread.join()
+    from casebook.kernel_pool import serve_at_full_priority
+
+    serve_at_full_priority()  # warmed at the lowest priority; now a page is waiting
     if info[0] is not None:
         for name, value in json.loads(info[0]).items():
             os.environ[name] = value
