@@ -51,12 +51,14 @@ CASE = "vp-003"
 ITEMS = ["beloftes-doen", "zelf-keuze-laten-maken", "soms-doortastend-optreden", "oordelen",
          "geheimhouding-benadrukken"]
 VOTERS = re.compile(r'data-voters="(\d+)"')
+JOINED = re.compile(r'data-participants="(\d+)"')
 WS_PROTOCOL = "v1.kernel.websocket.jupyter.org"
 
 # In every real browser page: the wall clock at which each vote count first showed on screen.
 COUNT_RECORDER = """
 (() => {
   window.cbCounts = [];
+  window.cbJoined = [];
   window.cbPhases = [];
   const look = () => {
     const count = document.querySelector(".cb-vote-count [data-voters]");
@@ -64,6 +66,9 @@ COUNT_RECORDER = """
       const voters = Number(count.getAttribute("data-voters"));
       const last = window.cbCounts[window.cbCounts.length - 1];
       if (!last || last[0] !== voters) { window.cbCounts.push([voters, Date.now()]); }
+      const joined = Number(count.getAttribute("data-participants"));
+      const lastJoined = window.cbJoined[window.cbJoined.length - 1];
+      if (!lastJoined || lastJoined[0] !== joined) { window.cbJoined.push([joined, Date.now()]); }
     }
     const phase = document.querySelector(".cb-phase");
     const text = phase ? phase.textContent : "";
@@ -121,6 +126,7 @@ class Page:
         self.http, self.url, self.role = http, url, role
         self.models: dict[str, dict] = {}  # model id -> state
         self.counts: list[tuple[int, float]] = []  # vote count shown, wall clock it showed
+        self.joined: list[tuple[int, float]] = []  # participants shown, wall clock it showed
         self.phases: list[tuple[str, float]] = []  # phase html, wall clock it showed
         self.arrived = self.kernel_id = None
         self._ws = self._reader = self._ticker = None
@@ -195,6 +201,9 @@ class Page:
             match = VOTERS.search(state.get("value", ""))
             if match and (not self.counts or self.counts[-1][0] != int(match.group(1))):
                 self.counts.append((int(match.group(1)), now))
+            joined = JOINED.search(state.get("value", ""))
+            if joined and (not self.joined or self.joined[-1][0] != int(joined.group(1))):
+                self.joined.append((int(joined.group(1)), now))
         elif "cb-phase" in classes and state.get("value") and (not self.phases or self.phases[-1][0] != state["value"]):
             self.phases.append((state["value"], now))
 
@@ -255,6 +264,7 @@ class BrowserPage:
     def __init__(self, context, url: str):
         self.context, self.url = context, url
         self.counts: list[tuple[int, float]] = []
+        self.joined: list[tuple[int, float]] = []
         self.phases: list[tuple[str, float]] = []
 
     async def open(self) -> "BrowserPage":
@@ -268,6 +278,7 @@ class BrowserPage:
     async def collect(self) -> None:
         self.counts = [(count, at / 1000) for count, at in await self.page.evaluate("window.cbCounts")]
         self.phases = [(text, at / 1000) for text, at in await self.page.evaluate("window.cbPhases")]
+        self.joined = [(count, at / 1000) for count, at in await self.page.evaluate("window.cbJoined")]
 
 
 async def until(condition, timeout: float = 120, every: float = 0.05) -> None:
@@ -287,6 +298,7 @@ class Group:
         self.votes: list[tuple[int, int, float]] = []  # round, count after it, clicked at (wall clock)
         self.phase_clicks: list[float] = []
         self.phase_buttons: list[str] = []
+        self.last_join_click = 0.0  # wall clock of the burst's last join click
 
     @property
     def pages(self):
@@ -315,7 +327,7 @@ async def open_group(group: Group, base_url: str, participants: int, browser, re
     async def join(index: int, person: Page) -> float:
         await person.set_value("cb-pseudonym", f"Groep{group.index} Deelnemer{index}")
         started = time.monotonic()
-        await person.click("cb-join")
+        group.last_join_click = max(group.last_join_click, await person.click("cb-join"))
         await until(person.shows_session, timeout=300)
         person.start_ticking()
         return time.monotonic() - started
@@ -357,6 +369,17 @@ def vote_latencies(group: Group, by_role: dict | None = None) -> list[float]:
                 by_role.setdefault(page.role.split(" ")[0], []).append(per_page[-1])
         found.append(max(per_page))
     return found
+
+
+def join_reach(group: Group) -> float:
+    """From the burst's last join click until every page of the group showed all its
+    participants (the count beside the votes)."""
+    wanted = len(group.people)
+    times = []
+    for page in group.pages:
+        shown = [at for count, at in page.joined if count >= wanted]
+        times.append(min(shown) - group.last_join_click if shown else float("inf"))
+    return max(times)
 
 
 def phase_latencies(group: Group, by_role: dict | None = None, detail: list | None = None) -> list[float]:
@@ -465,6 +488,7 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
                     default=float("inf")) - clicked
                 for g in groups if isinstance(g.projector, BrowserPage) for _, count, clicked in g.votes]
             results["phase_by_page"] = {}
+            results["join_reach"] = [join_reach(g) for g in groups]
             results["phase_detail"] = []
             results["phase"] = [x for g in groups
                                 for x in phase_latencies(g, results["phase_by_page"], results["phase_detail"])]
@@ -585,6 +609,8 @@ def main() -> None:
               f"{p95(results['vote_browser']):.2f} s | |")
     print(f"| ... each page on its own, p95: " + ", ".join(
         f"{role} {p95(times):.2f} s" for role, times in sorted(results["vote_by_page"].items())) + " | | | |")
+    print(f"| a burst of {args.participants} joins -> all pages of the group show all of them, from the last "
+          f"join click (per group) | <= 0.3 s | {', '.join(f'{x:.2f}' for x in results['join_reach'])} s | |")
     print(f"| a phase change -> shown on all pages of its group, p95 ({len(results['phase'])} changes) | <= 0.3 s | "
           f"{p95(results['phase']):.2f} s (median {statistics.median(results['phase']):.2f} s) | |")
     print(f"| ... each page on its own, p95: " + ", ".join(

@@ -33,9 +33,33 @@ WARM_PATIENCE_SECONDS = 60.0
 WARM_NICE = 19  # the lowest priority: a warming kernel gets what the live pages leave
 
 _priority_to_restore: int | None = None  # this kernel's priority before it warmed quietly
+_manager = None  # in the server: the kernel manager whose pools are refilled here
 
 # kernel id -> what to do once that kernel is warm (start the next one of its pool)
 _when_warm: dict[str, Callable[[], None]] = {}
+
+
+def page_took(kernel_id: str) -> None:
+    """In the server, when a page takes a pool kernel: that kernel runs at the server's own
+    priority from now on, even if it is still warming up (a page is waiting for it)."""
+    if _manager is None:
+        return
+    try:
+        pid = _manager.get_kernel(kernel_id).provisioner.pid
+    except (KeyError, AttributeError):
+        return
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    if not _may_return_to(own):
+        return
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return  # not Linux, or the kernel is gone
+    for thread in threads:
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(thread), own)
+        except OSError:
+            pass  # a thread that just ended; the kernel restores its own when its page arrives
 
 
 def kernel_is_warm(kernel_id: str) -> None:
@@ -49,6 +73,8 @@ def refill_one_at_a_time(manager) -> None:
     """Make ``manager`` (Voila's kernel manager with preheated pools) refill each pool one
     kernel at a time. Uses its ``fill_if_needed``, ``kernel_pools_config``, ``_pools`` and
     ``fill_delay`` (voila 0.5)."""
+    global _manager
+    _manager = manager
     fill_all = manager.fill_if_needed
     warming: dict[str, asyncio.Future] = {}  # notebook -> the pool entry warming now
 

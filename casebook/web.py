@@ -44,7 +44,7 @@ from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from casebook.config import data_dir, settings
 from casebook.exceptions import CasebookError
-from casebook.kernel_pool import kernel_is_warm, refill_one_at_a_time
+from casebook.kernel_pool import kernel_is_warm, page_took, refill_one_at_a_time
 from casebook.messages import normalise_language, t
 
 log = logging.getLogger("casebook")
@@ -324,6 +324,7 @@ class RequestHandoverSocket(RequestInfoSocketHandler):
     def send_updates(cls, msg: dict) -> None:
         """Called by Voila's page handler when a page takes a preheated kernel."""
         kernel_id, payload = msg["kernel_id"], msg["payload"]
+        page_took(kernel_id)  # a page waits for it: no longer at the warm-up priority
         RequestInfoSocketHandler._cache[kernel_id] = payload
         waiter = RequestInfoSocketHandler._waiters.get(kernel_id)
         if waiter is not None:

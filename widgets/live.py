@@ -181,7 +181,8 @@ class StatusLine(W.HBox):
         voters = state.voters.get(round_number, 0)
         text = t("live.vote_count", lang, voters=voters, participants=state.participants)
         self._set(self.count, f'<span class="cb-count-round">{t("live.round", lang, round=round_number)}:</span> '
-                              f'<span class="cb-count-value" data-voters="{voters}">{escape(text)}</span>')
+                              f'<span class="cb-count-value" data-voters="{voters}" '
+                              f'data-participants="{state.participants}">{escape(text)}</span>')
 
     @staticmethod
     def _set(widget: W.HTML, value: str) -> None:
