@@ -49,7 +49,7 @@ log = logging.getLogger("casebook")
 ADDRESS_VARIABLE = "CASEBOOK_PAGE_STORE"
 KEY_VARIABLE = "CASEBOOK_PAGE_STORE_KEY"
 OPERATIONS = ("session_exists", "enter", "browser_participant", "participant_pseudonym", "touch",
-              "cast_vote", "my_vote", "version", "state", "results", "reveal_picture")
+              "cast_vote", "my_vote", "my_votes", "version", "state", "results", "reveal_picture", "results_shown")
 FOLLOW = "follow"
 CHANGED = "changed"
 ANSWER_TIMEOUT_SECONDS = 30.0  # a page waits this long for an answer, then shows a plain message
@@ -65,7 +65,7 @@ IDLE_SECONDS = 5.0  # nobody following: look this often anyway, and drop pages t
 # What every page of a session asks after the same change and gets the same answer to: computed
 # once per version of the session (a vote or a phase change wakes a dozen pages at once), the
 # version itself asked fresh each time, so an answer is never older than the session.
-SHARED_ANSWERS = ("state", "results", "reveal_picture")
+SHARED_ANSWERS = ("state", "results", "reveal_picture", "results_shown")
 CHANGES = ("enter", "cast_vote")  # a page's own change: its session's other pages are told at once
 SHARED_SESSIONS = 256  # sessions whose answers are kept; beyond that the oldest are forgotten
 CHECKED_VERSIONS = 4096  # sessions whose version is remembered with its commit marker
@@ -79,8 +79,9 @@ def _functions() -> dict:
     """Each operation's function in the store (imported here: a page asking remotely never does)."""
     from casebook import reveal, sessions
 
-    table = {name: getattr(sessions, name) for name in OPERATIONS if name != "reveal_picture"}
-    table["reveal_picture"] = reveal.reveal_picture
+    from_reveal = ("reveal_picture", "results_shown")
+    table = {name: getattr(sessions, name) for name in OPERATIONS if name not in from_reveal}
+    table.update({name: getattr(reveal, name) for name in from_reveal})
     return table
 
 
@@ -121,6 +122,9 @@ class PageStore:
     def my_vote(self, code: str, participant_id: str, position: int, round_number: int):
         return self.call("my_vote", code, participant_id, position, round_number)
 
+    def my_votes(self, code: str, participant_id: str, position: int, rounds) -> dict:
+        return self.call("my_votes", code, participant_id, position, tuple(rounds))
+
     def version(self, code: str) -> int:
         return self.call("version", code)
 
@@ -132,6 +136,10 @@ class PageStore:
 
     def reveal_picture(self, code: str, position: int, round_number: int, key_items=(), language: str = "nl"):
         return self.call("reveal_picture", code, position, round_number, tuple(key_items), language)
+
+    def results_shown(self, code: str, position: int, rounds, key_items=(), language: str = "nl"):
+        """``(results by round, picture of the latest)`` for ``rounds`` (``reveal.results_shown``)."""
+        return self.call("results_shown", code, position, tuple(rounds), tuple(key_items), language)
 
     def close(self) -> None:
         pass

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from casebook.agreement import RevealPicture, live_picture  # noqa: F401 - RevealPicture is part of this module's API
 from casebook.catalogue import load_catalogue
 from casebook.phases import MIN_VOTERS_FOR_RESULTS, rounds_of
-from casebook.sessions import _session
+from casebook.sessions import _session, results
 from casebook.store import Store, VoteRow
 
 
@@ -36,3 +36,12 @@ def reveal_picture(store: Store, code: str, position: int, round_number: int, ke
     if len(ballots) < MIN_VOTERS_FOR_RESULTS:
         return None
     return RevealPicture(round_number, live_picture(ballots, item_ids, key_items, earlier, language))
+
+
+def results_shown(store: Store, code: str, position: int, rounds, key_items=(), language: str = "nl"):
+    """What a live page shows of case ``position``: the results of ``rounds`` (those its viewer
+    may see) and the picture of the latest of them, in one question instead of one per round
+    and one for the picture (a reveal wakes a whole group at once)."""
+    shown = {number: results(store, code, position, number) for number in rounds}
+    picture = reveal_picture(store, code, position, max(rounds), key_items, language) if rounds else None
+    return shown, picture

@@ -389,6 +389,18 @@ def cast_vote(store: Store, code: str, participant_id: str, position: int, round
         _changed(store, db, row)
 
 
+def my_votes(store: Store, code: str, participant_id: str, position: int, rounds) -> dict[int, list[str] | None]:
+    """A participant's own current votes in ``rounds`` of case ``position`` (None where none):
+    one question where a page shows them all."""
+    with store.reading() as db:
+        row = _session(db, code)
+        found = dict(db.execute(select(VoteRow.round, VoteRow.items).where(
+            VoteRow.session_id == row.id, VoteRow.position == position, VoteRow.round.in_(list(rounds)),
+            VoteRow.participant_id == participant_id,
+        )).all())
+    return {number: found.get(number) for number in rounds}
+
+
 def my_vote(store: Store, code: str, participant_id: str, position: int, round_number: int) -> list[str] | None:
     """A participant's own current vote (only ever shown to that participant)."""
     with store.reading() as db:

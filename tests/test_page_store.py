@@ -120,6 +120,32 @@ def test_a_participant_joins_votes_and_follows_through_the_page_store(store, tes
     assert person.model.state == sessions.state(store, session_in.code, now=person.model.fetched_at)
 
 
+def test_a_participant_sees_the_reveal_and_own_votes_through_the_page_store(store, test_cases, pages, session_in):
+    """At the reveal a participant's page asks for the rounds' results, the picture and its own
+    votes in one question each; it shows what the store holds."""
+    from casebook import reveal
+
+    person = ParticipantView(pages.client(), test_cases, code=session_in.code)
+    person.join_as("Uil")
+    control = voting(store, session_in)
+    others = [sessions.join(store, session_in.code, name) for name in ("Vos", "Das")]
+    tick_when_woken(person)
+    person._picker.value = ["beloftes-doen"]
+    person._submit.click()
+    for other in others:
+        sessions.cast_vote(store, session_in.code, other, 0, 1, ["beloftes-doen", "oordelen"])
+    control.next()  # the reveal of round 1
+    tick_when_woken(person)
+    assert not shown_error(person)
+    assert 'data-voters="3"' in person._status.count.value
+    assert "cb-own-vote-list" in person._own_votes.value  # its own vote, as stored
+    client = pages.client()
+    shown, picture = client.results_shown(session_in.code, 0, (1,), ("beloftes-doen",), "nl")
+    assert shown == {1: sessions.results(store, session_in.code, 0, 1)} and shown[1].counts["beloftes-doen"] == 3
+    assert picture == reveal.reveal_picture(store, session_in.code, 0, 1, ("beloftes-doen",), "nl")
+    assert client.my_votes(session_in.code, person.participant_id, 0, (1, 2)) == {1: ["beloftes-doen"], 2: None}
+
+
 def test_refusals_arrive_as_the_rules_made_them(store, test_cases, pages, session_in):
     stranger = ParticipantView(pages.client(), test_cases, code="QQQQQQ")
     stranger.join_as("Uil")

@@ -10,7 +10,6 @@ import time
 import ipywidgets as W
 from traitlets import Any, Callable, Float, HasTraits, Instance, Int, Unicode, observe
 
-from casebook.agreement import RevealPicture
 from casebook.cases import Case, Casebook
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.changes import ChangeWatch
@@ -20,7 +19,7 @@ from casebook.messages import t
 from casebook.page_store import LocalPageStore, PageStore
 from casebook.phases import FACILITATOR, MIN_VOTERS_FOR_RESULTS, may_see_results
 from casebook.render import escape
-from casebook.session_state import RoundResult, SessionState
+from casebook.session_state import SessionState
 from widgets.case_view import CaseView
 from widgets.common import ErrorBanner, guarded, log, mark_language, stylesheet
 from widgets.results_chart import ResultsChart, RevealSummary
@@ -117,25 +116,16 @@ class LiveSessionModel(HasTraits):
         passed = self.clock() - self.fetched_at if state.running else 0.0
         return state.remaining - passed
 
-    def round_results(self, role: str) -> dict[int, RoundResult | None]:
-        """Each round of the current case, or None where ``role`` may not see it yet."""
+    def shown_results(self, role: str, key_items=(), language: str = "nl"):
+        """Each round of the current case (None where ``role`` may not see it yet) and the
+        picture of the latest round it may see: one question to the page store."""
         state = self.state
-        shown = {}
-        for number in state.rounds:
-            voters = state.voters.get(number, 0)
-            if may_see_results(role, state.method, state.step, number, voters):
-                shown[number] = self.page_store.results(self.code, state.step.position, number)
-            else:
-                shown[number] = None
-        return shown
-
-    def reveal(self, shown: dict[int, RoundResult | None], key_items=(),
-               language: str = "nl") -> RevealPicture | None:
-        """The summary of the latest round in ``shown`` (what ``round_results`` let this role see)."""
-        visible = [number for number, result in shown.items() if result is not None]
+        visible = tuple(number for number in state.rounds
+                        if may_see_results(role, state.method, state.step, number, state.voters.get(number, 0)))
         if not visible:
-            return None
-        return self.page_store.reveal_picture(self.code, self.state.step.position, max(visible), key_items, language)
+            return {number: None for number in state.rounds}, None
+        results, picture = self.page_store.results_shown(self.code, state.step.position, visible, key_items, language)
+        return {number: results.get(number) for number in state.rounds}, picture
 
 
 def format_timer(seconds: float | None, running: bool, language: str) -> str:
@@ -379,9 +369,8 @@ class LiveView(W.VBox):
         """The chart and, above it, the reveal's summary, for what ``role`` may see; returns the
         rounds shown. AC1 in small type for the facilitator only; toward or away from the key
         only where the key is visible."""
-        shown = self.model.round_results(role)
+        shown, reveal = self.model.shown_results(role, case.key_items, self.language)
         self._results.show(shown, case.key if key_visible else ())
-        reveal = self.model.reveal(shown, case.key_items, self.language)
         self._summary.language = self.language  # this render may run before the dlink carries a new language
         self._summary.show(reveal, statistics=role == FACILITATOR, key_visible=key_visible)
         return shown

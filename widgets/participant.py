@@ -229,8 +229,9 @@ class ParticipantView(LiveView):
             self._own_votes.value = ""
             return
         lines = []
+        votes = self.model.page_store.my_votes(state.code, self.participant_id, state.step.position, state.rounds)
         for number in state.rounds:
-            vote = self.model.page_store.my_vote(state.code, self.participant_id, state.step.position, number)
+            vote = votes.get(number)
             if vote is None:
                 continue
             labels = ", ".join(self._catalogue.item(i).label_in(self.language) for i in vote) or t(
