@@ -67,6 +67,7 @@ IDLE_SECONDS = 5.0  # nobody following: look this often anyway, and drop pages t
 # version itself asked fresh each time, so an answer is never older than the session.
 SHARED_ANSWERS = ("state", "results", "reveal_picture", "results_shown")
 CHANGES = ("enter", "cast_vote")  # a page's own change: its session's other pages are told at once
+WRITES = ("enter", "cast_vote", "touch")  # one at a time (below)
 SHARED_SESSIONS = 256  # sessions whose answers are kept; beyond that the oldest are forgotten
 CHECKED_VERSIONS = 4096  # sessions whose version is remembered with its commit marker
 
@@ -335,6 +336,9 @@ class PageStoreServer:
         self._marker_connection = None
         self._marker_lock = threading.Lock()
         self._telling = threading.Lock()
+        # The page store's writes go one at a time: twelve joins at once would otherwise meet at
+        # SQLite's write lock, whose busy handler sleeps (1, 2, 5, 10 ... ms) before it tries again
+        self._writing = threading.Lock()
 
     @property
     def address(self) -> str:
@@ -396,6 +400,9 @@ class PageStoreServer:
         try:
             if operation in SHARED_ANSWERS and args and isinstance(args[0], str):
                 return ("ok", self._shared_answer(operation, function, args, kwargs))
+            if operation in WRITES:
+                with self._writing:
+                    return ("ok", function(self.store, *args, **kwargs))
             return ("ok", function(self.store, *args, **kwargs))
         except CasebookError as error:  # a rule said no: the page shows why
             return ("refused", error)
