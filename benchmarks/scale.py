@@ -408,12 +408,18 @@ def wait_for_pool(server, groups: list, timeout: float = 600) -> None:
     the open pages keep ticking, so the server as a whole is never quiet."""
     serving = {kernel_pid(server.process.pid, page.kernel_id)
                for group in groups for page in group.pages if isinstance(page, Page) and page.kernel_id}
+    from casebook.serve import pool_sizes
+
+    pooled = sum(pool["pool_size"] for pool in pool_sizes(server.pool).values())
+    # a Chromium page's kernel is not in ``serving`` (its id is the browser's): count it apart
+    pooled += sum(1 for group in groups for page in group.pages if page is not None and not isinstance(page, Page))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         standby = [pid for pid in kernel_pids(server) if pid not in serving]
         before = cpu_seconds(standby)
         time.sleep(2)
-        if len(standby) >= server.pool and cpu_seconds(standby) - before < 0.1:
+        # every pool full (the participants' and one of each other page) and warm
+        if len(standby) >= pooled and cpu_seconds(standby) - before < 0.1:
             return
 
 
