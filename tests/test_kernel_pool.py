@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from casebook import kernel_pool
+from tests.servers import VoilaServer, run_in_a_loop_of_its_own
 
 
 class VoilaLikeManager:
@@ -75,7 +76,7 @@ def test_a_group_taking_the_pool_warms_one_kernel_at_a_time():
         assert len(manager._pools["participant.ipynb"]) == 4 and len(manager.started) == 8  # full, no more
         assert manager.kernel_pools_config["participant.ipynb"]["pool_size"] == 4  # its settings unchanged
 
-    asyncio.run(scenario())
+    run_in_a_loop_of_its_own(scenario())
 
 
 def test_a_kernel_that_never_asks_or_fails_to_start_does_not_stop_the_refill(monkeypatch):
@@ -96,7 +97,7 @@ def test_a_kernel_that_never_asks_or_fails_to_start_does_not_stop_the_refill(mon
         await asyncio.sleep(0.1)  # the first start failed; it is tried again after fill_delay
         assert failing.started == ["k1"]
 
-    asyncio.run(scenario())
+    run_in_a_loop_of_its_own(scenario())
 
 
 def _nice_of_threads(pid: int) -> set[int]:
@@ -133,8 +134,6 @@ def test_a_pool_kernel_warms_at_the_lowest_priority_and_serves_its_page_at_full(
     import re
 
     import httpx
-
-    from tests.servers import VoilaServer
 
     if not kernel_pool._may_return_to(os.getpriority(os.PRIO_PROCESS, 0)):
         pytest.skip("this user may not lower a nice value again (RLIMIT_NICE); kernels warm at normal priority")
