@@ -42,6 +42,11 @@ class ChangeWatch:
     def follow(self, code: str) -> None:
         """The session the caller follows now (a watch of the whole store ignores it)."""
 
+    def commit_marker(self) -> int | None:
+        """A number that moves whenever another connection committed to the store; None
+        where the store offers none."""
+        return None
+
     def changed(self) -> bool:
         return True
 
@@ -65,14 +70,17 @@ class SQLiteChangeWatch(ChangeWatch):
     def changed(self) -> bool:
         if self._inotify is not None:
             self._inotify.read(timeout=0)  # the wake-up is spent; data_version decides
+        current = self.commit_marker()
+        changed = current != self._seen
+        self._seen = current
+        return changed
+
+    def commit_marker(self) -> int:
         if self._connection is None:
             import sqlite3
 
             self._connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        current = self._connection.execute("PRAGMA data_version").fetchone()[0]
-        changed = current != self._seen
-        self._seen = current
-        return changed
+        return self._connection.execute("PRAGMA data_version").fetchone()[0]
 
     def wakeup_fd(self) -> int | None:
         """Readable when the database or its log in that folder was written (Linux only)."""

@@ -49,17 +49,8 @@ def page_took(kernel_id: str) -> None:
     except (KeyError, AttributeError):
         return
     own = os.getpriority(os.PRIO_PROCESS, 0)
-    if not _may_return_to(own):
-        return
-    try:
-        threads = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return  # not Linux, or the kernel is gone
-    for thread in threads:
-        try:
-            os.setpriority(os.PRIO_PROCESS, int(thread), own)
-        except OSError:
-            pass  # a thread that just ended; the kernel restores its own when its page arrives
+    if _may_return_to(own):
+        _set_priority_of_threads(str(pid), own)  # the kernel does it again when its page arrives
 
 
 def kernel_is_warm(kernel_id: str) -> None:
@@ -78,18 +69,14 @@ def refill_one_at_a_time(manager) -> None:
     fill_all = manager.fill_if_needed
     warming: dict[str, asyncio.Future] = {}  # notebook -> the pool entry warming now
 
-    def wanted(notebook_name: str) -> int:
-        pools = manager.kernel_pools_config
-        return pools.get(notebook_name, pools.get("default", {})).get("pool_size", 1)
-
     def fill_if_needed(delay: float | None = None, notebook_name: str | None = None, **kwargs) -> None:
         if notebook_name in warming:
             return  # the kernel warming now starts the next one when it is warm
         pool = manager._pools.get(notebook_name, [])
-        if len(pool) >= wanted(notebook_name):
-            return
         pools = manager.kernel_pools_config
         own = pools.get(notebook_name, pools.get("default", {}))
+        if len(pool) >= own.get("pool_size", 1):
+            return
         # Voila starts as many kernels as the pool lacks: for this call, it lacks one
         manager.kernel_pools_config = {**pools, notebook_name: {**own, "pool_size": len(pool) + 1}}
         try:
@@ -159,11 +146,20 @@ def warm_quietly() -> None:
 def serve_at_full_priority() -> None:
     """The page arrived: every thread of this kernel back to the priority it started with."""
     global _priority_to_restore
-    if _priority_to_restore is None:
-        return
-    for thread in os.listdir("/proc/self/task"):
+    if _priority_to_restore is not None:
+        _set_priority_of_threads("self", _priority_to_restore)
+        _priority_to_restore = None
+
+
+def _set_priority_of_threads(process: str, priority: int) -> None:
+    """Every thread of ``process`` (a pid, or "self") at ``priority``: on Linux a nice value
+    belongs to each thread."""
+    try:
+        threads = os.listdir(f"/proc/{process}/task")
+    except OSError:
+        return  # not Linux, or the process is gone
+    for thread in threads:
         try:
-            os.setpriority(os.PRIO_PROCESS, int(thread), _priority_to_restore)
+            os.setpriority(os.PRIO_PROCESS, int(thread), priority)
         except OSError as exc:  # a thread that just ended, or a limit that changed: said, not fatal
-            log.warning("thread %s of a page's kernel kept its warm-up priority (%s)", thread, exc)
-    _priority_to_restore = None
+            log.info("thread %s of kernel process %s kept its priority (%s)", thread, process, exc)

@@ -39,7 +39,7 @@ from contextlib import nullcontext
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener, answer_challenge, deliver_challenge
 
-from casebook.changes import ChangeWatch
+from casebook.changes import ChangeWatch, watch_changes
 from casebook.clock import clock
 from casebook.exceptions import CasebookError
 from casebook.session_state import JoinLimiter
@@ -49,7 +49,7 @@ log = logging.getLogger("casebook")
 ADDRESS_VARIABLE = "CASEBOOK_PAGE_STORE"
 KEY_VARIABLE = "CASEBOOK_PAGE_STORE_KEY"
 OPERATIONS = ("session_exists", "enter", "browser_participant", "participant_pseudonym", "touch",
-              "cast_vote", "my_vote", "my_votes", "version", "state", "results", "reveal_picture", "results_shown")
+              "cast_vote", "my_vote", "my_votes", "version", "state", "results", "results_shown")
 FOLLOW = "follow"
 CHANGED = "changed"
 ANSWER_TIMEOUT_SECONDS = 30.0  # a page waits this long for an answer, then shows a plain message
@@ -65,7 +65,7 @@ IDLE_SECONDS = 5.0  # nobody following: look this often anyway, and drop pages t
 # What every page of a session asks after the same change and gets the same answer to: computed
 # once per version of the session (a vote or a phase change wakes a dozen pages at once), the
 # version itself asked fresh each time, so an answer is never older than the session.
-SHARED_ANSWERS = ("state", "results", "reveal_picture", "results_shown")
+SHARED_ANSWERS = ("state", "results", "results_shown")
 CHANGES = ("enter", "cast_vote")  # a page's own change: its session's other pages are told at once
 WRITES = ("enter", "cast_vote", "touch")  # one at a time (below)
 SHARED_SESSIONS = 256  # sessions whose answers are kept; beyond that the oldest are forgotten
@@ -80,9 +80,8 @@ def _functions() -> dict:
     """Each operation's function in the store (imported here: a page asking remotely never does)."""
     from casebook import reveal, sessions
 
-    from_reveal = ("reveal_picture", "results_shown")
-    table = {name: getattr(sessions, name) for name in OPERATIONS if name not in from_reveal}
-    table.update({name: getattr(reveal, name) for name in from_reveal})
+    table = {name: getattr(sessions, name) for name in OPERATIONS if name != "results_shown"}
+    table["results_shown"] = reveal.results_shown
     return table
 
 
@@ -132,12 +131,6 @@ class PageStore:
     def state(self, code: str, now: float | None = None):
         return self.call("state", code, now=now)
 
-    def results(self, code: str, position: int, round_number: int):
-        return self.call("results", code, position, round_number)
-
-    def reveal_picture(self, code: str, position: int, round_number: int, key_items=(), language: str = "nl"):
-        return self.call("reveal_picture", code, position, round_number, tuple(key_items), language)
-
     def results_shown(self, code: str, position: int, rounds, key_items=(), language: str = "nl"):
         """``(results by round, picture of the latest)`` for ``rounds`` (``reveal.results_shown``)."""
         return self.call("results_shown", code, position, tuple(rounds), tuple(key_items), language)
@@ -157,8 +150,6 @@ class LocalPageStore(PageStore):
         return self._functions[operation](self.store, *args, **kwargs)
 
     def watch(self) -> ChangeWatch:
-        from casebook.changes import watch_changes
-
         return watch_changes(self.store.url)
 
 
@@ -306,13 +297,6 @@ def open_page_store() -> PageStore:
 # ------------------------------------------------------------------ the page store's side
 
 
-def _sqlite_file(url: str) -> str | None:
-    from sqlalchemy.engine import make_url
-
-    database = make_url(url).database
-    return database if database and database != ":memory:" else None
-
-
 class PageStoreServer:
     """Answers the pages of one server: a thread per page's connection, and one thread that
     watches the store and tells each session's followers when its version moved."""
@@ -332,8 +316,7 @@ class PageStoreServer:
         # one of them computes the results and the other eleven wait for its answer
         self._computing: dict[tuple, threading.Lock] = {}
         self._checked_versions: dict[str, tuple[int, int]] = {}  # code -> (version, commit marker then)
-        self._marker_path = _sqlite_file(store.url) if getattr(store, "is_sqlite", False) else None
-        self._marker_connection = None
+        self._marker = watch_changes(store.url)  # asked from every page's thread, one at a time
         self._marker_lock = threading.Lock()
         self._telling = threading.Lock()
         # The page store's writes go one at a time: twelve joins at once would otherwise meet at
@@ -493,21 +476,12 @@ class PageStoreServer:
         return current
 
     def _commit_marker(self) -> int | None:
-        """SQLite's ``PRAGMA data_version`` on a connection of its own: it moves whenever
-        another connection (any process) commits. None for other stores: they are asked."""
-        if self._marker_path is None:
-            return None
+        """SQLite's ``PRAGMA data_version`` (``ChangeWatch.commit_marker``); None for other
+        stores: their version is asked each time."""
         with self._marker_lock:
-            if self._marker_connection is None:
-                import sqlite3
-
-                self._marker_connection = sqlite3.connect(self._marker_path, isolation_level=None,
-                                                          check_same_thread=False)
-            return self._marker_connection.execute("PRAGMA data_version").fetchone()[0]
+            return self._marker.commit_marker()
 
     def _watch_forever(self) -> None:
-        from casebook.changes import watch_changes
-
         watch = watch_changes(self.store.url)
         last_sweep = time.monotonic()
         while True:
