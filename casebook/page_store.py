@@ -66,6 +66,9 @@ IDLE_SECONDS = 5.0  # nobody following: look this often anyway, and drop pages t
 # once per version of the session (a vote or a phase change wakes a dozen pages at once), the
 # version itself asked fresh each time, so an answer is never older than the session.
 SHARED_ANSWERS = ("state", "results", "results_shown")
+# A page's own votes, answered from every vote of the case, read once per version (as above):
+# the answer to each page is its own participant's part only.
+OWN_VOTES = ("my_vote", "my_votes")
 CHANGES = ("enter", "cast_vote")  # a page's own change: its session's other pages are told at once
 WRITES = ("enter", "cast_vote", "touch")  # one at a time (below)
 SHARED_SESSIONS = 256  # sessions whose answers are kept; beyond that the oldest are forgotten
@@ -383,6 +386,8 @@ class PageStoreServer:
         try:
             if operation in SHARED_ANSWERS and args and isinstance(args[0], str):
                 return ("ok", self._shared_answer(operation, function, args, kwargs))
+            if operation in OWN_VOTES and args and isinstance(args[0], str) and not kwargs:
+                return ("ok", self._own_votes(operation, *args))
             if operation in WRITES:
                 with self._writing:
                     return ("ok", function(self.store, *args, **kwargs))
@@ -392,6 +397,20 @@ class PageStoreServer:
         except Exception:  # noqa: BLE001 - logged here; the page shows a plain message
             log.exception("page store: %s failed", operation)
             return ("failed", None)
+
+    def _own_votes(self, operation: str, code: str, participant_id: str, position: int, rounds):
+        """A participant's own votes (``my_vote``: one round; ``my_votes``: several), picked
+        from the votes of the whole case, which are read once per version of the session."""
+        from casebook.sessions import votes_of_case
+
+        if not (isinstance(participant_id, str) and isinstance(position, int)):
+            raise TypeError("my_vote(s): participant id and position")
+        numbers = (rounds,) if operation == "my_vote" else tuple(rounds)
+        if not all(isinstance(number, int) for number in numbers):
+            raise TypeError("my_vote(s): round numbers")
+        everyone = self._shared_answer("votes_of_case", votes_of_case, (code, position, numbers), {})
+        mine = everyone.get(participant_id, {})
+        return mine.get(rounds) if operation == "my_vote" else {number: mine.get(number) for number in numbers}
 
     def _shared_answer(self, operation: str, function, args: tuple, kwargs: dict):
         """``function``'s answer for this version of the session, computed once per version.

@@ -401,6 +401,20 @@ def my_votes(store: Store, code: str, participant_id: str, position: int, rounds
     return {number: found.get(number) for number in rounds}
 
 
+def votes_of_case(store: Store, code: str, position: int, rounds) -> dict[str, dict[int, list[str]]]:
+    """Every participant's current votes in ``rounds`` of case ``position``, by participant id.
+    For the page store only, which answers each page with its own participant's part
+    (``my_votes``): one question when a change wakes a whole group, not one per page."""
+    with store.reading() as db:
+        row = _session(db, code)
+        found: dict[str, dict[int, list[str]]] = {}
+        for participant_id, number, items in db.execute(select(VoteRow.participant_id, VoteRow.round, VoteRow.items).where(
+            VoteRow.session_id == row.id, VoteRow.position == position, VoteRow.round.in_(list(rounds)),
+        )):
+            found.setdefault(participant_id, {})[number] = items
+    return found
+
+
 def my_vote(store: Store, code: str, participant_id: str, position: int, round_number: int) -> list[str] | None:
     """A participant's own current vote (only ever shown to that participant)."""
     with store.reading() as db:

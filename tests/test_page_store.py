@@ -334,3 +334,38 @@ def test_a_group_s_pages_asking_at_once_share_one_computation(store, test_cases,
         server.close()
         os.unlink(os.path.join(folder, "pages.sock")) if os.path.exists(os.path.join(folder, "pages.sock")) else None
         os.rmdir(folder)
+
+
+def test_each_page_gets_its_own_votes_read_once_for_the_whole_group(store, test_cases, session_in, monkeypatch):
+    """A phase change makes every participant's page ask for its own votes: the page store reads
+    the case's votes once per version of the session and gives each page its own part only; a
+    changed vote is in the next answer."""
+    from casebook.page_store import PageStoreServer
+
+    folder = tempfile.mkdtemp(prefix="cb-pages-")
+    server = PageStoreServer(store, os.path.join(folder, "pages.sock"), b"key")
+    reads = []
+    reading = sessions.votes_of_case
+    monkeypatch.setattr(sessions, "votes_of_case", lambda *args: reads.append(args[1:]) or reading(*args))
+    try:
+        voting(store, session_in)
+        people = [sessions.join(store, session_in.code, name) for name in ("Uil", "Vos", "Das")]
+        sessions.cast_vote(store, session_in.code, people[0], 0, 1, ["beloftes-doen"])
+        sessions.cast_vote(store, session_in.code, people[1], 0, 1, ["oordelen", "stiltes-laten-vallen"])
+        code = session_in.code
+        answers = [server._run("my_votes", (code, person, 0, (1, 2)), {}) for person in people]
+        assert answers == [("ok", {1: ["beloftes-doen"], 2: None}),
+                           ("ok", {1: ["oordelen", "stiltes-laten-vallen"], 2: None}),
+                           ("ok", {1: None, 2: None})]
+        assert server._run("my_vote", (code, people[1], 0, 1), {}) == ("ok", ["oordelen", "stiltes-laten-vallen"])
+        assert len(reads) == 2  # one read for rounds (1, 2), one for round 1: not one per page
+
+        sessions.cast_vote(store, session_in.code, people[0], 0, 1, ["oordelen"])  # changed: a new version
+        assert server._run("my_vote", (code, people[0], 0, 1), {}) == ("ok", ["oordelen"])
+        assert server._run("my_votes", (code, "someone-else", 0, (1,)), {}) == ("ok", {1: None})
+        assert server._run("my_votes", (code, people[0], "0", (1,)), {})[0] == "failed"  # a malformed request
+        assert server._run("my_votes", ("QQQQQQ", people[0], 0, (1,)), {})[0] == "refused"
+    finally:
+        server.close()
+        os.unlink(os.path.join(folder, "pages.sock")) if os.path.exists(os.path.join(folder, "pages.sock")) else None
+        os.rmdir(folder)
