@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,6 +129,8 @@ class Page:
         self.counts: list[tuple[int, float]] = []  # vote count shown, wall clock it showed
         self.joined: list[tuple[int, float]] = []  # participants shown, wall clock it showed
         self.phases: list[tuple[str, float]] = []  # phase html, wall clock it showed
+        self.phases_sent: dict[float, float] = {}  # wall clock it showed -> wall clock the kernel sent it
+        self._sent = 0.0
         self.arrived = self.kernel_id = None
         self._ws = self._reader = self._ticker = None
         self._session = uuid.uuid4().hex
@@ -176,10 +179,14 @@ class Page:
         async for raw in self._ws:
             now = time.time()
             _, parts = deserialize_msg_from_ws_v1(raw)
-            msg_type = json.loads(parts[0])["msg_type"]
+            header = json.loads(parts[0])
+            msg_type = header["msg_type"]
             if msg_type not in ("comm_open", "comm_msg"):
                 continue
             content = json.loads(parts[3])
+            # when the kernel sent it (its header's date): the rest of the time is the server's
+            # and this benchmark's own loop
+            self._sent = datetime.fromisoformat(header["date"]).timestamp() if header.get("date") else now
             if msg_type == "comm_open":
                 self.models[content["comm_id"]] = dict(content["data"].get("state", {}))
                 self._noticed(content["comm_id"], now)
@@ -206,6 +213,7 @@ class Page:
                 self.joined.append((int(joined.group(1)), now))
         elif "cb-phase" in classes and state.get("value") and (not self.phases or self.phases[-1][0] != state["value"]):
             self.phases.append((state["value"], now))
+            self.phases_sent[now] = self._sent
 
     def model(self, css_class: str) -> str:
         for model_id, state in self.models.items():
@@ -398,8 +406,13 @@ def phase_latencies(group: Group, by_role: dict | None = None, detail: list | No
                 by_role.setdefault(page.role.split(" ")[0], []).append(per_page[-1])
         found.append(max(per_page))
         if detail is not None:  # which change, and each page's time (results.json)
-            detail.append({"group": group.index, "button": button,
-                           "pages": {page.role: round(at, 3) for page, at in zip(group.pages, per_page)}})
+            sent = {}  # how long after the click each page's kernel sent the new phase
+            for page, at in zip(group.pages, per_page):
+                if isinstance(page, Page) and at != float("inf"):
+                    sent[page.role] = round(page.phases_sent.get(clicked + at, clicked + at) - clicked, 3)
+            detail.append({"group": group.index, "button": button, "clicked": clicked,
+                           "pages": {page.role: round(at, 3) for page, at in zip(group.pages, per_page)},
+                           "kernel_sent": sent})
     return found
 
 
@@ -462,6 +475,8 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
                 if group is not groups[-1]:
                     await asyncio.to_thread(wait_for_pool, server, groups)
             results["load_during_votes"] = load_averages()
+            results["kernel_pids"] = {f"{g.index} {page.role}": kernel_pid(server.process.pid, page.kernel_id)
+                                      for g in groups for page in g.pages if isinstance(page, Page)}
             cpu_before = cpu_by_part(server.process.pid)
             votes_started = time.monotonic()
             # two rounds, all groups at once
