@@ -286,12 +286,20 @@ class RemoteChangeWatch(ChangeWatch):
             self._connection = None
 
 
-def open_page_store() -> PageStore:
-    """The server's page store when this kernel was started by ``casebook serve``; else the
-    store itself, in this process."""
+def server_page_store() -> RemotePageStore | None:
+    """The server's page store when this kernel was started by ``casebook serve``, else None."""
     address = os.environ.get(ADDRESS_VARIABLE)
     if address:
         return RemotePageStore(address, bytes.fromhex(os.environ.get(KEY_VARIABLE, "")))
+    return None
+
+
+def open_page_store() -> PageStore:
+    """The server's page store when this kernel was started by ``casebook serve``; else the
+    store itself, in this process."""
+    served = server_page_store()
+    if served is not None:
+        return served
     from casebook.store import open_store
 
     return LocalPageStore(open_store())

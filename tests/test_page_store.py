@@ -264,6 +264,68 @@ def test_a_participant_page_carries_no_database_library(store, test_cases, pages
     assert sessions.results(store, session_in.code, 0, 1).voters == 1
 
 
+def test_the_projector_page_reads_through_the_page_store_without_a_database_library(store, test_cases, pages,
+                                                                                      session_in):
+    """The projector only reads: started by ``casebook serve`` it asks the page store, shows the
+    session and follows its changes, with no database library in its kernel."""
+    script = "\n".join([
+        "import select, sys",
+        "from casebook.cases import load_cases",
+        "from widgets.projector import projector_app",
+        f"import os; os.environ['QUERY_STRING'] = 'code={session_in.code}'",
+        f"view = projector_app(casebook=load_cases([{str(DATA / 'cases')!r}]))",
+        "assert not view._error.value, view._error.value",
+        "print('phase:', view._status.phase.value)",
+        "print('ready', flush=True)",
+        "sys.stdin.readline()",  # the test changes the session now
+        "assert select.select([view.model.watch.wakeup_fd()], [], [], 10)[0], 'not woken'",
+        "view.tick()",
+        "print('then:', view._status.phase.value)",
+        "heavy = sorted(m for m in ('sqlalchemy', 'psycopg', 'sqlite3', 'numpy', 'krippendorff', 'alembic') if m in sys.modules)",
+        "print('heavy:', heavy)",
+    ])
+    env = {**pages.env, "CASEBOOK_PAGE_STORE": pages.path}
+    projector = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while not lines or lines[-1] != "ready":
+            line = projector.stdout.readline()
+            assert line, projector.stderr.read()[-2000:]
+            lines.append(line.strip())
+        assert "Introductie" in lines[0]
+        voting(store, session_in)
+        out, err = projector.communicate("go\n", timeout=60)
+    finally:
+        if projector.poll() is None:
+            projector.kill()
+    assert projector.returncode == 0, err[-2000:]
+    assert "Stemmen" in out.split("then:")[1].splitlines()[0]
+    assert "heavy: []" in out
+
+
+def test_the_facilitator_page_acts_on_the_store_and_reads_through_the_page_store(store, test_cases, pages,
+                                                                                  session_in):
+    """The facilitator's page of ``casebook serve`` moves the session in the store (with its key)
+    and shows what the page store answers: its own step at once, a vote when woken."""
+    from widgets.facilitator import FacilitatorView
+
+    facilitator = FacilitatorView(store, test_cases, session_in.code, session_in.facilitator_key,
+                                  reads=pages.client())
+    assert not facilitator._error.value and facilitator.model.watch.one_session
+    facilitator.click("start")
+    facilitator.click("next")
+    facilitator.click("next")
+    assert facilitator.model.state.step.phase.vote_round == 1  # its own action, seen at once
+    assert facilitator.model.state == sessions.state(store, session_in.code, now=facilitator.model.fetched_at)
+    voter = sessions.join(store, session_in.code, "Uil")
+    sessions.cast_vote(store, session_in.code, voter, 0, 1, ["beloftes-doen"])
+    tick_when_woken(facilitator)
+    assert 'data-voters="1"' in facilitator._status.count.value
+    intruder = FacilitatorView(store, test_cases, session_in.code, "guess", reads=pages.client())
+    assert "begeleider" in intruder._error.value and intruder.model.state is None
+
+
 def test_answers_shared_by_a_session_s_pages_are_never_older_than_the_session(store, test_cases, session_in, tmp_path):
     """The page store computes a session's state, results and picture once per version for all
     its pages: a vote is counted in the next answer, and the timer runs down between answers."""

@@ -15,6 +15,7 @@ from widgets.request import page_base_url, served_by_voila, trainer_verified
 from casebook.messages import t
 from casebook.phases import FACILITATOR, phases_of
 from casebook.render import escape
+from casebook.page_store import PageStore, server_page_store
 from casebook.store import Store, open_store
 from widgets.common import guarded, page_language, request_params
 from widgets.live import LiveView, follow_from_the_kernel, join_box_html, too_few_note
@@ -26,8 +27,11 @@ class FacilitatorView(LiveView):
     _control = Instance(sessions.FacilitatorControl, allow_none=True)  # set once the key is accepted
 
     def __init__(self, store: Store, casebook: Casebook, code: str = "", key: str = "", language: str = "nl",
-                 catalogue: Catalogue | None = None, **kwargs):
-        super().__init__(store, casebook, language, catalogue, **kwargs,
+                 catalogue: Catalogue | None = None, reads: PageStore | None = None, **kwargs):
+        """``store`` takes the facilitator's actions (phases, timer, the record); ``reads``, if
+        given, answers what the page shows (the server's page store, shared with the group's
+        other pages)."""
+        super().__init__(store, casebook, language, catalogue, reads=reads, **kwargs,
                          case_view_options=dict(show_key=True, show_what_happened=True, show_turn_items=True))
         if code or key:
             self.show_session(code, key)
@@ -186,7 +190,9 @@ def facilitator_app(store: Store | None = None, casebook: Casebook | None = None
                     code: str | None = None, key: str | None = None) -> FacilitatorView:
     follow_from_the_kernel()
     book = casebook if casebook is not None else served_cases()
-    view = FacilitatorView(store or open_store(), book)
+    # where casebook serve started this kernel, what the page shows comes from the server's page
+    # store (computed once for the whole group); the actions go to the store, with the key
+    view = FacilitatorView(store or open_store(), book, reads=None if store is not None else server_page_store())
     params = request_params() if code is None else {}
     view.language = page_language()
     view.show_session(code or params.get("code", ""), key if key is not None else page_authority(params))

@@ -59,8 +59,10 @@ class LiveSessionModel(HasTraits):
     the store's change signal first (``casebook.changes``) and reads only after a change.
 
     Made from a ``casebook.store.Store`` (asked in this process; ``store`` is then that store,
-    which the facilitator's controls use) or a ``casebook.page_store.PageStore`` (a
-    participant's page of ``casebook serve``: ``store`` is None).
+    which the facilitator's controls use), optionally with a page store to read from
+    (``reads``: the facilitator's page of ``casebook serve``), or from a
+    ``casebook.page_store.PageStore`` alone (a participant's or the projector's page of
+    ``casebook serve``: ``store`` is None).
     ``clock`` gives the current time in seconds (the casebook's clock, which tests can set).
     """
 
@@ -75,11 +77,12 @@ class LiveSessionModel(HasTraits):
 
     watch = Instance(ChangeWatch)
 
-    def __init__(self, store, casebook: Casebook, **kwargs):
+    def __init__(self, store, casebook: Casebook, reads: PageStore | None = None, **kwargs):
         if isinstance(store, PageStore):
             page_store, store = store, getattr(store, "store", None)
         else:
-            page_store = LocalPageStore(store)
+            # ``reads``: where a page that also writes (the facilitator's) asks what it shows
+            page_store = reads if reads is not None else LocalPageStore(store)
         kwargs.setdefault("watch", page_store.watch())
         super().__init__(store=store, page_store=page_store, casebook=casebook, **kwargs)
 
@@ -224,11 +227,12 @@ class LiveView(W.VBox):
     follow_in_background = False
 
     def __init__(self, store, casebook: Casebook, language: str = "nl",
-                 catalogue: Catalogue | None = None, case_view_options: dict | None = None, **kwargs):
+                 catalogue: Catalogue | None = None, case_view_options: dict | None = None,
+                 reads: PageStore | None = None, **kwargs):
         super().__init__(**kwargs)
         self.add_class("cb-app")
         self.add_class(self.css_class)
-        self.model = LiveSessionModel(store, casebook)
+        self.model = LiveSessionModel(store, casebook, reads=reads)
         self._catalogue = catalogue or load_catalogue()
         self._build_frame(case_view_options or {})
         self.children = [stylesheet(), self._ticker, self._heartbeat, self._header, self._error, *self._build_body()]
@@ -312,7 +316,8 @@ class LiveView(W.VBox):
                         await asyncio.sleep(FOLLOW_EVERY_SECONDS)
                     else:
                         await readable(fd, FOLLOW_SAFETY_SECONDS)
-                        await asyncio.sleep(FOLLOW_SETTLE_SECONDS)  # one look for a burst of writes
+                        if not self.model.watch.one_session:  # the page store already waited for a burst
+                            await asyncio.sleep(FOLLOW_SETTLE_SECONDS)  # one look for a burst of writes
                 if time.monotonic() - self._last_sign_of_life > FOLLOW_WITHOUT_TICKS_SECONDS:
                     self.model.watch.changed()  # spend the wake-up; nobody is looking
                     continue  # stay quiet, so that the kernel can be culled

@@ -1,10 +1,13 @@
-"""The projector: join code and QR code, phase and timer, the count, results once revealed."""
+"""The projector: join code and QR code, phase and timer, the count, results once revealed.
+
+It only reads, so where ``casebook serve`` started its kernel it asks the server's page store, as
+a participant's page does (``casebook.page_store``): no database library in its kernel, and its
+session's answers computed once for the projector and the participants together."""
 
 from __future__ import annotations
 
 import ipywidgets as W
 
-from casebook import sessions
 from casebook.cases import Casebook
 from casebook.catalogue import Catalogue
 from casebook.clearance import served_cases
@@ -13,7 +16,9 @@ from widgets.request import page_base_url
 from casebook.messages import t
 from casebook.phases import PROJECTOR, may_see_key
 from casebook.render import escape
-from casebook.store import Store, open_store
+from casebook.exceptions import UnknownSession
+from casebook.page_store import PageStore, open_page_store
+from casebook.session_state import normalise_code
 from widgets.common import guarded, page_language, request_params
 from widgets.live import LiveView, follow_from_the_kernel, join_box_html
 
@@ -21,7 +26,7 @@ from widgets.live import LiveView, follow_from_the_kernel, join_box_html
 class ProjectorView(LiveView):
     css_class = "cb-projector"
 
-    def __init__(self, store: Store, casebook: Casebook, code: str = "", language: str = "nl",
+    def __init__(self, store, casebook: Casebook, code: str = "", language: str = "nl",
                  catalogue: Catalogue | None = None, **kwargs):
         super().__init__(store, casebook, language, catalogue, **kwargs)
         if code:
@@ -49,9 +54,9 @@ class ProjectorView(LiveView):
     def show_session(self, code: str) -> None:
         """Follow session ``code``; a plain message when there is none."""
         self._body.layout.display = "none"
-        if not code or not sessions.session_exists(self.model.store, code):
-            raise sessions.UnknownSession(code or "—")
-        self.model.code = sessions.normalise_code(code)
+        if not code or not self.model.page_store.session_exists(code):
+            raise UnknownSession(code or "—")
+        self.model.code = normalise_code(code)
         self.model.refresh(force=True)
         self._body.layout.display = None
         self._render()
@@ -75,10 +80,12 @@ class ProjectorView(LiveView):
         self._show_results(PROJECTOR, case, key_visible)
 
 
-def projector_app(store: Store | None = None, casebook: Casebook | None = None) -> ProjectorView:
+def projector_app(store: PageStore | None = None, casebook: Casebook | None = None) -> ProjectorView:
+    """``store``: a ``casebook.store.Store`` or a page store; by default the server's page store
+    (or, outside ``casebook serve``, the store itself)."""
     follow_from_the_kernel()
     book = casebook if casebook is not None else served_cases()
-    view = ProjectorView(store or open_store(), book)
+    view = ProjectorView(store if store is not None else open_page_store(), book)
     params = request_params()
     view.language = page_language()
     view.show_session(params.get("code", ""))
