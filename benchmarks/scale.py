@@ -297,6 +297,15 @@ async def until(condition, timeout: float = 120, every: float = 0.05) -> None:
         await asyncio.sleep(every)
 
 
+async def watch_loop_lag(lags: list, every: float = 0.005) -> None:
+    """How late this benchmark's own event loop wakes (wall clock, lateness): the time a page's
+    message waits here before it counts as shown, which a phone of its own would not add."""
+    while True:
+        before = time.time()
+        await asyncio.sleep(every)
+        lags.append((before, time.time() - before - every))
+
+
 class Group:
     def __init__(self, index: int, session: dict):
         self.index, self.session = index, session
@@ -307,6 +316,7 @@ class Group:
         self.phase_clicks: list[float] = []
         self.phase_buttons: list[str] = []
         self.last_join_click = 0.0  # wall clock of the burst's last join click
+        self.late: list[Page] = []  # late-comers, who join one at a time
 
     @property
     def pages(self):
@@ -375,6 +385,40 @@ def vote_latencies(group: Group, by_role: dict | None = None) -> list[float]:
             per_page.append(min(times) - clicked if times else float("inf"))
             if by_role is not None:
                 by_role.setdefault(page.role.split(" ")[0], []).append(per_page[-1])
+        found.append(max(per_page))
+    return found
+
+
+async def late_joins(group: Group, base_url: str, late: int) -> list[tuple[int, float]]:
+    """Late-comers: ``late`` people join one after another (a few seconds apart), as most
+    people join a session; each waits until its own page shows it. Returns (participants after
+    the join, clicked at) for ``late_join_latencies``; the pages stay in ``group.late``."""
+    import httpx
+
+    joins = []
+    for index in range(late):
+        await asyncio.sleep(random.uniform(1.5, 2.5))
+        person = await (await Page(httpx.AsyncClient(base_url=base_url, timeout=600), group.session["participant_url"],
+                                   f"late {index}").open()).connect()
+        group.late.append(person)
+        await person.set_value("cb-pseudonym", f"Groep{group.index} Laat{index}")
+        await asyncio.sleep(0.5)
+        wanted = len(group.people) + index + 1
+        joins.append((wanted, await person.click("cb-join")))
+        headless = [page for page in [*group.pages, *group.late] if isinstance(page, Page)]
+        await until(lambda: all(page.joined and page.joined[-1][0] >= wanted for page in headless), timeout=120)
+        person.start_ticking()
+    return joins
+
+
+def late_join_latencies(group: Group, joins: list[tuple[int, float]]) -> list[float]:
+    """Per late join: until every page of the group open at that moment showed it."""
+    found = []
+    for wanted, clicked in joins:
+        per_page = []
+        for page in [*group.pages, *group.late[:wanted - len(group.people)]]:
+            shown = [at for count, at in page.joined if count >= wanted and at >= clicked - 0.001]
+            per_page.append(min(shown) - clicked if shown else float("inf"))
         found.append(max(per_page))
     return found
 
@@ -479,6 +523,8 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
                                       for g in groups for page in g.pages if isinstance(page, Page)}
             cpu_before = cpu_by_part(server.process.pid)
             votes_started = time.monotonic()
+            lags: list[tuple[float, float]] = []
+            lag_watch = asyncio.create_task(watch_loop_lag(lags))
             # two rounds, all groups at once
             for round_number in (1, 2):
                 if round_number == 1:
@@ -499,6 +545,11 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
                 await asyncio.sleep(3)
                 print(f"2. round {round_number} voted (load {load_averages()})", flush=True)
             cpu_after = cpu_by_part(server.process.pid)
+            lag_watch.cancel()
+            results["loop_lag"] = {"p95": p95([lag for _, lag in lags]), "max": max(lag for _, lag in lags),
+                                   "after_phase_changes": p95([
+                                       max([lag for at, lag in lags if clicked <= at <= clicked + 0.5] or [0.0])
+                                       for g in groups for clicked in g.phase_clicks])}
             results["votes_seconds"] = time.monotonic() - votes_started
             results["votes_cpu"] = {part: cpu_after[part] - cpu_before.get(part, 0.0) for part in cpu_after}
             for group in groups:
@@ -525,6 +576,15 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
             store.dispose()
             results["counted"] = counted
             results["votes_cast"] = sum(len(g.votes) for g in groups)
+            # late-comers: one join at a time in each group (the groups at the same time)
+            late = await asyncio.gather(*(late_joins(g, server.url, args.late) for g in groups))
+            for group in groups:
+                if isinstance(group.projector, BrowserPage):
+                    await group.projector.collect()
+            results["late_join"] = [x for g, joins in zip(groups, late) for x in late_join_latencies(g, joins)]
+            for group in groups:
+                for page in group.late:
+                    await page.close()
             # idle: everything open, nothing happening
             await asyncio.sleep(5)
             results["load_idle"] = load_averages()
@@ -603,6 +663,7 @@ def main() -> None:
     parser.add_argument("--browsers", type=int, default=3, help="real Chromium projector pages")
     parser.add_argument("--spread", type=float, default=12, help="seconds over which a group's votes arrive")
     parser.add_argument("--idle", type=float, default=30, help="seconds of idle measurement")
+    parser.add_argument("--late", type=int, default=4, help="late-comers per group, joining one at a time")
     parser.add_argument("--no-plain-voila", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="casebook-scale-"))
@@ -636,10 +697,18 @@ def main() -> None:
     print(f"| a burst of {args.participants} joins -> all pages of the group show all of them, from the last "
           f"join click (per group) | <= 0.3 s | {', '.join(f'{x:.2f}' for x in results['join_reach'])} s "
           f"(last: {', '.join(max(d['pages'], key=d['pages'].get) for d in results['join_detail'])}) | |")
+    if results.get("late_join"):
+        print(f"| a late-comer's join -> shown on all pages of its group, p95 ({len(results['late_join'])} joins, "
+              f"one at a time per group) | <= 0.3 s | {p95(results['late_join']):.2f} s "
+              f"(median {statistics.median(results['late_join']):.2f} s) | |")
     print(f"| a phase change -> shown on all pages of its group, p95 ({len(results['phase'])} changes) | <= 0.3 s | "
           f"{p95(results['phase']):.2f} s (median {statistics.median(results['phase']):.2f} s) | |")
     print(f"| ... each page on its own, p95: " + ", ".join(
         f"{role} {p95(times):.2f} s" for role, times in sorted(results["phase_by_page"].items())) + " | | | |")
+    lag = results["loop_lag"]
+    print(f"| this benchmark's own event loop late (39 headless pages in one process): p95 {lag['p95'] * 1000:.0f} ms, "
+          f"max {lag['max'] * 1000:.0f} ms; the most in the 0.5 s after a phase change, p95 "
+          f"{lag['after_phase_changes'] * 1000:.0f} ms | | | |")
     counted_ok = all(v == {1: n, 2: n} for v in results["counted"].values())
     print(f"| CPU during the two rounds ({results['votes_seconds']:.0f} s), seconds: " + ", ".join(
         f"{part} {seconds:.1f}" for part, seconds in results["votes_cpu"].items()) + " | | | |")

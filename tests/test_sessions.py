@@ -293,3 +293,42 @@ def test_the_trainer_token_grants_facilitator_control(live, monkeypatch):
     assert sessions.state(store, created.code).step.index == 1
     with pytest.raises(sessions.NotAllowed):
         sessions.FacilitatorControl(store, created.code, "")
+
+
+def test_sqlite_writers_of_all_processes_take_turns_and_the_next_goes_at_once(live, tmp_path):
+    """SQLite's writers (the page store, the facilitators' kernels) queue on a file lock beside the
+    database: a writer in another process that holds its turn keeps a vote waiting, and the vote
+    is stored as soon as that turn ends, not after SQLite's next retry."""
+    import subprocess
+    import sys
+    import time
+
+    store, created, control = live
+    if not store.is_sqlite:
+        pytest.skip("PostgreSQL's writers wait on its own row locks")
+    control.go_to(VOTE_STEP)
+    voter = sessions.join(store, created.code, "Uil")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys, time\n"
+         f"fd = os.open({store._writer_turn.path!r}, os.O_RDWR)\n"
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True)\n"
+         "sys.stdin.readline(); fcntl.flock(fd, fcntl.LOCK_UN); print('released', time.time(), flush=True)\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        stored = []
+        vote = threading.Thread(target=lambda: stored.append(
+            sessions.cast_vote(store, created.code, voter, 0, 1, ["oordelen"]) or time.time()))
+        vote.start()
+        vote.join(0.5)
+        assert vote.is_alive() and sessions.my_vote(store, created.code, voter, 0, 1) is None  # waits its turn
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        released = float(holder.stdout.readline().split()[1])
+        vote.join(10)
+        assert stored and stored[0] - released < 0.5
+        assert sessions.my_vote(store, created.code, voter, 0, 1) == ["oordelen"]
+    finally:
+        holder.kill()
+        holder.wait()
