@@ -185,10 +185,10 @@ class Page:
             _, parts = deserialize_msg_from_ws_v1(raw)
             # Only what this page measures is decoded: a phone decodes its own messages, while
             # these 39 pages share one process on the server's cores (``watch_loop_lag``).
-            msg_type = MSG_TYPE.search(parts[0]).group(1)
-            if msg_type not in (b"comm_open", b"comm_msg"):
+            msg_type = MSG_TYPE.search(parts[0]).group(1).decode()
+            if msg_type not in ("comm_open", "comm_msg"):
                 continue
-            if msg_type == b"comm_msg" and b"_dom_classes" not in parts[3] and b"update_states" not in parts[3]:
+            if msg_type == "comm_msg" and b"_dom_classes" not in parts[3] and b"update_states" not in parts[3]:
                 comm_id = COMM_ID.search(parts[3])
                 if comm_id is None or comm_id.group(1).decode() not in self._measured:
                     continue  # another widget's new value: nothing this page measures
