@@ -51,6 +51,9 @@ KEY_VARIABLE = "CASEBOOK_PAGE_STORE_KEY"
 OPERATIONS = ("session_exists", "enter", "browser_participant", "participant_pseudonym", "touch",
               "cast_vote", "my_vote", "my_votes", "version", "state", "results", "results_shown")
 FOLLOW = "follow"
+# A page that changed its session in the store itself (the facilitator's: a phase, the timer)
+# asks the page store to look now rather than at its next wake-up from the store's signal.
+LOOK = "look"
 CHANGED = "changed"
 ANSWER_TIMEOUT_SECONDS = 30.0  # a page waits this long for an answer, then shows a plain message
 RESTART_PATIENCE_SECONDS = 10.0  # a person's action waits this long for a restarting page store
@@ -60,7 +63,7 @@ RECONNECT_SECONDS = 0.1
 # to the log precedes the update of its shared-memory index, which inotify does not see), and a
 # page must not wait for the next write. A look costs microseconds (casebook.changes).
 LOOK_SECONDS = 0.05
-SETTLE_SECONDS = 0.01  # after a wake-up: one look for a burst of writes
+SETTLE_SECONDS = 0.003  # after a wake-up: one look for a burst of writes (pages coalesce the rest)
 IDLE_SECONDS = 5.0  # nobody following: look this often anyway, and drop pages that are gone
 # What every page of a session asks after the same change and gets the same answer to: computed
 # once per version of the session (a vote or a phase change wakes a dozen pages at once), the
@@ -137,6 +140,9 @@ class PageStore:
     def results_shown(self, code: str, position: int, rounds, key_items=(), language: str = "nl"):
         """``(results by round, picture of the latest)`` for ``rounds`` (``reveal.results_shown``)."""
         return self.call("results_shown", code, position, tuple(rounds), tuple(key_items), language)
+
+    def look(self, code: str) -> None:
+        """This page changed session ``code`` in the store itself: tell its other pages now."""
 
     def close(self) -> None:
         pass
@@ -218,6 +224,9 @@ class RemotePageStore(PageStore):
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+    def look(self, code: str) -> None:
+        self.call(LOOK, code)
 
     def watch(self) -> ChangeWatch:
         return RemoteChangeWatch(self)
@@ -387,6 +396,9 @@ class PageStoreServer:
         connection.close()
 
     def _run(self, operation: str, args: tuple, kwargs: dict) -> tuple:
+        if operation == LOOK and len(args) == 1 and isinstance(args[0], str) and not kwargs:
+            self.tell_followers(codes=[args[0]])  # tells only if the version moved
+            return ("ok", None)
         function = self._functions.get(operation)
         if function is None:
             log.warning("page store: unknown operation %r", operation)

@@ -431,3 +431,32 @@ def test_each_page_gets_its_own_votes_read_once_for_the_whole_group(store, test_
         server.close()
         os.unlink(os.path.join(folder, "pages.sock")) if os.path.exists(os.path.join(folder, "pages.sock")) else None
         os.rmdir(folder)
+
+
+def test_a_page_that_changed_its_session_itself_has_the_others_told_at_once(store, test_cases, session_in):
+    """The facilitator's page moves its session in the store itself and asks the page store to
+    look: the session's followers are told then, without waiting for the store's signal (no
+    watch runs here), and only when the session really moved."""
+    from multiprocessing import Pipe
+
+    from casebook.page_store import PageStoreServer
+
+    folder = tempfile.mkdtemp(prefix="cb-pages-")
+    server = PageStoreServer(store, os.path.join(folder, "pages.sock"), b"key")
+    page, told = Pipe()
+    try:
+        server._add_follower(session_in.code, told)
+        control = sessions.FacilitatorControl(store, session_in.code, session_in.facilitator_key)
+        assert server._run("look", (session_in.code,), {}) == ("ok", None)
+        assert not page.poll(0.2)  # nothing moved: nobody is told
+        control.next()
+        assert not page.poll(0.2)  # the page store has not looked yet
+        assert server._run("look", (session_in.code,), {}) == ("ok", None)
+        assert page.poll(1) and page.recv() == page_store.CHANGED
+        assert server._run("look", ("QQQQQQ",), {}) == ("ok", None)  # no followers there: nothing happens
+        assert server._run("look", (1,), {})[0] == "failed"
+    finally:
+        page.close()
+        server.close()
+        os.unlink(os.path.join(folder, "pages.sock")) if os.path.exists(os.path.join(folder, "pages.sock")) else None
+        os.rmdir(folder)

@@ -17,7 +17,7 @@ from casebook.phases import FACILITATOR, phases_of
 from casebook.render import escape
 from casebook.page_store import PageStore, server_page_store
 from casebook.store import Store, open_store
-from widgets.common import guarded, page_language, request_params
+from widgets.common import guarded, log, page_language, request_params
 from widgets.live import LiveView, follow_from_the_kernel, join_box_html, too_few_note
 from widgets.record_form import RecordForm
 
@@ -99,6 +99,10 @@ class FacilitatorView(LiveView):
     def _act(self, action) -> None:
         self._ticker.start()
         action()
+        try:  # the group's pages learn of it now, not at the page store's next look
+            self.model.page_store.look(self.model.code)
+        except Exception:  # noqa: BLE001 - they learn of it anyway, a moment later
+            log.warning("could not tell the page store of a change in %s", self.model.code, exc_info=True)
         self.model.refresh(force=True)
         self._render()
 
