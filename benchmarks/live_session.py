@@ -238,6 +238,12 @@ def measure_casebook(n: int, close_wait: float, tmp: Path, results: dict) -> str
             results["rss"] = sizes
             print(f"4. RSS of {len(sizes)} participant kernels: median {statistics.median(sizes):.0f} MB, "
                   f"max {max(sizes):.0f} MB", flush=True)
+            for role in ("facilitator", "projector"):  # one more page of each, opened over HTTP
+                served = []
+                burst(session[f"{role}_url"], 1, served)
+                time.sleep(3)
+                results[f"rss_{role}"] = [rss_mb(pid) for pid in pids_of_kernels(server.process.pid, served)]
+                print(f"   RSS of a {role}'s kernel: {results[f'rss_{role}'][0]:.0f} MB", flush=True)
             browser.close()
         print(f"5. all pages closed; waiting {close_wait:.0f} s ...", flush=True)
         time.sleep(close_wait)
@@ -349,6 +355,9 @@ def main() -> None:
     print(f"| a vote cast -> shown on the facilitator view, p95 of 20 | <= 0.3 s | {both('vote_facilitator', p95)}")
     print(f"| a vote cast -> shown on a participant's page, p95 of 20 | <= 0.3 s | {both('vote_participant', p95)}")
     print(f"| memory per participant kernel, median RSS | <= 60 MB | {both('rss', median, 'MB', 0)}")
+    for role in ("facilitator", "projector"):
+        if results.get(f"rss_{role}"):
+            print(f"| memory of a {role}'s kernel, RSS | | {results[f'rss_{role}'][0]:.0f} MB | |")
     print(f"| kernels of closed pages alive {args.close_wait / 60:.0f} min after every page closed | 0 | "
           f"{results.get('kernels_alive', 'n/a')} | |")
 
