@@ -215,8 +215,13 @@ def _papermill_engine(environment: dict[str, str]):
     in place of the tqdm bar (called with cells done and cells in all)."""
     from jupyter_client.manager import AsyncKernelManager
     from papermill.engines import NBClientEngine, papermill_engines
+    from traitlets import CaselessStrEnum
 
     class TemplateKernelManager(AsyncKernelManager):
+        # Unix sockets, as casebook serve's kernels: no TCP port any local user could open (and
+        # no "running over TCP without encryption" warning on the trainer's screen)
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
+
         async def _async_pre_start_kernel(self, **kw):
             kw["env"] = dict(environment)
             return await super()._async_pre_start_kernel(**kw)

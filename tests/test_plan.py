@@ -90,11 +90,13 @@ def test_only_declared_names_with_declared_types_reach_papermill(parameters, nam
     assert caught.value.name == name
 
 
-def test_cli_session_new_runs_the_template_and_exports_a_printable_plan(cli, tmp_path):
+def test_cli_session_new_runs_the_template_and_exports_a_printable_plan(cli, tmp_path, capfd):
     html_file = tmp_path / "plan.html"
     result = cli("session", "new", "--cases", "vp-003,vp-014", "--title", "Proef", "--plan", str(html_file),
                  "--format", "json")
     assert result.exit_code == 0, result.output
+    # the plan's kernel talks over Unix sockets, as the server's do: no TCP warning for the trainer
+    assert "running over TCP" not in capfd.readouterr().err
     links = json.loads(result.output)
     assert set(links) >= {"code", "participant_url", "facilitator_url", "projector_url", "plan_url", "plan_html"}
     notebook = Path(links["plan_notebook"])
