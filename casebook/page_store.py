@@ -73,7 +73,6 @@ SHARED_ANSWERS = ("state", "results", "results_shown")
 # the answer to each page is its own participant's part only.
 OWN_VOTES = ("my_vote", "my_votes")
 CHANGES = ("enter", "cast_vote")  # a page's own change: its session's other pages are told at once
-WRITES = ("enter", "cast_vote", "touch")  # one at a time (below)
 SHARED_SESSIONS = 256  # sessions whose answers are kept; beyond that the oldest are forgotten
 CHECKED_VERSIONS = 4096  # sessions whose version is remembered with its commit marker
 
@@ -339,9 +338,6 @@ class PageStoreServer:
         self._marker = watch_changes(store.url)  # asked from every page's thread, one at a time
         self._marker_lock = threading.Lock()
         self._telling = threading.Lock()
-        # The page store's writes go one at a time: twelve joins at once would otherwise meet at
-        # SQLite's write lock, whose busy handler sleeps (1, 2, 5, 10 ... ms) before it tries again
-        self._writing = threading.Lock()
 
     @property
     def address(self) -> str:
@@ -408,9 +404,6 @@ class PageStoreServer:
                 return ("ok", self._shared_answer(operation, function, args, kwargs))
             if operation in OWN_VOTES and args and isinstance(args[0], str) and not kwargs:
                 return ("ok", self._own_votes(operation, *args))
-            if operation in WRITES:
-                with self._writing:
-                    return ("ok", function(self.store, *args, **kwargs))
             return ("ok", function(self.store, *args, **kwargs))
         except CasebookError as error:  # a rule said no: the page shows why
             return ("refused", error)
