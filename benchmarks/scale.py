@@ -44,8 +44,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from live_session import cpu_seconds, kernel_pids, p95, rss_mb, wait_until_idle  # noqa: E402
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer, free_port  # noqa: E402
+from live_session import (  # noqa: E402
+    cpu_seconds, kernel_pid, kernel_pids, load_averages, p95, rss_mb, start_plain_voila, wait_until_idle,
+)
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer  # noqa: E402
 from widgets.ticker import TICK_SECONDS  # noqa: E402
 
 CASE = "vp-003"
@@ -85,10 +87,6 @@ COUNT_RECORDER = """
 """
 
 
-def load_averages() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
 def descendants(pid: int) -> list[int]:
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     pids = [int(p) for p in found]
@@ -111,16 +109,6 @@ def cpu_by_part(server_pid: int) -> dict[str, float]:
     theirs = {server_pid, *served}
     parts["benchmark"] = [pid for pid in [os.getpid(), *descendants(os.getpid())] if pid not in theirs]
     return {part: cpu_seconds(pids) for part, pids in parts.items()}
-
-
-def kernel_pid(server_pid: int, kernel_id: str) -> int | None:
-    for pid in descendants(server_pid):
-        try:
-            if kernel_id in Path(f"/proc/{pid}/cmdline").read_text():
-                return pid
-        except OSError:
-            pass
-    return None
 
 
 class Page:
@@ -634,17 +622,9 @@ async def run_plain_voila(args, tmp: Path, data: str, results: dict) -> None:
     from casebook import sessions
     from casebook.store import Store
 
-    port = free_port()
-    env = {**os.environ, "CASEBOOK_DATA": data}
-    log = open(tmp / "plain-voila.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "voila", str(ROOT / "notebooks" / "participant.ipynb"),
-                                f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1"],
-                               cwd=ROOT / "notebooks", env=env, stdout=log, stderr=subprocess.STDOUT,
-                               preexec_fn=normal_priority)  # as casebook serve: not at the clients' priority
+    # at the normal priority, as casebook serve: not at the clients' priority
+    process, base, log = await asyncio.to_thread(start_plain_voila, data, tmp)
     try:
-        base = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(timeout=5) as probe:
-            await until_async(lambda: probe.get(base + "/"), timeout=300)
         store = Store(f"sqlite:///{data}/casebook.db")
         code = sessions.create_session(store, [CASE]).code
         store.dispose()
@@ -661,24 +641,6 @@ async def run_plain_voila(args, tmp: Path, data: str, results: dict) -> None:
         process.terminate()
         process.wait(30)
         log.close()
-
-
-def normal_priority() -> None:
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, 0)
-    except PermissionError:  # not root: plain Voila runs at the clients' priority (slower)
-        pass
-
-
-async def until_async(request, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            await request()
-            return
-        except Exception:  # noqa: BLE001 - not up yet
-            await asyncio.sleep(0.5)
-    raise TimeoutError("plain Voila did not start")
 
 
 def main() -> None:
