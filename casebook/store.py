@@ -8,8 +8,10 @@ dropping tables. Nothing identifying is stored beyond the pseudonym a participan
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
+import time as time_module
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime, time, timezone
 from importlib import resources
@@ -104,13 +106,19 @@ class VoteRow(Base):
 # PostgreSQL advisory lock held while migrating (any fixed number; this one spells "casebook")
 MIGRATION_LOCK = 0x63617365626F6F6B
 
+WRITER_PATIENCE_SECONDS = 30.0  # as SQLite's busy timeout below
+log = logging.getLogger("casebook")
+
+
 class WriterTurn:
     """SQLite's writers (the page store, each facilitator's kernel, the CLI) take turns on a
     file lock beside the database before they ask for SQLite's write lock. SQLite lets a writer
     that finds the lock taken sleep and try again (1, 2, 5, 10 … 100 ms), so three facilitators
-    clicking in the same second waited up to a tenth of a second for each other; a file lock
-    wakes the next writer the moment the last one is done. SQLite's own lock and busy timeout
-    still decide: this only makes the wait short. Reentrant within a thread."""
+    clicking in the same second waited up to a tenth of a second for each other; here the next
+    writer finds the turn free within a couple of milliseconds of the last one. SQLite's own lock
+    and busy timeout still decide: a writer that waited ``WRITER_PATIENCE_SECONDS`` for its turn
+    (a process stuck in a write) goes on without it, so it fails as SQLite says rather than wait
+    forever. Reentrant within a thread."""
 
     def __init__(self, url: str):
         from sqlalchemy.engine import make_url
@@ -118,30 +126,47 @@ class WriterTurn:
         database = make_url(url).database
         self.path = f"{database}.writers" if database and database != ":memory:" else None
         self._threads = threading.RLock()  # flock is per open file: threads of a process queue here
-        self._depth = 0
+        self._depth = 0  # nesting of the thread holding _threads
         self._fd: int | None = None
         self._pid = 0  # the process that opened _fd: a forked child opens its own
 
-    def __enter__(self):
-        self._threads.acquire()
+    @contextmanager
+    def turn(self):
+        deadline = time_module.monotonic() + WRITER_PATIENCE_SECONDS
+        if not self.path or not self._threads.acquire(timeout=WRITER_PATIENCE_SECONDS):
+            if self.path:
+                log.warning("no writer's turn on %s after %.0f s; writing without it", self.path,
+                            WRITER_PATIENCE_SECONDS)
+            yield
+            return
         try:
-            if self._depth == 0 and self.path:
-                if self._fd is None or self._pid != os.getpid():
-                    self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except BaseException:
-            self._threads.release()
-            raise
-        self._depth += 1
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._depth -= 1
-        try:
-            if self._depth == 0 and self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            locked = self._depth == 0 and self._take_turn(deadline)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if locked:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._threads.release()
+
+    def _take_turn(self, deadline: float) -> bool:
+        """The file lock, asked again every few milliseconds until ``deadline``."""
+        if self._fd is None or self._pid != os.getpid():
+            self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time_module.monotonic() >= deadline:
+                    log.warning("no writer's turn on %s after %.0f s; writing without it", self.path,
+                                WRITER_PATIENCE_SECONDS)
+                    return False
+                time_module.sleep(pause)
+                pause = min(pause * 2, 0.002)
 
     def close(self) -> None:
         with self._threads:
@@ -255,7 +280,7 @@ class Store:
     def writing(self):
         """A write transaction; on PostgreSQL rule checks lock the session row themselves. With
         SQLite the writers of all processes take turns first (``WriterTurn``)."""
-        with self._writer_turn or nullcontext():
+        with self._writer_turn.turn() if self._writer_turn else nullcontext():
             with self._write() as session:
                 with session.begin():
                     yield session

@@ -332,3 +332,26 @@ def test_sqlite_writers_of_all_processes_take_turns_and_the_next_goes_at_once(li
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_writer_stuck_in_its_turn_holds_the_others_up_only_for_a_while(live, monkeypatch):
+    """A process that takes the writers' turn and never gives it back (stopped mid-write) keeps
+    the others waiting only ``WRITER_PATIENCE_SECONDS``: then SQLite's own lock decides."""
+    import fcntl
+    import os
+
+    from casebook import store as store_module
+
+    store, created, control = live
+    if not store.is_sqlite:
+        pytest.skip("PostgreSQL's writers wait on its own row locks")
+    monkeypatch.setattr(store_module, "WRITER_PATIENCE_SECONDS", 0.3)
+    control.go_to(VOTE_STEP)
+    voter = sessions.join(store, created.code, "Uil")
+    stuck = os.open(store._writer_turn.path, os.O_RDWR)  # another open file: as another process
+    fcntl.flock(stuck, fcntl.LOCK_EX)
+    try:
+        sessions.cast_vote(store, created.code, voter, 0, 1, ["oordelen"])  # waits 0.3 s, then writes
+        assert sessions.my_vote(store, created.code, voter, 0, 1) == ["oordelen"]
+    finally:
+        os.close(stuck)
