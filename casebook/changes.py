@@ -50,6 +50,11 @@ class ChangeWatch:
     def changed(self) -> bool:
         return True
 
+    def take_state(self) -> tuple | None:
+        """``(state, computed at)`` sent with the wake-up that ``changed()`` just spent, where
+        the watch is told the state with the change (the page store's); None: read it."""
+        return None
+
     def wakeup_fd(self) -> int | None:
         return None
 

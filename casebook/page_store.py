@@ -22,8 +22,10 @@ open, with a key made for each server start (``CASEBOOK_PAGE_STORE`` and
 kwargs)`` with ``operation`` one of ``OPERATIONS``; the answer is ``("ok", value)``,
 ``("refused", error)`` (a rule said no: the page shows the error's message) or ``("failed",
 None)`` (logged in the page store with its traceback; the page shows a plain message). A
-connection that sent ``("follow", (code,), {})`` only listens from then on: it is sent
-``"changed"`` whenever that session's version moves.
+connection that sent ``("follow", (code,), {})`` only listens from then on: whenever that
+session's version moves it is sent ``("changed", state, now)``, the session's state as computed
+for all its pages at ``now`` (pickled once for them all), or a bare ``"changed"`` where the state
+could not be computed (the page asks). A change thus costs a page no question at all.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import time
 from contextlib import nullcontext
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener, answer_challenge, deliver_challenge
+from multiprocessing.reduction import ForkingPickler
 
 from casebook.changes import ChangeWatch, watch_changes
 from casebook.clock import clock
@@ -246,6 +249,7 @@ class RemoteChangeWatch(ChangeWatch):
         self._code = ""
         self._connection: Connection | None = None
         self._missed = True
+        self._news: tuple | None = None  # (state, computed at) sent with the last wake-up
 
     def follow(self, code: str) -> None:
         if code != self._code:
@@ -271,6 +275,7 @@ class RemoteChangeWatch(ChangeWatch):
         """Whether the page store said "changed" since the last question. While it is away
         (restarting) the answer is "no", quietly: the page keeps what it shows, and the first
         question after it is back reconnects and answers "changed"."""
+        self._news = None
         if not self._code:
             return True
         try:
@@ -280,13 +285,23 @@ class RemoteChangeWatch(ChangeWatch):
         heard = False
         try:
             while connection.poll(0):
-                connection.recv()
+                message = connection.recv()
                 heard = True
+                # the newest wins; a bare "changed" means: ask
+                self._news = tuple(message[1:]) if isinstance(message, tuple) and len(message) == 3 else None
         except (OSError, EOFError):
             self.close()  # the next question reconnects and answers "changed"
             return False
         missed, self._missed = self._missed, False
+        if missed:
+            self._news = None  # what happened while nobody listened: ask
         return heard or missed
+
+    def take_state(self) -> tuple | None:
+        """``(state, computed at)`` the page store sent with the wake-up ``changed()`` just
+        spent, once; None when the page must ask."""
+        news, self._news = self._news, None
+        return news
 
     def close(self) -> None:
         if self._connection is not None:
@@ -513,6 +528,19 @@ class PageStoreServer:
         with self._marker_lock:
             return self._marker.commit_marker()
 
+    def _news(self, code: str) -> bytes:
+        """What a session's followers are sent when its version moved, pickled once for all:
+        the state every one of them would ask for next, or a bare "changed" (they ask)."""
+        now = clock.now()
+        try:
+            state = self._shared_answer("state", self._functions["state"], (code,), {"now": now})
+            return bytes(ForkingPickler.dumps((CHANGED, state, now)))
+        except CasebookError:  # the session is gone: each page finds out when it asks
+            pass
+        except Exception:  # noqa: BLE001 - logged; the pages ask themselves
+            log.exception("page store: the state of %s for its pages failed", code)
+        return bytes(ForkingPickler.dumps(CHANGED))
+
     def _watch_forever(self) -> None:
         watch = watch_changes(self.store.url)
         last_sweep = time.monotonic()
@@ -558,9 +586,10 @@ class PageStoreServer:
                     continue
                 self._versions[code] = current
                 connections = list(self._followers.get(code, ()))
+            message = self._news(code)
             for connection in connections:
                 try:
-                    connection.send(CHANGED)
+                    connection.send_bytes(message)
                 except OSError:
                     with self._lock:
                         if connection in self._followers.get(code, ()):

@@ -92,10 +92,15 @@ def shown_error(view) -> str:
     return view._error.value
 
 
-def tick_when_woken(view, within: float = 5.0) -> None:
-    """What a page's follower does: wait for the page store's wake-up, then look."""
+def tick_when_woken(view, within: float = 5.0, quiet: float = 0.3) -> None:
+    """What a page's follower does: wait for the page store's wake-up, then look; and again for
+    each wake-up that follows within ``quiet`` seconds (each brings the state of its change)."""
     assert select.select([view.model.watch.wakeup_fd()], [], [], within)[0], "the page was not woken"
     view.tick()
+    for _ in range(20):
+        if not select.select([view.model.watch.wakeup_fd()], [], [], quiet)[0]:
+            return
+        view.tick()
 
 
 def voting(store, created) -> sessions.FacilitatorControl:
@@ -118,6 +123,33 @@ def test_a_participant_joins_votes_and_follows_through_the_page_store(store, tes
     assert not shown_error(person)
     assert sessions.my_vote(store, session_in.code, person.participant_id, 0, 1) == ["beloftes-doen", "stiltes-laten-vallen"]
     assert person.model.state == sessions.state(store, session_in.code, now=person.model.fetched_at)
+
+
+def test_a_change_reaches_a_page_with_its_state_and_costs_it_no_question(store, test_cases, pages, session_in):
+    """The page store sends a session's state with the wake-up (computed once for the group):
+    a woken page draws it without asking. After its own action a page asks, since its change
+    may be newer than what was sent."""
+    person = ParticipantView(pages.client(), test_cases, code=session_in.code)
+    person.join_as("Uil")
+    asked = []
+    ask = person.model.page_store.call
+    person.model.page_store.call = lambda operation, *a, **k: asked.append(operation) or ask(operation, *a, **k)
+    control = voting(store, session_in)
+    tick_when_woken(person)
+    assert person.model.state.step.phase.vote_round == 1 and "state" not in asked and "version" not in asked
+    assert person._vote_panel.layout.display != "none"  # the new phase is drawn: the vote is open
+    sessions.join(store, session_in.code, "Vos")  # someone else's change: told with the count
+    tick_when_woken(person)
+    assert person.model.state.participants == 2 and "state" not in asked
+    assert 'data-participants="2"' in person._status.count.value
+    person._picker.value = ["beloftes-doen"]
+    person._submit.click()
+    assert asked.count("state") == 1  # its own vote: asked, and shown at once
+    assert person.model.state.voters[1] == 1
+    control.pause_timer() if sessions.state(store, session_in.code).running else control.start_timer()
+    tick_when_woken(person)
+    assert person.model.state == sessions.state(store, session_in.code, now=person.model.fetched_at)
+    assert asked.count("state") == 1
 
 
 def test_a_participant_sees_the_reveal_and_own_votes_through_the_page_store(store, test_cases, pages, session_in):
@@ -452,7 +484,10 @@ def test_a_page_that_changed_its_session_itself_has_the_others_told_at_once(stor
         control.next()
         assert not page.poll(0.2)  # the page store has not looked yet
         assert server._run("look", (session_in.code,), {}) == ("ok", None)
-        assert page.poll(1) and page.recv() == page_store.CHANGED
+        assert page.poll(1)
+        said, state, at = page.recv()  # told with the state the page would ask for next
+        assert said == page_store.CHANGED and state == sessions.state(store, session_in.code, now=at)
+        assert state.step.phase_index == 1
         assert server._run("look", ("QQQQQQ",), {}) == ("ok", None)  # no followers there: nothing happens
         assert server._run("look", (1,), {})[0] == "failed"
     finally:

@@ -98,8 +98,14 @@ class LiveSessionModel(HasTraits):
         if not self.watch.changed() and not force and self.state is not None:
             return False
         if self.watch.one_session:  # this session moved: one question, not two (the state has its version)
-            fetched_at = self.clock()
-            state = self.page_store.state(self.code, now=fetched_at)
+            told = self.watch.take_state()  # the page store sends the state with the change
+            # After the page's own action it asks: its change may be newer than what was sent.
+            # Versions only grow; one sent before a newer one this page already read is asked again.
+            if told is not None and not force and told[0].version >= self.version:
+                state, fetched_at = told
+            else:
+                fetched_at = self.clock()
+                state = self.page_store.state(self.code, now=fetched_at)
             if not force and state.version == self.version and self.state is not None:
                 return False
             self.fetched_at, self.version, self.state = fetched_at, state.version, state
