@@ -359,6 +359,16 @@ async def phase_change(group: Group, button: str) -> None:
     group.phase_clicks.append(await group.facilitator.click(button))
 
 
+async def phase_changes(groups: list[Group], button: str, server_pid: int, cpu: list[dict]) -> None:
+    """Every group's facilitator clicks ``button`` at once; what the machine spent on it in the
+    half second after (by part) goes to ``cpu``."""
+    before = await asyncio.to_thread(cpu_by_part, server_pid)  # not on the loop: pages record meanwhile
+    await asyncio.gather(*(phase_change(g, button) for g in groups))
+    await asyncio.sleep(0.5)
+    after = await asyncio.to_thread(cpu_by_part, server_pid)
+    cpu.append({part: after[part] - before.get(part, 0.0) for part in after})
+
+
 async def vote_round(group: Group, round_number: int, spread: float) -> None:
     """Everyone votes once, at a random moment within ``spread`` seconds; one at a time, so
     that each vote's count is known."""
@@ -529,6 +539,7 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
             cpu_before = cpu_by_part(server.process.pid)
             votes_started = time.monotonic()
             lags: list[tuple[float, float]] = []
+            results["phase_cpu"] = []
             lag_watch = asyncio.create_task(watch_loop_lag(lags))
             # two rounds, all groups at once
             for round_number in (1, 2):
@@ -537,16 +548,16 @@ async def run_casebook(args, tmp: Path, results: dict) -> None:
                         await group.facilitator.click("cb-start")
                     await asyncio.sleep(3)  # a trainer starts the timer, then moves on
                     for _ in range(2):
-                        await asyncio.gather(*(phase_change(g, "cb-next-phase") for g in groups))
+                        await phase_changes(groups, "cb-next-phase", server.process.pid, results["phase_cpu"])
                         await asyncio.sleep(3)
                 else:  # reveal -> discussion -> vote (round 2)
-                    await asyncio.gather(*(phase_change(g, "cb-next-phase") for g in groups))
+                    await phase_changes(groups, "cb-next-phase", server.process.pid, results["phase_cpu"])
                     await asyncio.sleep(3)
-                    await asyncio.gather(*(phase_change(g, "cb-next-phase") for g in groups))
+                    await phase_changes(groups, "cb-next-phase", server.process.pid, results["phase_cpu"])
                     await asyncio.sleep(3)
                 await asyncio.gather(*(vote_round(g, round_number, args.spread) for g in groups))
                 await asyncio.sleep(3)
-                await asyncio.gather(*(phase_change(g, "cb-reveal") for g in groups))  # closes the round
+                await phase_changes(groups, "cb-reveal", server.process.pid, results["phase_cpu"])  # closes the round
                 await asyncio.sleep(3)
                 print(f"2. round {round_number} voted (load {load_averages()})", flush=True)
             cpu_after = cpu_by_part(server.process.pid)
@@ -699,6 +710,10 @@ def main() -> None:
     print(f"| this benchmark's own event loop late (39 headless pages in one process): p95 {lag['p95'] * 1000:.0f} ms, "
           f"max {lag['max'] * 1000:.0f} ms; the most in the 0.5 s after a phase change, p95 "
           f"{lag['after_phase_changes'] * 1000:.0f} ms | | | |")
+    spent = results["phase_cpu"]
+    print(f"| CPU in the 0.5 s after a phase change of all {g} groups at once, median of {len(spent)} (of 2 cores "
+          f"= 1.0 s): total {statistics.median([sum(c.values()) for c in spent]):.2f} s; " + ", ".join(
+              f"{part} {statistics.median([c[part] for c in spent]):.2f}" for part in spent[0]) + " | | | |")
     counted_ok = all(v == {1: n, 2: n} for v in results["counted"].values())
     print(f"| CPU during the two rounds ({results['votes_seconds']:.0f} s), seconds: " + ", ".join(
         f"{part} {seconds:.1f}" for part, seconds in results["votes_cpu"].items()) + " | | | |")
