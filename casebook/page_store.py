@@ -143,8 +143,11 @@ class PageStore:
         """``(results by round, picture of the latest)`` for ``rounds`` (``reveal.results_shown``)."""
         return self.call("results_shown", code, position, tuple(rounds), tuple(key_items), language)
 
-    def look(self, code: str) -> None:
-        """This page changed session ``code`` in the store itself: tell its other pages now."""
+    def look(self, code: str) -> tuple | None:
+        """This page changed session ``code`` in the store itself: tell its other pages now.
+        Returns ``(state, computed at)`` as they were told it (the page's own change
+        included), or None where the page must read it itself."""
+        return None
 
     def close(self) -> None:
         pass
@@ -227,8 +230,8 @@ class RemotePageStore(PageStore):
             self._connection.close()
             self._connection = None
 
-    def look(self, code: str) -> None:
-        self.call(LOOK, code)
+    def look(self, code: str) -> tuple | None:
+        return self.call(LOOK, code)
 
     def watch(self) -> ChangeWatch:
         return RemoteChangeWatch(self)
@@ -409,7 +412,11 @@ class PageStoreServer:
     def _run(self, operation: str, args: tuple, kwargs: dict) -> tuple:
         if operation == LOOK and len(args) == 1 and isinstance(args[0], str) and not kwargs:
             self.tell_followers(codes=[args[0]])  # tells only if the version moved
-            return ("ok", None)
+            try:  # the asking page is told as its followers were: its own change is in it
+                now = clock.now()
+                return ("ok", (self._shared_answer("state", self._functions["state"], args, {"now": now}), now))
+            except CasebookError as error:
+                return ("refused", error)
         function = self._functions.get(operation)
         if function is None:
             log.warning("page store: unknown operation %r", operation)

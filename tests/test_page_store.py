@@ -347,8 +347,12 @@ def test_the_facilitator_page_acts_on_the_store_and_reads_through_the_page_store
     assert not facilitator._error.value and facilitator.model.watch.one_session
     facilitator.click("start")
     facilitator.click("next")
+    asked = []
+    ask = facilitator.model.page_store.call
+    facilitator.model.page_store.call = lambda operation, *a, **k: asked.append(operation) or ask(operation, *a, **k)
     facilitator.click("next")
     assert facilitator.model.state.step.phase.vote_round == 1  # its own action, seen at once
+    assert asked[0] == "look" and "state" not in asked  # as its group was told it: one question
     assert facilitator.model.state == sessions.state(store, session_in.code, now=facilitator.model.fetched_at)
     voter = sessions.join(store, session_in.code, "Uil")
     sessions.cast_vote(store, session_in.code, voter, 0, 1, ["beloftes-doen"])
@@ -479,16 +483,19 @@ def test_a_page_that_changed_its_session_itself_has_the_others_told_at_once(stor
     try:
         server._add_follower(session_in.code, told)
         control = sessions.FacilitatorControl(store, session_in.code, session_in.facilitator_key)
-        assert server._run("look", (session_in.code,), {}) == ("ok", None)
+        outcome, (before, _) = server._run("look", (session_in.code,), {})
+        assert outcome == "ok" and before.step.phase_index == 0
         assert not page.poll(0.2)  # nothing moved: nobody is told
         control.next()
         assert not page.poll(0.2)  # the page store has not looked yet
-        assert server._run("look", (session_in.code,), {}) == ("ok", None)
+        outcome, (seen, seen_at) = server._run("look", (session_in.code,), {})
         assert page.poll(1)
         said, state, at = page.recv()  # told with the state the page would ask for next
         assert said == page_store.CHANGED and state == sessions.state(store, session_in.code, now=at)
         assert state.step.phase_index == 1
-        assert server._run("look", ("QQQQQQ",), {}) == ("ok", None)  # no followers there: nothing happens
+        # the page that looked gets the same state, its own change in it
+        assert outcome == "ok" and seen == sessions.state(store, session_in.code, now=seen_at) and seen.version == state.version
+        assert server._run("look", ("QQQQQQ",), {})[0] == "refused"  # no such session: nobody to tell
         assert server._run("look", (1,), {})[0] == "failed"
     finally:
         page.close()

@@ -99,11 +99,13 @@ class FacilitatorView(LiveView):
     def _act(self, action) -> None:
         self._ticker.start()
         action()
+        told = None
         try:  # the group's pages learn of it now, not at the page store's next look
-            self.model.page_store.look(self.model.code)
+            told = self.model.page_store.look(self.model.code)
         except Exception:  # noqa: BLE001 - they learn of it anyway, a moment later
             log.warning("could not tell the page store of a change in %s", self.model.code, exc_info=True)
-        self.model.refresh(force=True)
+        if told is None or not self.model.take(*told):  # what they were told, this change in it
+            self.model.refresh(force=True)
         self._render()
 
     @guarded

@@ -118,6 +118,14 @@ class LiveSessionModel(HasTraits):
         self.state = self.page_store.state(self.code, now=self.fetched_at)
         return True
 
+    def take(self, state: SessionState, fetched_at: float) -> bool:
+        """Show ``state`` (read at ``fetched_at``) when it is at least as new as the one shown;
+        returns whether it was taken."""
+        if not isinstance(state, SessionState) or state.code != self.code or state.version < self.version:
+            return False
+        self.fetched_at, self.version, self.state = fetched_at, state.version, state
+        return True
+
     def remaining(self) -> float | None:
         state = self.state
         if state is None or state.remaining is None:
