@@ -37,7 +37,7 @@ import os
 import select
 import threading
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener, answer_challenge, deliver_challenge
 from multiprocessing.reduction import ForkingPickler
@@ -75,6 +75,12 @@ SHARED_ANSWERS = ("state", "results", "results_shown")
 # A page's own votes, answered from every vote of the case, read once per version (as above):
 # the answer to each page is its own participant's part only.
 OWN_VOTES = ("my_vote", "my_votes")
+# A page that needs several answers for one drawing (at a reveal: the results and its own votes)
+# asks them in one request: ("together", ((operation, args, kwargs), ...), {}), the answer a list
+# of answers. Only questions that change nothing; a handful at most.
+TOGETHER = "together"
+ASKED_TOGETHER = SHARED_ANSWERS + OWN_VOTES
+MOST_TOGETHER = 8
 CHANGES = ("enter", "cast_vote")  # a page's own change: its session's other pages are told at once
 SHARED_SESSIONS = 256  # sessions whose answers are kept; beyond that the oldest are forgotten
 CHECKED_VERSIONS = 4096  # sessions whose version is remembered with its commit marker
@@ -131,7 +137,12 @@ class PageStore:
         return self.call("my_vote", code, participant_id, position, round_number)
 
     def my_votes(self, code: str, participant_id: str, position: int, rounds) -> dict:
-        return self.call("my_votes", code, participant_id, position, tuple(rounds))
+        return self.call(*self.my_votes_question(code, participant_id, position, rounds))
+
+    @staticmethod
+    def my_votes_question(code: str, participant_id: str, position: int, rounds) -> tuple:
+        """``my_votes`` as ``(operation, *args)``, for ``asking_together``."""
+        return ("my_votes", code, participant_id, position, tuple(rounds))
 
     def version(self, code: str) -> int:
         return self.call("version", code)
@@ -141,7 +152,19 @@ class PageStore:
 
     def results_shown(self, code: str, position: int, rounds, key_items=(), language: str = "nl"):
         """``(results by round, picture of the latest)`` for ``rounds`` (``reveal.results_shown``)."""
-        return self.call("results_shown", code, position, tuple(rounds), tuple(key_items), language)
+        return self.call(*self.results_shown_question(code, position, rounds, key_items, language))
+
+    @staticmethod
+    def results_shown_question(code: str, position: int, rounds, key_items=(), language: str = "nl") -> tuple:
+        """``results_shown`` as ``(operation, *args)``, for ``asking_together``."""
+        return ("results_shown", code, position, tuple(rounds), tuple(key_items), language)
+
+    @contextmanager
+    def asking_together(self, *questions):
+        """Within this block, ``questions`` (each ``(operation, *args)`` as the ``…_question``
+        methods give them, or None) are answered from one request where the page store is
+        remote; elsewhere they are asked one by one, as ever."""
+        yield
 
     def look(self, code: str) -> tuple | None:
         """This page changed session ``code`` in the store itself: tell its other pages now.
@@ -176,6 +199,7 @@ class RemotePageStore(PageStore):
         self._timeout = timeout
         self._connection: Connection | None = None
         self._lock = threading.Lock()
+        self._ready: dict[tuple, tuple] = {}  # question -> its answer, asked together (asking_together)
 
     def connect(self, patience: float = 0.0) -> Connection:
         """A new connection; while the page store restarts (refused, or no socket yet) it is
@@ -192,13 +216,33 @@ class RemotePageStore(PageStore):
                 raise PageStoreUnavailable(f"no page store at {self.address}: {exc}") from exc
 
     def call(self, operation: str, *args, **kwargs):
-        with self._lock:
-            outcome, value = self._ask((operation, args, kwargs))
+        ready = None if kwargs else self._ready.pop((operation, *args), None)
+        if ready is not None:
+            outcome, value = ready
+        else:
+            with self._lock:
+                outcome, value = self._ask((operation, args, kwargs))
         if outcome == "ok":
             return value
         if outcome == "refused" and isinstance(value, CasebookError):
             raise value
         raise PageStoreUnavailable(f"the page store could not answer {operation}")
+
+    @contextmanager
+    def asking_together(self, *questions):
+        questions = [question for question in questions if question is not None]
+        if len(questions) > 1:
+            try:
+                with self._lock:
+                    outcome, answers = self._ask((TOGETHER, tuple((q[0], q[1:], {}) for q in questions), {}))
+                if outcome == "ok":
+                    self._ready = dict(zip(questions, answers))
+            except PageStoreUnavailable:
+                pass  # each is asked on its own below, and fails or waits as it would
+        try:
+            yield
+        finally:
+            self._ready = {}  # answers for this drawing only
 
     def _ask(self, request: tuple):
         # Sent again on a new connection only when sending failed (the page store restarted
@@ -417,6 +461,13 @@ class PageStoreServer:
                 return ("ok", (self._shared_answer("state", self._functions["state"], args, {"now": now}), now))
             except CasebookError as error:
                 return ("refused", error)
+        if operation == TOGETHER:
+            if kwargs or not 0 < len(args) <= MOST_TOGETHER or not all(
+                    isinstance(q, tuple) and len(q) == 3 and q[0] in ASKED_TOGETHER and isinstance(q[1], tuple)
+                    and isinstance(q[2], dict) for q in args):
+                log.warning("page store: a malformed request to answer together")
+                return ("failed", None)
+            return ("ok", [self._run(*question) for question in args])
         function = self._functions.get(operation)
         if function is None:
             log.warning("page store: unknown operation %r", operation)

@@ -166,16 +166,40 @@ def test_a_participant_sees_the_reveal_and_own_votes_through_the_page_store(stor
     person._submit.click()
     for other in others:
         sessions.cast_vote(store, session_in.code, other, 0, 1, ["beloftes-doen", "oordelen"])
+    sent = []
+    ask = person.model.page_store._ask
+    person.model.page_store._ask = lambda request: sent.append(request) or ask(request)
     control.next()  # the reveal of round 1
     tick_when_woken(person)
     assert not shown_error(person)
     assert 'data-voters="3"' in person._status.count.value
     assert "cb-own-vote-list" in person._own_votes.value  # its own vote, as stored
+    assert "3/3" in person._results.value  # the round's results, as stored
+    # the results and its own votes came in one request, and nothing else was asked (but the
+    # page's sign of presence, which the tick sends)
+    assert [request[0] for request in sent if request[0] != "touch"] == ["together"]
+    assert sorted(question[0] for question in sent[0][1]) == ["my_votes", "results_shown"]
     client = pages.client()
     shown, picture = client.results_shown(session_in.code, 0, (1,), ("beloftes-doen",), "nl")
     assert shown == {1: sessions.results(store, session_in.code, 0, 1)} and shown[1].counts["beloftes-doen"] == 3
     assert picture == reveal.reveal_picture(store, session_in.code, 0, 1, ("beloftes-doen",), "nl")
     assert client.my_votes(session_in.code, person.participant_id, 0, (1, 2)) == {1: ["beloftes-doen"], 2: None}
+
+
+def test_only_questions_that_change_nothing_are_answered_together(store, pages, session_in):
+    client = pages.client()
+    voter = sessions.join(store, session_in.code, "Uil")
+    voting(store, session_in)
+    vote = ("cast_vote", (session_in.code, voter, 0, 1, ["beloftes-doen"]), {})
+    assert client._ask(("together", (vote,), {})) == ("failed", None)
+    assert client._ask(("together", (("state", (session_in.code,), {}),) * 9, {})) == ("failed", None)  # too many
+    assert client._ask(("together", ("state",), {})) == ("failed", None)
+    assert sessions.my_vote(store, session_in.code, voter, 0, 1) is None
+    outcome, answers = client._ask(("together", (("state", (session_in.code,), {}),
+                                                  ("my_vote", (session_in.code, voter, 0, 1), {}),
+                                                  ("results_shown", ("QQQQQQ", 0, (1,), (), "nl"), {})), {}))
+    assert outcome == "ok" and answers[0][0] == "ok" and answers[0][1].code == session_in.code
+    assert answers[1] == ("ok", None) and answers[2][0] == "refused"  # each answered as on its own
 
 
 def test_refusals_arrive_as_the_rules_made_them(store, test_cases, pages, session_in):

@@ -133,16 +133,24 @@ class LiveSessionModel(HasTraits):
         passed = self.clock() - self.fetched_at if state.running else 0.0
         return state.remaining - passed
 
-    def shown_results(self, role: str, key_items=(), language: str = "nl"):
-        """Each round of the current case (None where ``role`` may not see it yet) and the
-        picture of the latest round it may see: one question to the page store."""
+    def results_question(self, role: str, key_items=(), language: str = "nl") -> tuple | None:
+        """What ``shown_results`` asks the page store (``PageStore.asking_together``), or None
+        where ``role`` may see no round yet."""
         state = self.state
         visible = tuple(number for number in state.rounds
                         if may_see_results(role, state.method, state.step, number, state.voters.get(number, 0)))
         if not visible:
-            return {number: None for number in state.rounds}, None
-        results, picture = self.page_store.results_shown(self.code, state.step.position, visible, key_items, language)
-        return {number: results.get(number) for number in state.rounds}, picture
+            return None
+        return self.page_store.results_shown_question(self.code, state.step.position, visible, key_items, language)
+
+    def shown_results(self, role: str, key_items=(), language: str = "nl"):
+        """Each round of the current case (None where ``role`` may not see it yet) and the
+        picture of the latest round it may see: one question to the page store."""
+        question = self.results_question(role, key_items, language)
+        if question is None:
+            return {number: None for number in self.state.rounds}, None
+        results, picture = self.page_store.call(*question)
+        return {number: results.get(number) for number in self.state.rounds}, picture
 
 
 def format_timer(seconds: float | None, running: bool, language: str) -> str:

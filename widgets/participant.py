@@ -171,8 +171,14 @@ class ParticipantView(LiveView):
 
     def _render(self) -> None:
         state = self.model.state
-        lang = self.language
         case = self.model.casebook.get(state.case_id)
+        # at a reveal this drawing needs the results and the page's own votes: one request
+        with self.model.page_store.asking_together(
+                self.model.results_question(PARTICIPANT, case.key_items, self.language), self._own_votes_question()):
+            self._draw(state, case)
+
+    def _draw(self, state, case) -> None:
+        lang = self.language
         key_visible = may_see_key(PARTICIPANT, state.method, state.step, state.reveal_key)
         self._show_case(case, key_visible)
         self._status.show(self.model)
@@ -223,13 +229,22 @@ class ParticipantView(LiveView):
         self._submit.description = t("participant.change" if self._saved is not None else "participant.submit", lang)
         self._vote_status.value = f'<span class="{css}">{text}</span>' if text else ""
 
-    def _render_own_votes(self) -> None:
+    def _own_votes_question(self) -> tuple | None:
+        """What ``_render_own_votes`` asks the page store, or None where it shows none."""
         state = self.model.state
         if not self.participant_id or state.step.phase.vote_round is not None:
+            return None
+        return self.model.page_store.my_votes_question(state.code, self.participant_id, state.step.position,
+                                                       state.rounds)
+
+    def _render_own_votes(self) -> None:
+        question = self._own_votes_question()
+        if question is None:
             self._own_votes.value = ""
             return
+        state = self.model.state
         lines = []
-        votes = self.model.page_store.my_votes(state.code, self.participant_id, state.step.position, state.rounds)
+        votes = self.model.page_store.call(*question)
         for number in state.rounds:
             vote = votes.get(number)
             if vote is None:
