@@ -52,7 +52,8 @@ class ChangeWatch:
 
     def take_state(self) -> tuple | None:
         """``(state, computed at)`` sent with the wake-up that ``changed()`` just spent, where
-        the watch is told the state with the change (the page store's); None: read it."""
+        the watch is told the state with the change (the page store's); None: read it. The
+        moment is the page store's clock, which on one host is the page's (``time.time``)."""
         return None
 
     def wakeup_fd(self) -> int | None:

@@ -216,7 +216,12 @@ class RemotePageStore(PageStore):
                 raise PageStoreUnavailable(f"no page store at {self.address}: {exc}") from exc
 
     def call(self, operation: str, *args, **kwargs):
-        ready = None if kwargs else self._ready.pop((operation, *args), None)
+        ready = None
+        if self._ready and not kwargs and operation in ASKED_TOGETHER:
+            try:
+                ready = self._ready.pop((operation, *args), None)
+            except TypeError:  # a question with a list in it was not asked together
+                ready = None
         if ready is not None:
             outcome, value = ready
         else:
@@ -455,12 +460,18 @@ class PageStoreServer:
 
     def _run(self, operation: str, args: tuple, kwargs: dict) -> tuple:
         if operation == LOOK and len(args) == 1 and isinstance(args[0], str) and not kwargs:
-            self.tell_followers(codes=[args[0]])  # tells only if the version moved
+            try:
+                self.tell_followers(codes=[args[0]])  # tells only if the version moved
+            except Exception:  # noqa: BLE001 - logged; the watch tells them at its next look
+                log.exception("page store: telling the pages of %s failed", args[0])
             try:  # the asking page is told as its followers were: its own change is in it
                 now = clock.now()
                 return ("ok", (self._shared_answer("state", self._functions["state"], args, {"now": now}), now))
             except CasebookError as error:
                 return ("refused", error)
+            except Exception:  # noqa: BLE001 - logged here; the page reads the state itself
+                log.exception("page store: look at %s failed", args[0])
+                return ("failed", None)
         if operation == TOGETHER:
             if kwargs or not 0 < len(args) <= MOST_TOGETHER or not all(
                     isinstance(q, tuple) and len(q) == 3 and q[0] in ASKED_TOGETHER and isinstance(q[1], tuple)
@@ -552,6 +563,10 @@ class PageStoreServer:
         # The version now, so that the next change elsewhere is not taken for one here (the
         # page looks once anyway when it starts listening: RemoteChangeWatch._missed).
         current = self._version(code)
+        # Sent to without waiting: a page whose kernel stopped reading (hung, suspended) fills
+        # its socket and is dropped (the send fails), instead of holding up every other page.
+        # It reconnects when it reads again, and then asks.
+        os.set_blocking(connection.fileno(), False)
         with self._lock:
             self._followers.setdefault(code, []).append(connection)
             self._versions.setdefault(code, current)
