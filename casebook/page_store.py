@@ -560,16 +560,26 @@ class PageStoreServer:
     # -- following
 
     def _add_follower(self, code: str, connection: Connection) -> None:
-        # The version now, so that the next change elsewhere is not taken for one here (the
-        # page looks once anyway when it starts listening: RemoteChangeWatch._missed).
+        # The version now, so that the next change elsewhere is not taken for one here.
         current = self._version(code)
         # Sent to without waiting: a page whose kernel stopped reading (hung, suspended) fills
         # its socket and is dropped (the send fails), instead of holding up every other page.
         # It reconnects when it reads again, and then asks.
         os.set_blocking(connection.fileno(), False)
-        with self._lock:
-            self._followers.setdefault(code, []).append(connection)
-            self._versions.setdefault(code, current)
+        with self._telling:  # no change is told between the state below and the page's place in the list
+            with self._lock:
+                self._followers.setdefault(code, []).append(connection)
+                self._versions.setdefault(code, current)
+            # The page asked for the state before this connection was registered (it does not
+            # wait for it): a change told in between would never reach it. So it is told the
+            # state as of now, and every change from now on.
+            try:
+                connection.send_bytes(self._news(code))
+            except OSError:
+                with self._lock:
+                    if connection in self._followers.get(code, ()):
+                        self._followers[code].remove(connection)
+                connection.close()
 
     def _version(self, code: str) -> int:
         """The session's version now. Asked for every shared answer, so a page never gets an

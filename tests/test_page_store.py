@@ -348,6 +348,8 @@ def test_the_projector_page_reads_through_the_page_store_without_a_database_libr
         "sys.stdin.readline()",  # the test changes the session now
         "assert select.select([view.model.watch.wakeup_fd()], [], [], 10)[0], 'not woken'",
         "view.tick()",
+        # each wake-up brings the state of its change (the first: as the page started following)
+        "while select.select([view.model.watch.wakeup_fd()], [], [], 0.5)[0]: view.tick()",
         "print('then:', view._status.phase.value)",
         "heavy = sorted(m for m in ('sqlalchemy', 'psycopg', 'sqlite3', 'numpy', 'krippendorff', 'alembic') if m in sys.modules)",
         "print('heavy:', heavy)",
@@ -518,6 +520,7 @@ def test_a_page_that_changed_its_session_itself_has_the_others_told_at_once(stor
     page, told = Pipe()
     try:
         server._add_follower(session_in.code, told)
+        assert page.poll(1) and page.recv()[1].version == sessions.state(store, session_in.code).version  # as it follows
         control = sessions.FacilitatorControl(store, session_in.code, session_in.facilitator_key)
         outcome, (before, _) = server._run("look", (session_in.code,), {})
         assert outcome == "ok" and before.step.phase_index == 0
@@ -581,6 +584,32 @@ def test_a_page_that_stops_reading_is_dropped_and_the_others_are_still_told(stor
     finally:
         for end in (stuck, reading, reading_end):
             end.close()
+        server.close()
+        os.unlink(os.path.join(folder, "pages.sock")) if os.path.exists(os.path.join(folder, "pages.sock")) else None
+        os.rmdir(folder)
+
+
+def test_a_change_between_a_page_s_reading_and_its_following_still_reaches_it(store, session_in):
+    """A page reads the state, then starts following (without waiting for the page store to
+    register it). A join in between was told to the others only: the page is told the state
+    as it starts following, so it never keeps the older count (a burst of joins left one page
+    at 11 of 12 until the next change, half a minute later)."""
+    from multiprocessing import Pipe
+
+    from casebook.page_store import PageStoreServer
+
+    folder = tempfile.mkdtemp(prefix="cb-pages-")
+    server = PageStoreServer(store, os.path.join(folder, "pages.sock"), b"key")
+    page, follower = Pipe()
+    try:
+        read = sessions.state(store, session_in.code)  # what the page shows
+        sessions.join(store, session_in.code, "Vos")  # told to the pages following already
+        server._add_follower(session_in.code, follower)
+        assert page.poll(1), "the page was not told the state as it started following"
+        said, state, _ = page.recv()
+        assert said == page_store.CHANGED and state.participants == read.participants + 1
+    finally:
+        page.close()
         server.close()
         os.unlink(os.path.join(folder, "pages.sock")) if os.path.exists(os.path.join(folder, "pages.sock")) else None
         os.rmdir(folder)
