@@ -465,8 +465,7 @@ class PageStoreServer:
             except Exception:  # noqa: BLE001 - logged; the watch tells them at its next look
                 log.exception("page store: telling the pages of %s failed", args[0])
             try:  # the asking page is told as its followers were: its own change is in it
-                now = clock.now()
-                return ("ok", (self._shared_answer("state", self._functions["state"], args, {"now": now}), now))
+                return ("ok", self._state_now(args[0]))
             except CasebookError as error:
                 return ("refused", error)
             except Exception:  # noqa: BLE001 - logged here; the page reads the state itself
@@ -611,13 +610,16 @@ class PageStoreServer:
         with self._marker_lock:
             return self._marker.commit_marker()
 
+    def _state_now(self, code: str) -> tuple:
+        """``(state, now)``: the session's state as all its pages share it, read at ``now``."""
+        now = clock.now()
+        return self._shared_answer("state", self._functions["state"], (code,), {"now": now}), now
+
     def _news(self, code: str) -> bytes:
         """What a session's followers are sent when its version moved, pickled once for all:
         the state every one of them would ask for next, or a bare "changed" (they ask)."""
-        now = clock.now()
         try:
-            state = self._shared_answer("state", self._functions["state"], (code,), {"now": now})
-            return bytes(ForkingPickler.dumps((CHANGED, state, now)))
+            return bytes(ForkingPickler.dumps((CHANGED, *self._state_now(code))))
         except CasebookError:  # the session is gone: each page finds out when it asks
             pass
         except Exception:  # noqa: BLE001 - logged; the pages ask themselves
