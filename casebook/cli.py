@@ -172,16 +172,22 @@ def anonymisation_prepare(obj, force):
               type=click.IntRange(0, 3650),
               help="Close open sessions without activity for this many days, at start and every 6 hours "
                    "(default 30; 0: never).")
+@click.option("--max-pages", envvar="CASEBOOK_MAX_PAGES", default=0, type=click.IntRange(0, 100000),
+              help="Most pages (kernels) open at once; beyond that a page says the casebook is full "
+                   "(default 0: computed from the machine's memory, printed at start).")
+@click.option("--pages-per-browser", default=0, type=click.IntRange(0, 100),
+              help="Most pages one browser holds; one more releases its oldest (default 0: 4).")
 @click.pass_obj
 def serve(obj, port, ip, open_browser, participant_pool, public_url, trainer_token, cull_idle_seconds,
-          close_after_days):
+          close_after_days, max_pages, pages_per_browser):
     """Start the casebook apps (Voila) on the default store."""
     from casebook.serve import serve as run
 
     click.echo(t("cli.serve_starting", obj["language"], host=ip, port=port))
     try:
         run(port=port, ip=ip, open_browser=open_browser, participant_pool=participant_pool, public_url=public_url,
-            trainer_token=trainer_token, cull_idle_seconds=cull_idle_seconds, close_after_days=close_after_days)
+            trainer_token=trainer_token, cull_idle_seconds=cull_idle_seconds, close_after_days=close_after_days,
+            max_pages=max_pages, pages_per_browser=pages_per_browser)
     except CasebookError as exc:
         _fail(exc.message(obj["language"]), 1)
 

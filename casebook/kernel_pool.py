@@ -60,10 +60,10 @@ def kernel_is_warm(kernel_id: str) -> None:
         then()
 
 
-def refill_one_at_a_time(manager) -> None:
+def refill_one_at_a_time(manager, may_start: Callable[[], bool] = lambda: True) -> None:
     """Make ``manager`` (Voila's kernel manager with preheated pools) refill each pool one
-    kernel at a time. Uses its ``fill_if_needed``, ``kernel_pools_config``, ``_pools`` and
-    ``fill_delay`` (voila 0.5)."""
+    kernel at a time, and only while ``may_start()`` (the server's room, casebook.kernel_budget).
+    Uses its ``fill_if_needed``, ``kernel_pools_config``, ``_pools`` and ``fill_delay`` (voila 0.5)."""
     global _manager
     _manager = manager
     fill_all = manager.fill_if_needed
@@ -75,8 +75,8 @@ def refill_one_at_a_time(manager) -> None:
         pool = manager._pools.get(notebook_name, [])
         pools = manager.kernel_pools_config
         own = pools.get(notebook_name, pools.get("default", {}))
-        if len(pool) >= own.get("pool_size", 1):
-            return
+        if len(pool) >= own.get("pool_size", 1) or not may_start():
+            return  # full, or no room: the server's sweep asks again (casebook.web.FrontDoor)
         # Voila starts as many kernels as the pool lacks: for this call, it lacks one
         manager.kernel_pools_config = {**pools, notebook_name: {**own, "pool_size": len(pool) + 1}}
         try:

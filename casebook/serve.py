@@ -37,7 +37,8 @@ def pool_sizes(participants: int) -> dict[str, dict]:
     }
 
 
-def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECONDS):
+def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECONDS, max_pages: int = 0,
+                 pages_per_browser: int = 0):
     from traitlets.config import Config
 
     from casebook.web import BROWSER_HEADER, TRAINER_HEADER
@@ -56,6 +57,12 @@ def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECON
     config.AsyncKernelManager.client_class = "casebook.web.CasebookKernelClient"
     # kernels talk to the server over Unix sockets, not TCP ports any local user could open
     config.KernelManager.transport = "ipc"
+    # books every page's kernel against its browser and the server's room (casebook.kernel_budget)
+    config.VoilaConfiguration.multi_kernel_manager_class = "casebook.web.CasebookKernelManager"
+    if max_pages:
+        config.CasebookVoila.max_pages = max_pages
+    if pages_per_browser:
+        config.CasebookVoila.pages_per_browser = pages_per_browser
     config.VoilaConfiguration.show_tracebacks = False
     config.VoilaConfiguration.preheat_kernel = participant_pool > 0
     config.VoilaKernelManager.kernel_pools_config = pool_sizes(participant_pool)
@@ -79,7 +86,8 @@ def voila_argv(port: int, ip: str, open_browser: bool) -> list[str]:
 
 def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = False,
           participant_pool: int = 12, public_url: str | None = None, trainer_token: str | None = None,
-          cull_idle_seconds: int = CULL_IDLE_SECONDS, close_after_days: int | None = None) -> None:
+          cull_idle_seconds: int = CULL_IDLE_SECONDS, close_after_days: int | None = None, max_pages: int = 0,
+          pages_per_browser: int = 0) -> None:
     """Run the casebook's Voila in this process until interrupted."""
     import os
     from pathlib import Path
@@ -110,7 +118,7 @@ def serve(port: int = DEFAULT_PORT, ip: str = "localhost", open_browser: bool = 
     CasebookVoila.casebook_trainer_token = current.trainer_token
     CasebookVoila.casebook_language = current.language or "nl"
     CasebookVoila.launch_instance(argv=voila_argv(port, ip, open_browser),
-                                  config=voila_config(participant_pool, cull_idle_seconds))
+                                  config=voila_config(participant_pool, cull_idle_seconds, max_pages, pages_per_browser))
 
 
 def say_trainer_links(current, ip: str, port: int) -> None:

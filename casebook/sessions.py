@@ -167,6 +167,27 @@ def session_exists(store: Store, code: str) -> bool:
         return db.execute(select(SessionRow.id).where(SessionRow.code == normalise_code(code))).first() is not None
 
 
+# A session counts as running for the server's room (casebook.kernel_budget) while it is open
+# and was made, or had a participant's page open, within this time.
+RUNNING_SECONDS = 12 * 3600
+
+
+def running_sessions(store: Store, now: float | None = None) -> set[str]:
+    """Codes of the open sessions in use lately: their facilitator and projector pages get the
+    server's reserved room."""
+    from datetime import datetime, timezone
+
+    now = clock.now() if now is None else now
+    since = now - RUNNING_SECONDS
+    with store.reading() as db:
+        recent = select(SessionRow.code).where(
+            SessionRow.closed_at.is_(None),
+            SessionRow.created_at >= datetime.fromtimestamp(since, timezone.utc))
+        attended = (select(SessionRow.code).join(ParticipantRow, ParticipantRow.session_id == SessionRow.id)
+                    .where(SessionRow.closed_at.is_(None), ParticipantRow.last_seen >= since))
+        return set(db.execute(recent).scalars()) | set(db.execute(attended).scalars())
+
+
 def version(store: Store, code: str) -> int:
     """A number that changes whenever anything a view shows changes: cheap to poll."""
     with store.reading() as db:

@@ -22,6 +22,8 @@ reach (DESIGN.md §7):
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import fcntl
 import hashlib
 import hmac
@@ -29,13 +31,16 @@ import logging
 import os
 import re
 import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
+from traitlets import Float, Integer
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.contentshandler import VoilaContentsHandler
@@ -44,12 +49,17 @@ from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from casebook.config import data_dir, settings
 from casebook.exceptions import CasebookError
+from casebook.kernel_budget import PAGES_PER_BROWSER, UNCONNECTED_SECONDS, KernelBudget, default_max_pages
 from casebook.kernel_pool import kernel_is_warm, page_took, refill_one_at_a_time
 from casebook.messages import normalise_language, t
+from casebook.session_state import normalise_code
 
 log = logging.getLogger("casebook")
 
 BROWSER_COOKIE = "casebook_browser"
+# Set by the page's own script (templates/preview.html.j2): a client that has it runs scripts and
+# keeps cookies, as a browser does; a link previewer, crawler or curl has not, and starts no kernel.
+PAGE_COOKIE = "casebook_page"
 TRAINER_COOKIE = "casebook_trainer"
 BROWSER_HEADER = "X-Casebook-Browser"
 TRAINER_HEADER = "X-Casebook-Trainer"
@@ -149,17 +159,34 @@ class CasebookRequests:
         # behind the documented proxy, which sets X-Forwarded-Proto; only decides cookie flags
         return self.request.protocol == "https" or self.request.headers.get("X-Forwarded-Proto") == "https"
 
+    def browser_cookie(self) -> str | None:
+        value = self.get_cookie(BROWSER_COOKIE) or ""
+        return value if re.fullmatch(r"[0-9a-f]{32}", value) else None
+
     def browser_id(self) -> str:
         """This browser's id: from its cookie, or new (and the cookie set) on a first visit."""
-        value = self.get_cookie(BROWSER_COOKIE) or ""
-        if not re.fullmatch(r"[0-9a-f]{32}", value):
-            value = secrets.token_hex(16)
+        value = getattr(self, "_casebook_browser", None) or self.browser_cookie() or secrets.token_hex(16)
+        self._casebook_browser = value
         # Set on every page, not only the first: in front of several processes the proxy chooses
         # the id of a browser's first request (deploy/nginx/casebook-multi.conf) and routes by it,
         # and the browser keeps it from this answer on. It also keeps a regular's year running.
         self.set_cookie(BROWSER_COOKIE, value, expires_days=COOKIE_DAYS, httponly=True, samesite="Lax",
                         secure=self.is_https(), path="/")
         return _keyed(self.casebook_secret(), "browser", value)
+
+    def page_cookie(self) -> str:
+        """``name=value`` of the page cookie that goes with this browser's cookie."""
+        self.browser_id()
+        return f"{PAGE_COOKIE}={_keyed(self.casebook_secret(), 'page', self._casebook_browser)[:32]}"
+
+    def ran_the_page_script(self) -> bool:
+        """The client keeps cookies and ran the script that set the page cookie for its browser
+        cookie (see PAGE_COOKIE)."""
+        browser, given = self.browser_cookie(), self.get_cookie(PAGE_COOKIE)
+        if browser is None or not given:
+            return False
+        expected = _keyed(self.casebook_secret(), "page", browser)[:32]
+        return hmac.compare_digest(given.encode(), expected.encode())
 
     def trainer_token(self) -> str:
         return self.settings.get("casebook_trainer_token") or ""
@@ -217,17 +244,151 @@ class CasebookPageHandler(CasebookRequests, TornadoVoilaHandler):
             rest = urlencode([(k, value.decode()) for k, values in query for value in values])
             self.redirect(self.request.path + (f"?{rest}" if rest else ""))
             return
+        if not self.ran_the_page_script():
+            # a link preview, a crawler, a script, or a browser's very first visit: a light
+            # answer and no kernel; a browser's script sets the page cookie and comes back
+            self.render_casebook("preview.html.j2", page_cookie=self.page_cookie(), secure=self.is_https())
+            return
+        door: FrontDoor = self.settings["casebook_door"]
+        if not door.admit(path, self.get_query_argument("code", "")):
+            self.set_header("Retry-After", "60")
+            self.render_casebook("full.html.j2", status=503, retry=self.request.uri)
+            return
         # decided here, whatever the client sent under these names
-        self.request.headers[BROWSER_HEADER] = self.browser_id()
+        browser = self.request.headers[BROWSER_HEADER] = self.browser_id()
         self.request.headers[TRAINER_HEADER] = "1" if trainer else "0"
         self.set_header("Referrer-Policy", "no-referrer")
         # sets the _xsrf cookie that Voila's page sends with its kernel's shutdown when it is
         # closed or reloaded; without it the server refuses that (403) and the kernel of every
         # reloaded page lingers until culled
         self.xsrf_token
-        async for html in self.get_generator(path=path):
-            self.write(html)
-            self.flush()
+        self.casebook_page = (browser, path)
+        self.casebook_kernel_id = None
+        serving = _serving_page.set(self)
+        try:
+            async for html in self.get_generator(path=path):
+                self.write(html)
+                self.flush()
+        finally:
+            _serving_page.reset(serving)
+            if self.casebook_kernel_id is not None:  # counted from here: the page is in the browser
+                door.sent(self.casebook_kernel_id)
+
+
+# The page handler serving the current request, for the places where Voila learns its kernel
+# (a pool kernel handed over, or a kernel started for the page): see FrontDoor.served.
+_serving_page: contextvars.ContextVar[CasebookPageHandler | None] = contextvars.ContextVar("casebook_page", default=None)
+
+
+def page_got_kernel(kernel_id: str) -> None:
+    """Voila gave the page being served ``kernel_id``: book it against its browser."""
+    handler = _serving_page.get()
+    if handler is None or getattr(handler, "casebook_page", None) is None:
+        return
+    handler.casebook_kernel_id = kernel_id
+    browser, notebook = handler.casebook_page
+    handler.settings["casebook_door"].served(kernel_id, browser, notebook)
+
+
+class FrontDoor:
+    """The server's side of ``casebook.kernel_budget``: what runs in Voila's kernel manager, the
+    sessions that run, and the releasing of kernels the budget gives up."""
+
+    SWEEP_SECONDS = 2.0
+    SESSIONS_FRESH_SECONDS = 10.0
+    FULL_LOG_SECONDS = 10.0
+
+    def __init__(self, manager, budget: KernelBudget):
+        self.manager = manager
+        self.budget = budget
+        self._sessions: tuple[float, set[str]] = (-1e9, set())
+        self._refused_since_log = 0
+        self._full_logged_at = -1e9
+
+    def running_kernels(self) -> int:
+        """Kernels running or starting: pages and preheated pools alike."""
+        starting = sum(1 for pool in getattr(self.manager, "_pools", {}).values() for task in pool if not task.done())
+        return len(self.manager.list_kernel_ids()) + starting
+
+    def running_sessions(self) -> set[str]:
+        at, codes = self._sessions
+        if time.monotonic() - at > self.SESSIONS_FRESH_SECONDS:
+            from casebook.sessions import running_sessions
+            from casebook.store import open_store
+
+            try:
+                codes = running_sessions(open_store())
+            except Exception:  # noqa: BLE001 - no reserve rather than no page
+                log.exception("the running sessions could not be read; no room reserved for them")
+                codes = set()
+            self._sessions = (time.monotonic(), codes)
+        return codes
+
+    def admit(self, notebook: str, code: str) -> bool:
+        if getattr(self.manager, "_pools", {}).get(notebook):
+            return True  # a preheated kernel waits for it: nothing new starts now
+        running = self.running_kernels()
+        if running < self.budget.max_pages - self.budget.max_pages // 4:
+            return True  # far from full: no reserve can matter, no store to ask
+        sessions = self.running_sessions()
+        screen = normalise_code(code or "") in sessions
+        if self.budget.room_for(notebook, running, len(sessions), screen):
+            return True
+        self._refused_since_log += 1
+        if time.monotonic() - self._full_logged_at >= self.FULL_LOG_SECONDS:
+            log.warning("server full: %d of %d pages open (%d kept for the screens of %d running sessions); "
+                        "%d page(s) refused since the last line", running, self.budget.max_pages,
+                        self.budget.reserved(len(sessions)), len(sessions), self._refused_since_log)
+            self._full_logged_at, self._refused_since_log = time.monotonic(), 0
+        return False
+
+    def may_preheat(self) -> bool:
+        running = self.running_kernels()
+        if running < self.budget.max_pages - self.budget.max_pages // 4:
+            return True
+        return self.budget.may_preheat(running, len(self.running_sessions()))
+
+    def served(self, kernel_id: str, browser: str, notebook: str) -> None:
+        for oldest in self.budget.served(kernel_id, browser, notebook):
+            self.release(oldest, f"its browser opened more than {self.budget.pages_per_browser} pages")
+
+    def sent(self, kernel_id: str) -> None:
+        self.budget.sent(kernel_id)
+
+    def release(self, kernel_id: str, why: str) -> None:
+        self.budget.forget(kernel_id)
+        if kernel_id not in self.manager:
+            return
+        log.info("kernel %s released: %s", kernel_id, why)
+
+        async def shut_down() -> None:
+            try:
+                await self.manager.shutdown_kernel(kernel_id)
+            except Exception:  # noqa: BLE001 - gone already, or its process died: nothing to free
+                log.info("kernel %s was gone before its release", kernel_id)
+
+        asyncio.ensure_future(shut_down())
+
+    def sweep(self) -> None:
+        """Every few seconds: note which pages connected, release those that never did, and
+        refill the pools that a full server held back."""
+        connections = getattr(self.manager, "_kernel_connections", {})
+        for kernel_id in list(self.budget.pages):
+            if kernel_id not in self.manager:
+                self.budget.forget(kernel_id)
+            elif connections.get(kernel_id, 0) > 0:
+                self.budget.connected(kernel_id)
+        for kernel_id in self.budget.never_connected():
+            self.release(kernel_id, f"its page did not connect within {self.budget.unconnected_seconds:.0f} s")
+        pools = getattr(self.manager, "kernel_pools_config", {})
+        for notebook, wanted in pools.items():
+            if notebook != "default" and len(self.manager._pools.get(notebook, [])) < wanted.get("pool_size", 0):
+                self.manager.fill_if_needed(notebook_name=notebook)
+
+    def start(self) -> None:
+        from tornado.ioloop import PeriodicCallback
+
+        PeriodicCallback(self.sweep, self.SWEEP_SECONDS * 1000).start()
 
 
 class LandingHandler(CasebookRequests, web.RequestHandler):
@@ -324,6 +485,7 @@ class RequestHandoverSocket(RequestInfoSocketHandler):
     def send_updates(cls, msg: dict) -> None:
         """Called by Voila's page handler when a page takes a preheated kernel."""
         kernel_id, payload = msg["kernel_id"], msg["payload"]
+        page_got_kernel(kernel_id)
         page_took(kernel_id)  # a page waits for it: no longer at the warm-up priority
         RequestInfoSocketHandler._cache[kernel_id] = payload
         waiter = RequestInfoSocketHandler._waiters.get(kernel_id)
@@ -361,11 +523,31 @@ class CasebookKernelClient(AsyncKernelClient):
         return context
 
 
+class CasebookKernelManager(AsyncMappingKernelManager):
+    """The base of Voila's kernel manager: books a kernel started for the page being served
+    (no preheated kernel was left) against its browser, as a pool kernel is in send_updates."""
+
+    async def start_kernel(self, *args, **kwargs):
+        kernel_id = await super().start_kernel(*args, **kwargs)
+        if (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "False":  # not a pool's own start
+            page_got_kernel(kernel_id)
+        return kernel_id
+
+
 class CasebookVoila(Voila):
     """Voila with the casebook's front door and page rules (see the module's docstring)."""
 
     casebook_trainer_token = ""
     casebook_language = "nl"
+
+    max_pages = Integer(0, config=True, help=(
+        "Most kernels (open pages and preheated ones) this server runs at once; a page beyond that "
+        "gets a plain 'full, try again in a minute'. 0: computed from the machine's memory "
+        "(casebook.kernel_budget.default_max_pages)."))
+    pages_per_browser = Integer(PAGES_PER_BROWSER, config=True, help=(
+        "Most pages (kernels) one browser holds; opening one more releases its oldest."))
+    unconnected_seconds = Float(UNCONNECTED_SECONDS, config=True, help=(
+        "Seconds after which the kernel of a page that no browser connected to is shut down."))
 
     def init_settings(self):
         # the casebook's own server lines in Voila's log, with its format and times
@@ -375,13 +557,18 @@ class CasebookVoila(Voila):
         casebook_log.propagate = False
         keep_requests_for_kernels_that_ask_again()
         settings = super().init_settings()
+        budget = KernelBudget(max_pages=self.max_pages or default_max_pages(),
+                              pages_per_browser=self.pages_per_browser, unconnected_seconds=self.unconnected_seconds)
+        door = FrontDoor(self.kernel_manager, budget)
         if hasattr(self.kernel_manager, "fill_if_needed"):  # preheating pools
-            refill_one_at_a_time(self.kernel_manager)
+            refill_one_at_a_time(self.kernel_manager, may_start=door.may_preheat)
+        door.start()
+        self.log.info("at most %d pages at once (%d per browser)", budget.max_pages, budget.pages_per_browser)
         # the kernels' shared context: the browsers' websocket connections to the kernels
         self.kernel_manager.context.setsockopt(zmq.RCVHWM, UNBOUNDED)
         secret = casebook_secret()
         # signed cookies (the trainer's) stay valid across a restart: the same key each time
-        settings.update(cookie_secret=secret, casebook_secret=secret, log_function=log_request,
+        settings.update(cookie_secret=secret, casebook_secret=secret, log_function=log_request, casebook_door=door,
                         casebook_trainer_token=self.casebook_trainer_token, casebook_language=self.casebook_language)
         return settings
 
