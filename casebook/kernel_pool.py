@@ -1,17 +1,23 @@
-"""Refilling the pools of preheated kernels one kernel at a time.
+"""Warming the pools of preheated kernels a few at a time, most needed first.
 
-Voila refills a notebook's pool by starting every missing kernel at once. When a group of
-twelve joins, twelve kernels then warm up together (start Python, run the notebook), and for
-several seconds the sessions already running wait for the CPU. On 2 cores, the first phase
-change after a group joined took 1.2 to 1.7 s to reach the screens instead of about 0.2 s
-(``benchmarks/scale.py``).
+Voila fills a notebook's pool by starting every missing kernel at once: at start-up the whole
+participant pool and one kernel for each other app (34 kernels for a pool of 30), and after a
+group joined, twelve at once. On 2 cores they all warm together for a minute, and no page gets a
+warm kernel before all of them are (a group arriving 20 s after a start waited 8.5-12.5 s p95);
+the sessions already running wait for the CPU meanwhile.
 
-Here a pool is refilled one kernel after another. The next kernel starts when the previous
-one is warm, that is when it asks the server for its page's request (``kernel_is_warm``,
-called by ``casebook.web.RequestHandoverSocket``). A kernel that never asks (its notebook
-failed, or it was shut down) holds up the next for ``WARM_PATIENCE_SECONDS`` at most.
+Here one ``PoolWarmer`` warms at most ``at_once`` kernels at a time for all pools together (one
+per core), always for the pool that has the fewest kernels (ready or warming), the apps in the
+order of ``sizes``: the first kernel of each app comes within seconds of a start, then the
+participants' pool fills, and every kernel is ready for a page as soon as it is warm. A kernel is
+warm when it asks the server for its page's request (``kernel_is_warm``, called by
+``casebook.web.RequestHandoverSocket``); one that never asks (its notebook failed, or it was shut
+down) holds its place for ``WARM_PATIENCE_SECONDS`` at most. The warmer starts a kernel only
+while ``may_start()`` (the server's room, ``casebook.kernel_budget``).
 
-The fill at start-up stays as Voila does it: all at once, since no page is live yet.
+A page that finds its pool empty while kernels warm waits for the next one (``wait_for_kernel``)
+instead of starting a kernel of its own beside them: queued, the first pages of a burst are
+served first instead of all of them at the end.
 
 A pool kernel also warms up at the lowest CPU priority (``warm_quietly``, in the kernel as it
 starts) and takes its normal priority back when its page arrives (``serve_at_full_priority``),
@@ -31,11 +37,13 @@ log = logging.getLogger("casebook")
 
 WARM_PATIENCE_SECONDS = 60.0
 WARM_NICE = 19  # the lowest priority: a warming kernel gets what the live pages leave
+# How long a page waits for its pool's next kernel before starting one of its own.
+WAIT_FOR_KERNEL_SECONDS = 60.0
 
 _priority_to_restore: int | None = None  # this kernel's priority before it warmed quietly
-_manager = None  # in the server: the kernel manager whose pools are refilled here
+_manager = None  # in the server: the kernel manager whose pools are warmed here
 
-# kernel id -> what to do once that kernel is warm (start the next one of its pool)
+# kernel id -> what to do once that kernel is warm (the warmer starts the next one)
 _when_warm: dict[str, Callable[[], None]] = {}
 
 
@@ -60,60 +68,117 @@ def kernel_is_warm(kernel_id: str) -> None:
         then()
 
 
-def refill_one_at_a_time(manager, may_start: Callable[[], bool] = lambda: True) -> None:
-    """Make ``manager`` (Voila's kernel manager with preheated pools) refill each pool one
-    kernel at a time, and only while ``may_start()`` (the server's room, casebook.kernel_budget).
-    Uses its ``fill_if_needed``, ``kernel_pools_config``, ``_pools`` and ``fill_delay`` (voila 0.5)."""
-    global _manager
-    _manager = manager
-    fill_all = manager.fill_if_needed
-    warming: dict[str, asyncio.Future] = {}  # notebook -> the pool entry warming now
+class PoolWarmer:
+    """Fills Voila's pools (``manager._pools``, via its own ``fill_if_needed``) ``at_once``
+    kernels at a time; takes over the manager's ``fill_if_needed`` (voila 0.5)."""
 
-    def fill_if_needed(delay: float | None = None, notebook_name: str | None = None, **kwargs) -> None:
-        if notebook_name in warming:
-            return  # the kernel warming now starts the next one when it is warm
-        pool = manager._pools.get(notebook_name, [])
-        pools = manager.kernel_pools_config
-        own = pools.get(notebook_name, pools.get("default", {}))
-        if len(pool) >= own.get("pool_size", 1) or not may_start():
-            return  # full, or no room: the server's sweep asks again (casebook.web.FrontDoor)
+    def __init__(self, manager, sizes: dict[str, int], at_once: int = 2,
+                 may_start: Callable[[], bool] = lambda: True):
+        global _manager
+        _manager = manager
+        self.manager = manager
+        self.sizes = dict(sizes)  # notebook -> pool size, most needed first when equally empty
+        self.at_once = max(1, at_once)
+        self.may_start = may_start
+        self.warming: set[asyncio.Future] = set()
+        self._fill_all = manager.fill_if_needed  # Voila's: starts as many kernels as a pool lacks
+        self._more = asyncio.Event()  # set whenever a pool got a kernel, for pages waiting
+        self.waiting: dict[str, int] = {}  # notebook -> pages waiting for a kernel of its pool
+        manager.fill_if_needed = self.fill_if_needed
+
+    def pool(self, notebook: str) -> list:
+        return self.manager._pools.get(notebook, [])
+
+    def fill_if_needed(self, delay: float | None = None, notebook_name: str | None = None, **kwargs) -> None:
+        """What Voila calls after a page took a kernel: warm what is missing, as the rules say."""
+        self.fill()
+
+    def next_pool(self) -> str | None:
+        """Where pages wait for more kernels than their pool holds, there; else the emptiest pool."""
+        lacking = [name for name, size in self.sizes.items() if len(self.pool(name)) < size]
+        order = list(self.sizes)
+        awaited = [name for name in lacking if self.waiting.get(name, 0) > len(self.pool(name))]
+        return min(awaited or lacking, key=lambda name: (len(self.pool(name)), order.index(name)), default=None)
+
+    def fill(self) -> None:
+        while len(self.warming) < self.at_once:
+            notebook = self.next_pool()
+            if notebook is None or not self.may_start():
+                return  # full, or no room: the server's sweep calls again (casebook.web.FrontDoor)
+            self._start_one(notebook)
+
+    def _start_one(self, notebook: str) -> None:
+        pools = self.manager.kernel_pools_config
+        own = pools.get(notebook, pools.get("default", {}))
         # Voila starts as many kernels as the pool lacks: for this call, it lacks one
-        manager.kernel_pools_config = {**pools, notebook_name: {**own, "pool_size": len(pool) + 1}}
+        self.manager.kernel_pools_config = {**pools, notebook: {**own, "pool_size": len(self.pool(notebook)) + 1}}
         try:
-            fill_all(delay=delay, notebook_name=notebook_name, **kwargs)
+            self._fill_all(delay=0, notebook_name=notebook)
         finally:
-            manager.kernel_pools_config = pools
-        pool = manager._pools.get(notebook_name, [])
-        if not pool:
+            self.manager.kernel_pools_config = pools
+        if not self.pool(notebook):
             return
-        started = pool[-1]
-        warming[notebook_name] = started
+        started = self.pool(notebook)[-1]
+        self.warming.add(started)
+        self._more.set()
         loop = asyncio.get_event_loop()
 
-        def next_one() -> None:
-            if warming.get(notebook_name) is started:
-                del warming[notebook_name]
-                fill_if_needed(0, notebook_name, **kwargs)
+        def warm() -> None:
+            if started in self.warming:
+                self.warming.discard(started)
+                self.fill()
 
         def on_started(task: asyncio.Future) -> None:
             try:
                 kernel_id = task.result()["kernel_id"]
             except BaseException:  # noqa: BLE001 - Voila logs the failed start; try again a little later
-                loop.call_later(manager.fill_delay, next_one)
+                self.warming.discard(started)
+                loop.call_later(self.manager.fill_delay, self.fill)
                 return
-            _when_warm[kernel_id] = next_one
+            _when_warm[kernel_id] = warm
 
             def patience_ran_out() -> None:
                 if _when_warm.pop(kernel_id, None) is not None:
                     log.info("kernel %s did not ask for its page within %.0f s; warming the next",
                              kernel_id, WARM_PATIENCE_SECONDS)
-                    next_one()
+                    warm()
 
             loop.call_later(WARM_PATIENCE_SECONDS, patience_ran_out)
 
         started.add_done_callback(on_started)
 
-    manager.fill_if_needed = fill_if_needed
+    def ready_for(self, notebook: str) -> bool:
+        """Voila serves the page from its pool: the pool has a kernel, and Voila has read the
+        notebook (``notebook_data``, filled as the pool's first kernel starts)."""
+        return bool(self.pool(notebook)) and notebook in getattr(self.manager, "notebook_data", {notebook: None})
+
+    async def wait_for_kernel(self, notebook: str, timeout: float = WAIT_FOR_KERNEL_SECONDS) -> bool:
+        """For a page whose pool is empty: wait until the pool has a kernel (warm or warming)
+        for it. False when the pool has no size, no room, or none came within ``timeout``."""
+        self.waiting[notebook] = self.waiting.get(notebook, 0) + 1
+        try:
+            return await self._wait_for_kernel(notebook, timeout)
+        finally:
+            self.waiting[notebook] -= 1
+
+    async def _wait_for_kernel(self, notebook: str, timeout: float) -> bool:
+        loop = asyncio.get_event_loop()
+        deadline = loop.time() + timeout
+        while not self.ready_for(notebook):
+            if not self.sizes.get(notebook):
+                return False
+            self.fill()
+            if not self.warming and not self.pool(notebook):
+                return False  # nothing warms: no room, or nothing lacking
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            self._more.clear()
+            try:  # woken when a kernel is added; Voila's notebook_data is looked at every 0.2 s
+                await asyncio.wait_for(self._more.wait(), min(0.2, left))
+            except asyncio.TimeoutError:
+                pass
+        return True
 
 
 def _may_return_to(priority: int) -> bool:

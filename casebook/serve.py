@@ -25,16 +25,11 @@ CULL_IDLE_SECONDS = 180
 CULL_INTERVAL_SECONDS = 30
 
 
-def pool_sizes(participants: int) -> dict[str, dict]:
-    """Preheated kernels per notebook: many for participants, one for each other app."""
-    return {
-        "default": {"pool_size": 0},
-        "participant.ipynb": {"pool_size": participants},
-        "facilitator.ipynb": {"pool_size": 1},
-        "projector.ipynb": {"pool_size": 1},
-        "casebook.ipynb": {"pool_size": 1},
-        "solo.ipynb": {"pool_size": 1},
-    }
+def pool_sizes(participants: int) -> dict[str, int]:
+    """Preheated kernels per notebook: many for participants, one for each other app; when
+    pools are equally empty, the first here warms first."""
+    return {"participant.ipynb": participants, "facilitator.ipynb": 1, "projector.ipynb": 1,
+            "solo.ipynb": 1, "casebook.ipynb": 1}
 
 
 def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECONDS, max_pages: int = 0,
@@ -65,7 +60,10 @@ def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECON
         config.CasebookVoila.pages_per_browser = pages_per_browser
     config.VoilaConfiguration.show_tracebacks = False
     config.VoilaConfiguration.preheat_kernel = participant_pool > 0
-    config.VoilaKernelManager.kernel_pools_config = pool_sizes(participant_pool)
+    # Voila would start every pool's kernels at once; the casebook's warmer fills them a few at a
+    # time, most needed first (casebook.kernel_pool.PoolWarmer)
+    config.VoilaKernelManager.kernel_pools_config = {"default": {"pool_size": 0}}
+    config.CasebookVoila.pool_sizes = pool_sizes(participant_pool)
     # the papermill template and generated session notebooks are never preheated
     config.VoilaKernelManager.preheat_denylist = ["session*", "sessions/*"]
     config.MappingKernelManager.cull_idle_timeout = cull_idle_seconds

@@ -40,7 +40,7 @@ import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
-from traitlets import Float, Integer
+from traitlets import Dict, Float, Integer
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.contentshandler import VoilaContentsHandler
@@ -50,7 +50,7 @@ from voila.tornado.treehandler import TornadoVoilaTreeHandler
 from casebook.config import data_dir, settings
 from casebook.exceptions import CasebookError
 from casebook.kernel_budget import PAGES_PER_BROWSER, UNCONNECTED_SECONDS, KernelBudget, default_max_pages
-from casebook.kernel_pool import kernel_is_warm, page_took, refill_one_at_a_time
+from casebook.kernel_pool import PoolWarmer, kernel_is_warm, page_took
 from casebook.messages import normalise_language, t
 from casebook.session_state import normalise_code
 
@@ -262,6 +262,7 @@ class CasebookPageHandler(CasebookRequests, TornadoVoilaHandler):
         # closed or reloaded; without it the server refuses that (403) and the kernel of every
         # reloaded page lingers until culled
         self.xsrf_token
+        await door.wait_for_kernel(path)
         self.casebook_page = (browser, path)
         self.casebook_kernel_id = None
         serving = _serving_page.set(self)
@@ -304,6 +305,7 @@ class FrontDoor:
         self._sessions: tuple[float, set[str]] = (-1e9, set())
         self._refused_since_log = 0
         self._full_logged_at = -1e9
+        self.warmer: PoolWarmer | None = None
 
     def running_kernels(self) -> int:
         """Kernels running or starting: pages and preheated pools alike."""
@@ -380,10 +382,13 @@ class FrontDoor:
                 self.budget.connected(kernel_id)
         for kernel_id in self.budget.never_connected():
             self.release(kernel_id, f"its page did not connect within {self.budget.unconnected_seconds:.0f} s")
-        pools = getattr(self.manager, "kernel_pools_config", {})
-        for notebook, wanted in pools.items():
-            if notebook != "default" and len(self.manager._pools.get(notebook, [])) < wanted.get("pool_size", 0):
-                self.manager.fill_if_needed(notebook_name=notebook)
+        if self.warmer is not None:
+            self.warmer.fill()
+
+    async def wait_for_kernel(self, notebook: str) -> None:
+        """A page whose pool is empty while it warms waits for its next kernel, in turn."""
+        if self.warmer is not None and not self.warmer.ready_for(notebook):
+            await self.warmer.wait_for_kernel(notebook)
 
     def start(self) -> None:
         from tornado.ioloop import PeriodicCallback
@@ -546,6 +551,11 @@ class CasebookVoila(Voila):
         "(casebook.kernel_budget.default_max_pages)."))
     pages_per_browser = Integer(PAGES_PER_BROWSER, config=True, help=(
         "Most pages (kernels) one browser holds; opening one more releases its oldest."))
+    pool_sizes = Dict(value_trait=Integer(), default_value={}, config=True, help=(
+        "Preheated kernels per notebook (name -> count), warmed a few at a time, the first "
+        "notebook first when pools are equally empty. Voila's own kernel_pools_config stays empty: "
+        "it would start them all at once."))
+    warm_at_once = Integer(0, config=True, help="Kernels warmed at the same time (0: one per core).")
     unconnected_seconds = Float(UNCONNECTED_SECONDS, config=True, help=(
         "Seconds after which the kernel of a page that no browser connected to is shut down."))
 
@@ -561,7 +571,13 @@ class CasebookVoila(Voila):
                               pages_per_browser=self.pages_per_browser, unconnected_seconds=self.unconnected_seconds)
         door = FrontDoor(self.kernel_manager, budget)
         if hasattr(self.kernel_manager, "fill_if_needed"):  # preheating pools
-            refill_one_at_a_time(self.kernel_manager, may_start=door.may_preheat)
+            # Voila's manager filled nothing as it was made (its pools are configured empty):
+            # the warmer fills them, a few kernels at a time (casebook.kernel_pool)
+            self.kernel_manager.kernel_pools_config = {
+                "default": {"pool_size": 0}, **{name: {"pool_size": size} for name, size in self.pool_sizes.items()}}
+            door.warmer = PoolWarmer(self.kernel_manager, self.pool_sizes, at_once=self.warm_at_once or os.cpu_count() or 2,
+                                     may_start=door.may_preheat)
+            door.warmer.fill()
         door.start()
         self.log.info("at most %d pages at once (%d per browser)", budget.max_pages, budget.pages_per_browser)
         # the kernels' shared context: the browsers' websocket connections to the kernels

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,33 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ]
+
+
+# The light first answer to a client that has not shown it runs the page's script
+# (casebook/templates/preview.html.j2): the script sets this cookie and asks again.
+PAGE_COOKIE_SCRIPT = re.compile(r'var cookie = "(casebook_page)=([0-9a-f]+)"')
+
+
+def page_cookies(url: str, headers: dict[str, str] | None = None) -> dict[str, str]:
+    """The cookies a browser holds after the first answer for ``url``: its browser cookie, and the
+    page cookie its script set. A client that sends both gets the page with its kernel."""
+    import httpx
+
+    first = httpx.get(url, headers=headers, timeout=120)
+    found = PAGE_COOKIE_SCRIPT.search(first.text)
+    assert found, f"no page-cookie script in the first answer for {url}: {first.status_code} {first.text[:300]}"
+    return {"casebook_browser": first.cookies["casebook_browser"], found.group(1): found.group(2)}
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def get_page(url: str, timeout: float = 120, **kwargs):
+    """GET a page as a browser does it: the first answer's script ran, then the page itself."""
+    import httpx
+
+    return httpx.get(url, cookies=page_cookies(url), timeout=timeout, **kwargs)
 
 
 def free_port() -> int:

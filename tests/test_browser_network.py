@@ -18,7 +18,7 @@ import pytest
 
 from casebook import sessions
 from casebook.store import Store
-from tests.servers import VoilaServer, run_in_a_loop_of_its_own
+from tests.servers import VoilaServer, cookie_header, page_cookies, run_in_a_loop_of_its_own
 from tests.test_browser_session import new_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -246,7 +246,9 @@ def test_a_page_offline_longer_than_the_cull_timeout_comes_back_as_the_same_pers
 
 def test_a_malformed_widget_message_gets_no_traceback(server):
     """Over the page's own kernel websocket: garbage, unknown comms, wrong types."""
-    status, html = raw_get(server, path_of(server.app_url("participant")), {"Host": f"localhost:{server.port}"})
+    cookies = page_cookies(server.app_url("participant"))
+    status, html = raw_get(server, path_of(server.app_url("participant")),
+                           {"Host": f"localhost:{server.port}", "Cookie": cookie_header(cookies)})
     assert status == 200
     kernel_id = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">\s*(.*?)\s*</script>',
                                      html, re.S).group(1))["kernelId"]

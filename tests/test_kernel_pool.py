@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from casebook import kernel_pool
-from tests.servers import VoilaServer, run_in_a_loop_of_its_own
+from tests.servers import VoilaServer, get_page, run_in_a_loop_of_its_own
 
 
 class VoilaLikeManager:
@@ -133,8 +133,6 @@ def test_a_pool_kernel_warms_at_the_lowest_priority_and_serves_its_page_at_full(
     the one a page takes runs at the server's own priority again, every thread of it."""
     import re
 
-    import httpx
-
     if not kernel_pool._may_return_to(os.getpriority(os.PRIO_PROCESS, 0)):
         pytest.skip("this user may not lower a nice value again (RLIMIT_NICE); kernels warm at normal priority")
     server = VoilaServer(tmp_path, env={"CASEBOOK_CACHE": str(test_cache)}, pool=2).start()
@@ -148,7 +146,7 @@ def test_a_pool_kernel_warms_at_the_lowest_priority_and_serves_its_page_at_full(
         assert kernels and all(_nice_of_threads(pid) == {19} for pid in kernels), \
             {pid: _nice_of_threads(pid) for pid in kernels}
 
-        page = httpx.get(server.app_url("participant"), timeout=120)
+        page = get_page(server.app_url("participant"))
         assert page.status_code == 200
         kernel_id = re.search(r'"kernelId": "([^"]+)"', page.text).group(1)
         served = next(pid for pid, cmdline in _kernels(server.process.pid).items() if kernel_id in cmdline)
