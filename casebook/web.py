@@ -306,6 +306,7 @@ class FrontDoor:
         self._refused_since_log = 0
         self._full_logged_at = -1e9
         self.warmer: PoolWarmer | None = None
+        self._released_tabs: dict[str, None] = {}  # oldest first
 
     def running_kernels(self) -> int:
         """Kernels running or starting: pages and preheated pools alike."""
@@ -350,9 +351,17 @@ class FrontDoor:
             return True
         return self.budget.may_preheat(running, len(self.running_sessions()))
 
+    RELEASED_KEPT = 1000  # kernel ids of released tabs kept, for their pages' asking
+
     def served(self, kernel_id: str, browser: str, notebook: str) -> None:
         for oldest in self.budget.served(kernel_id, browser, notebook):
+            self._released_tabs[oldest] = None
+            while len(self._released_tabs) > self.RELEASED_KEPT:
+                del self._released_tabs[next(iter(self._released_tabs))]
             self.release(oldest, f"its browser opened more than {self.budget.pages_per_browser} pages")
+
+    def was_released_for_a_newer_tab(self, kernel_id: str) -> bool:
+        return kernel_id in self._released_tabs
 
     def sent(self, kernel_id: str) -> None:
         self.budget.sent(kernel_id)
@@ -411,11 +420,17 @@ START_ID = secrets.token_hex(8)
 
 
 class AliveHandler(web.RequestHandler):
-    """``/casebook/alive``: the server is up, and which start of it this is."""
+    """``/casebook/alive``: the server is up, and which start of it this is. With ``?kernel=``
+    (the asking page's own kernel): whether the server released that kernel for a newer tab of
+    the same browser, so the page says so instead of reloading itself."""
 
     def get(self):
         self.set_header("Cache-Control", "no-store")
-        self.finish({"start": START_ID})
+        answer = {"start": START_ID}
+        kernel_id = self.get_query_argument("kernel", "")
+        if kernel_id and self.settings["casebook_door"].was_released_for_a_newer_tab(kernel_id):
+            answer["released"] = True
+        self.finish(answer)
 
 
 class NotFoundHandler(web.RequestHandler):

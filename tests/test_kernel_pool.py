@@ -1,4 +1,4 @@
-"""Pools of preheated kernels refill one kernel at a time (casebook.kernel_pool), against a
+"""Pools of preheated kernels warm a few kernels at a time (casebook.kernel_pool), against a
 kernel manager that fills the way Voila 0.5's does: every missing kernel at once."""
 
 from __future__ import annotations
@@ -53,49 +53,94 @@ async def settle():
         await asyncio.sleep(0.001)
 
 
-def test_a_group_taking_the_pool_warms_one_kernel_at_a_time():
+def warmer_for(manager, at_once=2, **kwargs):
+    sizes = {name: config["pool_size"] for name, config in manager.kernel_pools_config.items() if name != "default"}
+    return kernel_pool.PoolWarmer(manager, sizes, at_once=at_once, **kwargs)
+
+
+def test_pools_warm_a_few_kernels_at_a_time_the_emptiest_first():
     async def scenario():
         manager = VoilaLikeManager(size=4)
-        manager.fill_if_needed(delay=0, notebook_name="participant.ipynb")  # start-up: all at once
+        manager.kernel_pools_config["facilitator.ipynb"] = {"pool_size": 1}
+        warmer = warmer_for(manager, at_once=2)
+        warmer.fill()  # the start: two at once, the first kernel of each app before a second
         await settle()
-        assert len(manager.started) == 4
-        kernel_pool.refill_one_at_a_time(manager)
-        for _ in range(4):  # a group of four joins at once
-            manager.take()
+        assert manager.started == ["k1", "k2"]
+        assert [len(manager._pools.get(name, [])) for name in ("participant.ipynb", "facilitator.ipynb")] == [1, 1]
+        kernel_pool.kernel_is_warm("k1")
         await settle()
-        assert manager.started[4:] == ["k5"]  # one warming, not four
-        kernel_pool.kernel_is_warm("k1")  # an old kernel asking again changes nothing
-        await settle()
-        assert manager.started[4:] == ["k5"]
-        for warm in ("k5", "k6", "k7"):
+        assert manager.started == ["k1", "k2", "k3"]  # one warm: one more, still two at a time
+        for warm in ("k2", "k3", "k4"):
             kernel_pool.kernel_is_warm(warm)
             await settle()
-        assert manager.started[4:] == ["k5", "k6", "k7", "k8"]
-        kernel_pool.kernel_is_warm("k8")
+        kernel_pool.kernel_is_warm("k5")
         await settle()
-        assert len(manager._pools["participant.ipynb"]) == 4 and len(manager.started) == 8  # full, no more
+        assert len(manager._pools["participant.ipynb"]) == 4 and len(manager.started) == 5  # full, no more
+        for _ in range(4):  # a group of four joins at once: Voila asks for a refill each time
+            manager.take()
+        await settle()
+        assert manager.started[5:] == ["k6", "k7"]  # two warming, not four
         assert manager.kernel_pools_config["participant.ipynb"]["pool_size"] == 4  # its settings unchanged
 
     run_in_a_loop_of_its_own(scenario())
 
 
-def test_a_kernel_that_never_asks_or_fails_to_start_does_not_stop_the_refill(monkeypatch):
+def test_a_kernel_that_never_asks_or_fails_to_start_does_not_stop_the_warming(monkeypatch):
     monkeypatch.setattr(kernel_pool, "WARM_PATIENCE_SECONDS", 0.05)
 
     async def scenario():
-        manager = VoilaLikeManager(size=2, fail_first=0)
-        kernel_pool.refill_one_at_a_time(manager)
-        manager.fill_if_needed(notebook_name="participant.ipynb")
+        manager = VoilaLikeManager(size=2)
+        warmer_for(manager, at_once=1).fill()
         await settle()
         assert manager.started == ["k1"]
         await asyncio.sleep(0.2)  # k1 never asks for its page: after the patience, the next one
         assert manager.started == ["k1", "k2"]
 
         failing = VoilaLikeManager(size=2, fail_first=1)
-        kernel_pool.refill_one_at_a_time(failing)
-        failing.fill_if_needed(notebook_name="participant.ipynb")
+        warmer_for(failing, at_once=1).fill()
         await asyncio.sleep(0.1)  # the first start failed; it is tried again after fill_delay
         assert failing.started == ["k1"]
+
+    run_in_a_loop_of_its_own(scenario())
+
+
+def test_no_kernel_warms_without_room_and_the_warming_resumes_with_room():
+    async def scenario():
+        room = {"free": False}
+        manager = VoilaLikeManager(size=3)
+        warmer = warmer_for(manager, may_start=lambda: room["free"])
+        warmer.fill()
+        await settle()
+        assert manager.started == []
+        room["free"] = True
+        warmer.fill()  # what the server's sweep does every few seconds
+        await settle()
+        assert manager.started == ["k1", "k2"]
+
+    run_in_a_loop_of_its_own(scenario())
+
+
+def test_a_page_finding_its_pool_empty_waits_for_the_next_kernel_and_its_pool_comes_first():
+    async def scenario():
+        manager = VoilaLikeManager(size=2)
+        manager.kernel_pools_config["solo.ipynb"] = {"pool_size": 2}
+        warmer = warmer_for(manager, at_once=1)
+        manager._pools["participant.ipynb"] = []
+        manager._pools["solo.ipynb"] = []
+        waiting = asyncio.ensure_future(warmer.wait_for_kernel("participant.ipynb", timeout=5))
+        await settle()
+        assert not waiting.done() or waiting.result() is True
+        assert manager.started == ["k1"] and len(manager._pools["participant.ipynb"]) == 1
+        assert await waiting is True
+        # a page waits for solo while participant (first in order) is as empty: solo warms first
+        other = VoilaLikeManager(size=2)
+        other.kernel_pools_config["solo.ipynb"] = {"pool_size": 2}
+        solo_page = asyncio.ensure_future(warmer_for(other, at_once=1).wait_for_kernel("solo.ipynb", timeout=5))
+        await settle()
+        assert len(other._pools.get("solo.ipynb", [])) == 1 and not other._pools.get("participant.ipynb")
+        assert await solo_page is True
+        nothing = kernel_pool.PoolWarmer(VoilaLikeManager(size=0), {"participant.ipynb": 0})
+        assert await nothing.wait_for_kernel("participant.ipynb", timeout=1) is False  # no pool: no wait
 
     run_in_a_loop_of_its_own(scenario())
 
