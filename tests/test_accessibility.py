@@ -127,6 +127,55 @@ def test_the_refused_page(voila_server, open_page, axe_source, artifacts):
     assert_none(violations(page, axe_source, artifacts, "refused"))
 
 
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_first_answer_for_a_client_without_script(voila_server, browser, axe_source, artifacts, language):
+    """What a link preview or a browser without JavaScript gets instead of a page with a kernel."""
+    import httpx
+
+    answer = httpx.get(voila_server.app_url("participant", "lang=en" if language == "en" else ""), timeout=60)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.route("**/*", lambda route: route.fulfill(status=200, content_type="text/html", body=answer.text))
+    page.goto(voila_server.url + "/preview")
+    assert page.locator("html").get_attribute("lang") == language
+    found = axe_on_a_page_without_script(page, browser, answer.text, axe_source)
+    screenshot(page, artifacts / f"a11y-preview-{language}.png")
+    context.close()
+    assert_none([f"preview-{language}: {line}" for line in found])
+
+
+def axe_on_a_page_without_script(page, browser, html: str, axe_source: str) -> list[str]:
+    """axe needs script: the same markup as the page shows it without script (its noscript
+    text shown, its own script left out), in a context that runs axe."""
+    import re
+
+    shown = re.sub(r"<script>.*?</script>", "", html, flags=re.S).replace("<noscript>", "").replace("</noscript>", "")
+    context = browser.new_context()
+    checked = context.new_page()
+    checked.set_content(shown)
+    checked.add_script_tag(path=axe_source)
+    found = checked.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(r => r.violations)", WCAG_TAGS)
+    context.close()
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in found]
+
+
+def test_the_server_full_page(tmp_path_factory, test_cache, open_page, axe_source, artifacts):
+    from tests.servers import VoilaServer
+
+    full = VoilaServer(tmp_path_factory.mktemp("full-a11y"), env={"CASEBOOK_CACHE": str(test_cache)}, pool=0,
+                       args=["--max-pages", "1"]).start()
+    try:
+        open_page(full.app_url("solo"))  # takes the one place
+        for language, query in (("nl", ""), ("en", "lang=en")):
+            page = open_page(full.app_url("casebook", query), ready="h1")
+            assert page.locator(".cb-server-full").count() == 1
+            assert page.locator("html").get_attribute("lang") == language
+            assert_none(violations(page, axe_source, artifacts, f"server-full-{language}"))
+    finally:
+        full.stop()
+
+
 # ------------------------------------------------------------------------------ apps alone
 
 
