@@ -148,6 +148,83 @@ def burst(url: str, n: int, kernel_ids: list[str] | None = None) -> list[float]:
     return times
 
 
+def wait_until_warm(server: VoilaServer, kernels: int, timeout: float = 600) -> float:
+    """Until the server runs ``kernels`` kernels and all of them ran their notebook (their CPU is
+    quiet): a truly warm pool. Seconds waited."""
+    started = time.monotonic()
+    while len(kernel_pids(server)) < kernels and time.monotonic() - started < timeout:
+        time.sleep(0.5)
+    wait_until_idle(server)
+    return time.monotonic() - started
+
+
+def arrivals_while_warming(tmp: Path, n: int, group: int, after: float, results: dict, key: str) -> None:
+    """A fresh ``casebook serve`` (pool ``n``): ``after`` seconds after it answers, while its pools
+    still warm, a group of ``group`` opens the participant page at once (each a new browser)."""
+    server = VoilaServer(tmp, pool=n).start(timeout=600)
+    try:
+        time.sleep(after)
+        warming = len(kernel_pids(server))
+        times = burst(server.app_url("participant"), group)
+        results[key] = times
+        print(f"   a group of {group} arriving {after:.0f} s after the server answered ({warming} of "
+              f"{sum(pool_sizes(n).values())} kernels started): median {statistics.median(times):.2f} s, "
+              f"p95 {p95(times):.2f} s (load {load_averages()})", flush=True)
+    finally:
+        server.stop()
+
+
+USER_AGENTS = ["WhatsApp/2.24.6.77 A", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+               "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+               "TelegramBot (like TwitterBot)", "curl/8.5.0", "python-requests/2.32.3"]
+
+
+def flood(url: str, server_pid: int, results: dict, key: str, real_page: str | None = None,
+          loads: int = 100, at_once: int = 8) -> None:
+    """``loads`` GETs of ``url`` by clients that run no script and keep no cookie (link
+    previewers, crawlers, scripts), ``at_once`` at a time: the extra kernels at the peak and 60 s
+    later, and how long a real participant's page takes in the middle of it."""
+    import concurrent.futures
+
+    before = len(kernel_pids_of(server_pid))
+    peak = [before]
+    done = threading.Event()
+
+    def count() -> None:
+        while not done.wait(0.25):
+            peak[0] = max(peak[0], len(kernel_pids_of(server_pid)))
+
+    def fetch(number: int) -> int:
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENTS[number % len(USER_AGENTS)]})
+        try:
+            return urllib.request.urlopen(request, timeout=300).status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(at_once) as clients:
+        statuses = list(clients.map(fetch, range(loads)))
+        if real_page:  # a participant opening the page in the middle of it
+            time.sleep(0.5)
+            t1 = time.monotonic()
+            fetch_as_a_browser(real_page)
+            results[f"{key}_participant"] = time.monotonic() - t1
+    took = time.monotonic() - t0
+    time.sleep(2)
+    done.set()
+    counter.join()
+    time.sleep(max(0.0, 60 - (time.monotonic() - t0)))
+    results[f"{key}_peak"] = peak[0] - before
+    results[f"{key}_after_60s"] = max(0, len(kernel_pids_of(server_pid)) - before)
+    print(f"   {loads} loads by clients without script or cookie ({at_once} at a time, {took:.1f} s, answers "
+          f"{sorted(set(statuses))}): extra kernels at the peak {results[f'{key}_peak']}, after 60 s "
+          f"{results[f'{key}_after_60s']}"
+          + (f"; a participant's page meanwhile {results[f'{key}_participant']:.2f} s" if real_page else ""),
+          flush=True)
+
+
 def one_browser(browser, url: str, refilled=lambda: None) -> tuple[list[float], list[float]]:
     """Five new participants in one browser (cache warm): page opened -> join usable, and
     join -> item toggles usable."""
@@ -208,9 +285,10 @@ def measure_casebook(n: int, close_wait: float, tmp: Path, results: dict) -> str
     print(f"casebook serve with a participant pool of {n} (load {load_averages()}) ...", flush=True)
     started = time.monotonic()
     server = VoilaServer(tmp, pool=n).start(timeout=600)
-    print(f"  pools filled after {time.monotonic() - started:.1f} s", flush=True)
-    wait_until_idle(server)
-    print(f"  every preheated kernel idle after {time.monotonic() - started:.1f} s", flush=True)
+    results["answering"] = time.monotonic() - started
+    print(f"  answering after {results['answering']:.1f} s", flush=True)
+    results["warm"] = wait_until_warm(server, sum(pool_sizes(n).values())) + results["answering"]
+    print(f"  every preheated kernel warm and idle after {results['warm']:.1f} s", flush=True)
     env = {**server.env, "CASEBOOK_PUBLIC_URL": server.url}
     session = json.loads(subprocess.run(
         [sys.executable, "-m", "casebook.cli", "session", "new", "--cases", CASE, "--format", "json"],
@@ -227,6 +305,8 @@ def measure_casebook(n: int, close_wait: float, tmp: Path, results: dict) -> str
               f"p95 {p95(times):.2f} s (load {load_averages()})", flush=True)
         time.sleep(3)
         page_kernels = pids_of_kernels(server.process.pid, served)
+        # now: pages that never connect (as these) give their kernel back within 20 s
+        results["rss"] = [rss_mb(pid) for pid in page_kernels if Path(f"/proc/{pid}").exists()]
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             control.go_to(2)  # voting, so that joining shows the toggles
@@ -251,8 +331,7 @@ def measure_casebook(n: int, close_wait: float, tmp: Path, results: dict) -> str
             results["vote_participant"] = votes_shown(store, code, person)
             print(f"   vote -> a participant's page: median {statistics.median(results['vote_participant']):.2f} s, "
                   f"p95 {p95(results['vote_participant']):.2f} s", flush=True)
-            sizes = [rss_mb(pid) for pid in page_kernels if Path(f"/proc/{pid}").exists()]
-            results["rss"] = sizes
+            sizes = results["rss"]
             print(f"4. RSS of {len(sizes)} participant kernels: median {statistics.median(sizes):.0f} MB, "
                   f"max {max(sizes):.0f} MB", flush=True)
             for role in ("facilitator", "projector"):  # one more page of each, opened over HTTP
@@ -262,6 +341,9 @@ def measure_casebook(n: int, close_wait: float, tmp: Path, results: dict) -> str
                 results[f"rss_{role}"] = [rss_mb(pid) for pid in pids_of_kernels(server.process.pid, served)]
                 print(f"   RSS of a {role}'s kernel: {results[f'rss_{role}'][0]:.0f} MB", flush=True)
             browser.close()
+        print("6. link previews, crawlers and scripts:", flush=True)
+        wait_until_idle(server)
+        flood(session["participant_url"], server.process.pid, results, "flood", real_page=session["participant_url"])
         print(f"5. all pages closed; waiting {close_wait:.0f} s ...", flush=True)
         time.sleep(close_wait)
         # what may stay: the preheated kernels waiting for the next page (pools refill after use)
@@ -344,6 +426,9 @@ def measure_plain_voila(n: int, data: str, tmp: Path, results: dict) -> None:
                   f"p95 {p95(results['plain_vote_participant']):.2f} s", flush=True)
             browser.close()
         print(f"4. RSS of {len(sizes)} participant kernels: median {statistics.median(sizes):.0f} MB", flush=True)
+        results["plain_group"] = burst(url, 12)
+        print(f"   a group of 12 at once: p95 {p95(results['plain_group']):.2f} s", flush=True)
+        flood(url, process.pid, results, "plain_flood", real_page=url)
     finally:
         process.terminate()
         process.wait(30)
@@ -356,12 +441,19 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=30)
     parser.add_argument("--close-wait", type=float, default=300, help="seconds to wait after closing pages")
     parser.add_argument("--no-plain-voila", action="store_true")
+    parser.add_argument("--no-warm-up", action="store_true", help="skip the two fresh starts with arrivals while warming")
+    parser.add_argument("--arrive-after", type=float, default=10,
+                        help="seconds after the server answers that the second group arrives")
     args = parser.parse_args()
     n = args.participants
     tmp = Path(tempfile.mkdtemp(prefix="casebook-bench-"))
     results: dict = {}
     print(f"load averages at the start: {load_averages()} ({os.cpu_count()} cores)", flush=True)
     data = measure_casebook(n, args.close_wait, tmp, results)
+    if not args.no_warm_up:
+        print(f"7. arrivals while the pools warm (fresh starts, participant pool {n}):", flush=True)
+        arrivals_while_warming(tmp / "warm-0", n, 12, 0, results, "group_at_start")
+        arrivals_while_warming(tmp / "warm-later", n, 12, args.arrive_after, results, "group_later")
     if not args.no_plain_voila:
         measure_plain_voila(n, data, tmp, results)
     (tmp / "results.json").write_text(json.dumps(results, indent=1))
@@ -392,6 +484,25 @@ def main() -> None:
             print(f"| memory of a {role}'s kernel, RSS | | {results[f'rss_{role}'][0]:.0f} MB | |")
     print(f"| kernels of closed pages alive {args.close_wait / 60:.0f} min after every page closed | 0 | "
           f"{results.get('kernels_alive', 'n/a')} | |")
+    print(f"| after a start: every preheated kernel warm ({sum(pool_sizes(n).values())} kernels) | | "
+          f"{results['warm']:.1f} s (answering after {results['answering']:.1f} s) | — |")
+    for key, when in (("group_at_start", "as the server answers"),
+                      ("group_later", f"{args.arrive_after:.0f} s after the server answers")):
+        if results.get(key):
+            plain = results.get("plain_group")
+            print(f"| a group of 12 arriving {when}, pools still warming: p95 | <= 1 s | {p95(results[key]):.2f} s | "
+                  + (f"{p95(plain):.2f} s, a group of 12 at once on a running plain Voila ({p95(plain) / p95(results[key]):.1f}x) |"
+                     if plain else "— |"))
+
+    def flood_row(what: str, suffix: str, target: str, unit: str = "") -> None:
+        mine, plain = results.get(f"flood_{suffix}"), results.get(f"plain_flood_{suffix}")
+        shown = (lambda v: f"{v:.2f} s" if unit == "s" else f"{v}")
+        print(f"| 100 loads without script or cookie (8 at a time): {what} | {target} | "
+              f"{shown(mine) if mine is not None else 'n/a'} | {shown(plain) if plain is not None else '—'} |")
+
+    flood_row("extra kernels at the peak", "peak", "<= 20")
+    flood_row("extra kernels 60 s later", "after_60s", "<= 5")
+    flood_row("a real participant's page meanwhile", "participant", "<= 3 s", "s")
 
 
 if __name__ == "__main__":

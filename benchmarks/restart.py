@@ -260,6 +260,17 @@ def main() -> None:
             reloads = [sum(1 for e in log if e["kind"] == "load" and e["t"] > t_restart * 1000) for log in logs]
             noticed = [min((e["t"] / 1000 - t_restart for e in log
                             if e["kind"] == "reconnect" and e["t"] > t_restart * 1000), default=None) for log in logs]
+            # where the time goes: the server's start, the page's reload, then its kernel and drawing
+            reloaded = [min((e["t"] / 1000 - t_restart for e in log
+                             if e["kind"] == "load" and e["t"] > t_down * 1000),
+                            default=None) for log in logs]
+            phases = [(r, usable[i]) for i, r in enumerate(reloaded) if r is not None and i in usable]
+            if phases:
+                print(f"  where the time goes (medians, s from the restart command): new server answering "
+                      f"{results['server_up']:.1f}; page reloaded {statistics.median(r for r, _ in phases):.1f}; "
+                      f"usable {statistics.median(u for _, u in phases):.1f}; from its reload to usable "
+                      f"{statistics.median(u - r for r, u in phases):.1f} (p95 {p95([u - r for r, u in phases]):.1f})",
+                      flush=True)
             shown = [s for s in noticed if s is not None]
             if shown:
                 print(f"  pages showed the reconnect message after median {statistics.median(shown):.1f} s "
