@@ -7,9 +7,14 @@ Starts ``casebook serve`` as a user would (preheated pool sized for the group), 
 2. one browser: page opened -> join usable, and join -> item toggles usable (median of 5);
 3. a vote stored -> shown on the facilitator's page, and on a participant's page (p95 of 20 each);
 4. RSS of the kernels that served participant pages;
-5. kernels of closed pages still alive after --close-wait seconds (Voila culls idle kernels).
+5. kernels of closed pages still alive after --close-wait seconds (Voila culls idle kernels);
+6. the light first answer, and 100 loads by clients that run no script and keep no cookie (link
+   previewers, crawlers, scripts; 8 at a time): extra kernels at the peak and 60 s later, and a
+   real participant's page in the middle of it;
+7. two fresh starts: a group of 12 opening the page at once as the server answers, and
+   ``--arrive-after`` seconds later, while the pools still warm (``--no-warm-up`` skips them).
 Then plain ``voila notebooks/participant.ipynb`` on the same store, same machine, same run: 1, 2,
-the participant's page of 3, and 4 (plain Voila cannot serve the facilitator's page from that
+the participant's page of 3, 4, a group of 12 at once and the flood of 6 (plain Voila cannot serve the facilitator's page from that
 notebook), printed side by side with the ratio.
 """
 
@@ -343,6 +348,14 @@ def measure_casebook(n: int, close_wait: float, tmp: Path, results: dict) -> str
             browser.close()
         print("6. link previews, crawlers and scripts:", flush=True)
         wait_until_idle(server)
+        light = []
+        for _ in range(20):  # what a first visit costs before the page itself: the light answer
+            t0 = time.monotonic()
+            urllib.request.urlopen(session["participant_url"], timeout=60).read()
+            light.append(time.monotonic() - t0)
+        results["light_answer"] = light
+        print(f"   the light first answer (no kernel), one at a time: median {statistics.median(light) * 1000:.0f} ms, "
+              f"p95 {p95(light) * 1000:.0f} ms", flush=True)
         flood(session["participant_url"], server.process.pid, results, "flood", real_page=session["participant_url"])
         print(f"5. all pages closed; waiting {close_wait:.0f} s ...", flush=True)
         time.sleep(close_wait)
@@ -500,6 +513,9 @@ def main() -> None:
         print(f"| 100 loads without script or cookie (8 at a time): {what} | {target} | "
               f"{shown(mine) if mine is not None else 'n/a'} | {shown(plain) if plain is not None else '—'} |")
 
+    if results.get("light_answer"):
+        print(f"| the light first answer to a client without the page cookie (no kernel), median of 20 | | "
+              f"{statistics.median(results['light_answer']) * 1000:.0f} ms | — |")
     flood_row("extra kernels at the peak", "peak", "<= 20")
     flood_row("extra kernels 60 s later", "after_60s", "<= 5")
     flood_row("a real participant's page meanwhile", "participant", "<= 3 s", "s")
