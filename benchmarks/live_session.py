@@ -166,6 +166,7 @@ def wait_until_warm(server: VoilaServer, kernels: int, timeout: float = 600) -> 
 def arrivals_while_warming(tmp: Path, n: int, group: int, after: float, results: dict, key: str) -> None:
     """A fresh ``casebook serve`` (pool ``n``): ``after`` seconds after it answers, while its pools
     still warm, a group of ``group`` opens the participant page at once (each a new browser)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     server = VoilaServer(tmp, pool=n).start(timeout=600)
     try:
         time.sleep(after)
