@@ -7,9 +7,9 @@ warm kernel before all of them are (a group arriving 20 s after a start waited 8
 the sessions already running wait for the CPU meanwhile.
 
 Here one ``PoolWarmer`` warms at most ``at_once`` kernels at a time for all pools together (one
-per core), always for the pool that has the fewest kernels (ready or warming), the apps in the
-order of ``sizes``: the first kernel of each app comes within seconds of a start, then the
-participants' pool fills, and every kernel is ready for a page as soon as it is warm. A kernel is
+per core): first where pages wait, else one kernel for each app (in the order of ``sizes``:
+participants, facilitator, projector, ...), then the participants' pool up to a group of
+``FIRST_GROUP``, then every pool full. Every kernel is ready for a page as soon as it is warm. A kernel is
 warm when it asks the server for its page's request (``kernel_is_warm``, called by
 ``casebook.web.RequestHandoverSocket``); one that never asks (its notebook failed, or it was shut
 down) holds its place for ``WARM_PATIENCE_SECONDS`` at most. The warmer starts a kernel only
@@ -37,6 +37,9 @@ log = logging.getLogger("casebook")
 
 WARM_PATIENCE_SECONDS = 60.0
 WARM_NICE = 19  # the lowest priority: a warming kernel gets what the live pages leave
+# The participants' pool warms this far before the apps' second kernels: a group arriving while
+# the pools warm finds its kernels first.
+FIRST_GROUP = 12
 # How long a page waits for its pool's next kernel before starting one of its own.
 WAIT_FOR_KERNEL_SECONDS = 60.0
 
@@ -94,11 +97,18 @@ class PoolWarmer:
         self.fill()
 
     def next_pool(self) -> str | None:
-        """Where pages wait for more kernels than their pool holds, there; else the emptiest pool."""
+        """Where pages wait for more kernels than their pool holds, there. Else, in this order:
+        one kernel for every app; the first app's pool (the participants') up to a group of
+        ``FIRST_GROUP``; every pool full."""
         lacking = [name for name, size in self.sizes.items() if len(self.pool(name)) < size]
-        order = list(self.sizes)
         awaited = [name for name in lacking if self.waiting.get(name, 0) > len(self.pool(name))]
-        return min(awaited or lacking, key=lambda name: (len(self.pool(name)), order.index(name)), default=None)
+        if awaited:
+            return min(awaited, key=lambda name: len(self.pool(name)))
+        first = next(iter(self.sizes), None)
+        for name, up_to in [*((name, 1) for name in self.sizes), (first, FIRST_GROUP), *self.sizes.items()]:
+            if name in lacking and len(self.pool(name)) < up_to:
+                return name
+        return None
 
     def fill(self) -> None:
         while len(self.warming) < self.at_once:

@@ -58,7 +58,7 @@ def warmer_for(manager, at_once=2, **kwargs):
     return kernel_pool.PoolWarmer(manager, sizes, at_once=at_once, **kwargs)
 
 
-def test_pools_warm_a_few_kernels_at_a_time_the_emptiest_first():
+def test_pools_warm_a_few_kernels_at_a_time_one_for_each_app_first():
     async def scenario():
         manager = VoilaLikeManager(size=4)
         manager.kernel_pools_config["facilitator.ipynb"] = {"pool_size": 1}
@@ -81,6 +81,27 @@ def test_pools_warm_a_few_kernels_at_a_time_the_emptiest_first():
         await settle()
         assert manager.started[5:] == ["k6", "k7"]  # two warming, not four
         assert manager.kernel_pools_config["participant.ipynb"]["pool_size"] == 4  # its settings unchanged
+
+    run_in_a_loop_of_its_own(scenario())
+
+
+def test_the_participants_pool_warms_for_a_group_before_the_apps_second_kernels():
+    async def scenario():
+        manager = VoilaLikeManager(size=kernel_pool.FIRST_GROUP + 2)
+        manager.kernel_pools_config["facilitator.ipynb"] = {"pool_size": 2}
+        manager.kernel_pools_config["solo.ipynb"] = {"pool_size": 2}
+        warmer = warmer_for(manager, at_once=1)
+        order = []
+        warmer.fill()
+        for _ in range(kernel_pool.FIRST_GROUP + 6):
+            await settle()
+            owner = next(name for name, pool in manager._pools.items()
+                         if any(task.done() and task.result()["kernel_id"] == manager.started[-1] for task in pool))
+            order.append(owner.split(".")[0])
+            kernel_pool.kernel_is_warm(manager.started[-1])
+        group = kernel_pool.FIRST_GROUP - 1
+        assert order == ["participant", "facilitator", "solo", *["participant"] * group,
+                         "participant", "participant", "facilitator", "solo"]
 
     run_in_a_loop_of_its_own(scenario())
 
