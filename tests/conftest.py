@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, VoilaServer, free_port
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer, free_port
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -76,12 +76,30 @@ def page(browser):
     context.close()
 
 
+def artifacts_dir() -> Path:
+    """Where tests leave screenshots for people to look at: ``$CASEBOOK_ARTIFACTS``, by default
+    ``casebook-artifacts`` in the system's temporary folder (``/tmp/casebook-artifacts``); never
+    in the checkout."""
+    import tempfile
+
+    return Path(os.environ.get("CASEBOOK_ARTIFACTS") or Path(tempfile.gettempdir()) / "casebook-artifacts")
+
+
 @pytest.fixture
 def artifacts() -> Path:
-    """Where tests leave screenshots for people to look at."""
-    path = ROOT / "artifacts"
-    path.mkdir(exist_ok=True)
+    """The screenshots' folder (``artifacts_dir``), made when a test first asks for it."""
+    path = artifacts_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    _artifacts_used.append(path)
     return path
+
+
+_artifacts_used: list[Path] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _artifacts_used:
+        terminalreporter.write_line(f"screenshots of the browser tests: {_artifacts_used[0]}")
 
 
 @pytest.fixture
