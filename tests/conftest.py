@@ -90,16 +90,14 @@ def artifacts() -> Path:
     """The screenshots' folder (``artifacts_dir``), made when a test first asks for it."""
     path = artifacts_dir()
     path.mkdir(parents=True, exist_ok=True)
-    _artifacts_used.append(path)
     return path
 
 
-_artifacts_used: list[Path] = []
-
-
 def pytest_terminal_summary(terminalreporter):
-    if _artifacts_used:
-        terminalreporter.write_line(f"screenshots of the browser tests: {_artifacts_used[0]}")
+    """Name the screenshots' folder at the end of a run (with xdist too: the folder is looked at,
+    not which worker wrote into it)."""
+    if artifacts_dir().is_dir():
+        terminalreporter.write_line(f"screenshots of the browser tests: {artifacts_dir()}")
 
 
 @pytest.fixture
