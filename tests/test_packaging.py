@@ -59,9 +59,9 @@ def test_every_package_is_listed_for_the_wheel():
     assert "casebook.notebooks" in listed
 
 
-def test_the_readme_is_short_and_cites_only_documents_in_the_repository():
-    readme = (ROOT / "README.md").read_text()
-    assert len(readme.splitlines()) <= 250
-    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme):
-        if not target.startswith(("http://", "https://")):
-            assert (ROOT / target).exists(), target
+def test_the_readme_is_short_and_the_docs_cite_only_documents_in_the_repository():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 250
+    for document in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", document.read_text()):
+            if not target.startswith(("http://", "https://")):
+                assert (document.parent / target).exists(), f"{document.name}: {target}"
