@@ -108,7 +108,8 @@ def record(benchmark: str, header: list[str], rows: list[list], title: str | Non
         raise ValueError(f"benchmark names are lowercase words: {benchmark!r}")
     document = Path(document or DOCUMENT)
     about = {**machine(), **(about or {})}
-    key = hashlib.sha256("|".join([about["commit"], about["cores"], about["memory"], about["cpu"]]).encode()).hexdigest()[:12]
+    same_run = "|".join([about["commit"], about["cores"], about["memory"], about["cpu"]])
+    key = hashlib.sha256(same_run.encode()).hexdigest()[:12]
     block = _run_block(benchmark, key, about, header, rows, notes, command)
     text = document.read_text("utf-8") if document.exists() else "# Benchmarks\n"
     start, end = f"<!-- benchmark {benchmark} -->", f"<!-- /benchmark {benchmark} -->"

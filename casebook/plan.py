@@ -257,7 +257,8 @@ def new_session(parameters: dict, store_url: str | None = None, progress=None,
                 base: str | None = None) -> tuple[SessionPlan, Path]:
     """Register a session and run the template through papermill for it; returns the plan and
     the executed notebook (in ``served/sessions/`` of the data folder, so ``casebook serve``
-    serves it as the facilitator's app). A bad parameter writes nothing; a failed run removes the session and the notebook.
+    serves it as the facilitator's app). A bad parameter writes nothing; a failed run removes
+    the session and the notebook.
     ``progress(done, total)`` hears of every executed cell of the template; ``base`` is the
     address for the plan's links when no public address is configured (the trainer app passes
     the one it was opened with). ``casebook session new`` and the trainer app both prepare

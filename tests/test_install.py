@@ -78,7 +78,8 @@ def test_the_wheel_holds_the_notebooks_templates_and_every_tracked_file_of_the_p
     assert {f"casebook/notebooks/{name}" for name in notebooks} <= names
     assert "casebook/jupyter/voila/templates/casebook/index.html.j2" in names
     assert "casebook/templates/plan.html.j2" in names and "casebook/jupyter/kernels/python3/kernel.json" in names
-    tracked = run(["git", "ls-files", "casebook", "widgets"], cwd=ROOT).stdout.split() if (ROOT / ".git").exists() else []
+    in_git = (ROOT / ".git").exists()
+    tracked = run(["git", "ls-files", "casebook", "widgets"], cwd=ROOT).stdout.split() if in_git else []
     missing = [name for name in tracked if name not in names]
     assert not missing, f"files of the packages left out of the wheel (pyproject.toml): {missing}"
 
@@ -110,8 +111,8 @@ def served(installed):
     port = free_port()
     environment = _environment(installed, data)
     log = open(installed["tmp"] / "serve.log", "a")
-    process = subprocess.Popen([str(installed["venv"] / "bin" / "casebook"), "serve", "--port", str(port), "--pool", "1"],
-                               cwd=installed["tmp"], env=environment, stdout=log, stderr=subprocess.STDOUT)
+    command = [str(installed["venv"] / "bin" / "casebook"), "serve", "--port", str(port), "--pool", "1"]
+    process = subprocess.Popen(command, cwd=installed["tmp"], env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     try:
         deadline = time.monotonic() + 240
