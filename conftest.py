@@ -7,7 +7,8 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "tests" / "data"
 
-# Executed session plans (casebook session new) are not part of the notebook suite.
+# Executed session plans are written into the data folder now; an older version wrote them here,
+# and they are not part of the notebook suite.
 collect_ignore_glob = ["notebooks/sessions/*"]
 
 _nbval_data: list[Path] = []

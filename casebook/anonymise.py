@@ -1,4 +1,5 @@
-"""The anonymisation gate's check (DESIGN.md §6): direct and indirect identifiers in case texts.
+"""The anonymisation gate's check: direct and indirect identifiers in case texts (what it finds and
+misses: docs/writing-cases.md, "The anonymisation gate"; how well: docs/anonymisation-eval.md).
 
 Two layers. ``deduce`` (a maintained de-identification library for Dutch text) finds names,
 places, hospitals and care institutions, dates, phone numbers, e-mail and web addresses, BSNs
@@ -41,7 +42,7 @@ from casebook.yamlfile import load_yaml
 
 log = logging.getLogger("casebook")
 
-# Stable ids of the kinds of identifier, in the order of DESIGN.md §6.
+# Stable ids of the kinds of identifier (the order in which docs/writing-cases.md lists them).
 KINDS = (
     "naam", "telefoonnummer", "e-mail", "url", "social-media", "bsn", "iban", "postcode", "adres",
     "datum", "geboortedatum", "kenteken", "personeelsnummer", "identificatienummer",

@@ -1,4 +1,4 @@
-"""Case files: one Markdown file with YAML front matter per case (DESIGN.md §3).
+"""Case files: one Markdown file with YAML front matter per case (docs/writing-cases.md).
 
 ``parse_case_file`` turns one file into a ``Case`` or a list of ``CaseFileError``s that
 name the file, the line where known and what is wrong. ``load_cases`` loads folders so that

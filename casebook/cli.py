@@ -333,19 +333,25 @@ def _parse_minutes(text: str):
 @click.option("--format", "fmt", type=FORMATS, default="text")
 @click.pass_obj
 def session_results(obj, code, fmt):
-    """Aggregated votes per item per round (never who voted what)."""
+    """Aggregated votes per item per round (never who voted what); after `session close`, the
+    counts closing kept."""
     from casebook import sessions
     from casebook.catalogue import load_catalogue
     from casebook.store import open_store
 
     lang = obj["language"]
+    store = open_store()
     try:
-        report = sessions.all_results(open_store(), code)
+        report = sessions.all_results(store, code)
+        closed = sessions.is_closed(store, code)
     except CasebookError as exc:
         _fail(exc.message(lang), 1)
+    code = sessions.normalise_code(code)
     if fmt == "json":
-        _dump({"code": sessions.normalise_code(code), "results": report})
+        _dump({"code": code, "closed": closed, "results": report})
         return
+    if closed:
+        click.echo(t("cli.results_closed", lang, code=code))
     catalogue = load_catalogue()
     for entry in report:
         click.secho(f"{entry['case']} · {t('live.round', lang, round=entry['round'])} · "

@@ -31,8 +31,10 @@ class Settings(Configurable):
         cleared cases, solo profiles (CASEBOOK_DATA; default: the platform's user data folder).""")
     cache_dir = Unicode(config=True, help="""deduce's built lookup data and earlier verdicts of the
         anonymisation check (CASEBOOK_CACHE; default: the platform's user cache folder).""")
-    notebooks_dir = Unicode(config=True, help="""The folder of the app notebooks that `casebook serve` serves
-        (CASEBOOK_NOTEBOOKS; default: notebooks/ beside the package).""")
+    notebooks_dir = Unicode(config=True, help="""The folder of the app notebooks and the session template
+        (CASEBOOK_NOTEBOOKS; default: the package's own, casebook/notebooks/ when installed, notebooks/ in a
+        checkout). `casebook serve` serves links to them from served/ in the data folder, beside the
+        executed session plans in served/sessions/.""")
     store_url = Unicode(config=True, help="""SQLAlchemy URL of the store (CASEBOOK_STORE; default: SQLite in
         the data folder; PostgreSQL for a shared server: postgresql+psycopg://user@host/casebook).""")
     case_folders = Unicode(config=True, help="""Extra case folders loaded beside the built-in cases,
@@ -61,7 +63,7 @@ class Settings(Configurable):
 
     @default("notebooks_dir")
     def _default_notebooks_dir(self):
-        return _env("CASEBOOK_NOTEBOOKS") or str(Path(__file__).resolve().parent.parent / "notebooks")
+        return _env("CASEBOOK_NOTEBOOKS") or str(packaged_notebooks())
 
     @default("store_url")
     def _default_store_url(self):
@@ -128,6 +130,15 @@ class Settings(Configurable):
             value = getattr(self, name)
             if value or isinstance(value, int):  # a number, 0 included, is always set
                 environ[variable] = str(value)
+
+
+def packaged_notebooks() -> Path:
+    """The app notebooks that came with the package: package data ``casebook/notebooks/`` in an
+    installed package (pyproject.toml maps the repository's ``notebooks/`` there), the
+    repository's ``notebooks/`` itself in a checkout (an editable install)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "notebooks"
+    return installed if installed.is_dir() else package.parent / "notebooks"
 
 
 def settings(**overrides) -> Settings:

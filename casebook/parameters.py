@@ -3,7 +3,7 @@
 ``SessionParameters`` is what a trainer chooses for a session. The same definition gives the
 papermill template's accepted names and types (``PARAMETER_TYPES``), the checks every way of
 creating a session runs (``checked()``), and the options and help of ``casebook session new``.
-Papermill writes parameter *names* into code unescaped (DESIGN.md §8): only names declared
+Papermill writes parameter *names* into the notebook's code unescaped: only names declared
 here ever reach it.
 """
 

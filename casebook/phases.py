@@ -1,4 +1,5 @@
-"""Intervision methods, their phases, and what each role may see in each phase (DESIGN.md §4).
+"""Intervision methods, their phases, and what each role may see in each phase (README, "A first
+live session, step by step").
 
 Pure data and rules, no store: every view asks these functions, so no view decides on its
 own what a participant may see.

@@ -1,9 +1,11 @@
 """Session plans: the papermill template ``notebooks/session.ipynb``, run with checked
-parameters, registering a session and rendering a printable plan (DESIGN.md §1, use 2).
+parameters, registering a session and rendering a printable plan (README, "A first live
+session"; the executed notebook is both the facilitator's app and the printable plan).
 
-Papermill writes parameter *names* into code unescaped (DESIGN.md §8), so nothing reaches it
+Papermill writes parameter *names* into the notebook's code unescaped, so nothing reaches it
 that the template does not declare (``casebook.parameters``), and every value must have the
 declared type. The plan's HTML is a Jinja2 template in ``casebook/templates`` (autoescaped).
+Executed plans are written into the data folder (``casebook.served``), never beside the package.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from casebook.messages import normalise_language, t
 from casebook.parameters import PARAMETER_TYPES, SessionParameters
 from casebook.phases import phases_of
 from casebook.render import markdown_to_html
+from casebook.served import SESSIONS_FOLDER, sessions_dir
 from casebook.store import open_store
 from casebook.workspace import session_settings
 
 TEMPLATE_NAME = "session.ipynb"
-SESSIONS_FOLDER = "sessions"  # executed plans, served by Voila but never preheated
 
 
 def template_path() -> Path:
@@ -56,12 +58,6 @@ def check_parameters(parameters: dict, template: Path | None = None) -> dict:
     if not all(isinstance(case_id, str) for case_id in cases):
         raise PlanParameterError("cases", "case_ids", cases)
     return dict(parameters)
-
-
-def sessions_dir() -> Path:
-    path = notebooks_dir() / SESSIONS_FOLDER
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @dataclass
@@ -188,8 +184,7 @@ def served_name(notebook: Path) -> str:
 
 def plan_notebooks(code: str) -> list[Path]:
     """The executed plans of session ``code`` (one, unless it was prepared again)."""
-    folder = notebooks_dir() / SESSIONS_FOLDER
-    return sorted(folder.glob(f"{sessions.normalise_code(code)}-*.ipynb")) if folder.is_dir() else []
+    return sorted(sessions_dir().glob(f"{sessions.normalise_code(code)}-*.ipynb"))
 
 
 # What Voila hands a page's kernel about its request (voila/utils.py ENV_VARIABLE, and every
@@ -261,8 +256,9 @@ def _papermill_engine(environment: dict[str, str]):
 def new_session(parameters: dict, store_url: str | None = None, progress=None,
                 base: str | None = None) -> tuple[SessionPlan, Path]:
     """Register a session and run the template through papermill for it; returns the plan and
-    the executed notebook (in ``notebooks/sessions/``, so Voila serves it as the facilitator's
-    app). A bad parameter writes nothing; a failed run removes the session and the notebook.
+    the executed notebook (in ``served/sessions/`` of the data folder, so ``casebook serve``
+    serves it as the facilitator's app). A bad parameter writes nothing; a failed run removes
+    the session and the notebook.
     ``progress(done, total)`` hears of every executed cell of the template; ``base`` is the
     address for the plan's links when no public address is configured (the trainer app passes
     the one it was opened with). ``casebook session new`` and the trainer app both prepare
@@ -290,7 +286,7 @@ def new_session(parameters: dict, store_url: str | None = None, progress=None,
     try:
         papermill.execute_notebook(
             str(template_path()), str(output), parameters=parameters, kernel_name="python3",
-            progress_bar=False, log_output=False, cwd=str(notebooks_dir()),
+            progress_bar=False, log_output=False, cwd=str(output.parent),
             engine_name=_papermill_engine(environment), progress=progress,
         )
     except BaseException:

@@ -13,7 +13,7 @@ import logging
 import secrets
 import sys
 
-from casebook.config import notebooks_dir, settings
+from casebook.config import settings
 from casebook.exceptions import CasebookError
 
 log = logging.getLogger("casebook")
@@ -76,7 +76,10 @@ def voila_config(participant_pool: int, cull_idle_seconds: int = CULL_IDLE_SECON
 
 
 def voila_argv(port: int, ip: str, open_browser: bool) -> list[str]:
-    argv = [str(notebooks_dir()), f"--port={port}", f"--Voila.ip={ip}", "--theme=light"]
+    from casebook.served import link_app_notebooks
+
+    # Voila's root: links to the packaged app notebooks beside the executed plans (data folder)
+    argv = [str(link_app_notebooks()), f"--port={port}", f"--Voila.ip={ip}", "--theme=light"]
     if not open_browser:
         argv.append("--no-browser")
     return argv

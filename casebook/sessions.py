@@ -1,5 +1,6 @@
 """Live sessions: creating, joining, voting and moving through phases, with every rule
-enforced here on the server (a widget's ``disabled`` is only a browser hint, DESIGN.md §8).
+enforced here on the server: a widget's ``disabled`` is only a browser hint, and a crafted
+widget message still fires its handler.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from casebook.phases import Step, programme, rounds_of
 from casebook.session_state import (  # noqa: F401 - part of this module's API
     JOIN_WINDOW_SECONDS, WRONG_CODES_PER_PAGE, WRONG_CODES_PER_SERVER, JoinLimiter, RoundResult, SessionState, _wait, normalise_code,
 )
-from casebook.store import JoinFailureRow, ParticipantRow, SessionCaseRow, SessionRow, Store, VoteRow
+from casebook.store import (
+    JoinFailureRow, ParticipantRow, RoundAggregateRow, SessionCaseRow, SessionRow, Store, VoteRow,
+)
 
 log = logging.getLogger("casebook")
 
@@ -231,10 +234,20 @@ def state(store: Store, code: str, now: float | None = None) -> SessionState:
 
 
 def results(store: Store, code: str, position: int, round_number: int) -> RoundResult:
-    """Aggregated counts per item for one round of one case; never who voted what."""
+    """Aggregated counts per item for one round of one case; never who voted what. Once the
+    session is closed its votes are gone, and the counts are those closing kept
+    (``retention.close_session``), so they read the same before and after."""
     counts = {item.id: 0 for item in load_catalogue().items}
     with store.reading() as db:
         row = _session(db, code)
+        if row.closed_at is not None:
+            kept = db.execute(select(RoundAggregateRow).where(
+                RoundAggregateRow.session_id == row.id, RoundAggregateRow.position == position,
+                RoundAggregateRow.round == round_number)).scalar_one_or_none()
+            if kept is None:
+                return RoundResult(round_number, 0, counts)
+            return RoundResult(round_number, kept.voters,
+                               {item: int((kept.counts or {}).get(item, 0)) for item in counts})
         ballots = db.execute(select(VoteRow.items).where(
             VoteRow.session_id == row.id, VoteRow.position == position, VoteRow.round == round_number
         )).scalars().all()
@@ -245,8 +258,15 @@ def results(store: Store, code: str, position: int, round_number: int) -> RoundR
     return RoundResult(round_number, len(ballots), counts)
 
 
+def is_closed(store: Store, code: str) -> bool:
+    """Whether session ``code`` was closed (its votes deleted, its aggregates kept)."""
+    with store.reading() as db:
+        return _session(db, code).closed_at is not None
+
+
 def all_results(store: Store, code: str) -> list[dict]:
-    """Every case and round of a session, for ``casebook session results``."""
+    """Every case and round of a session, for ``casebook session results``; after closing, from
+    the aggregates closing kept."""
     current = state(store, code)
     report = []
     for position, case_id in enumerate(current.case_ids):

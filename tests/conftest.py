@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, ROOT, VoilaServer, free_port
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer, free_port
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -76,12 +76,28 @@ def page(browser):
     context.close()
 
 
+def artifacts_dir() -> Path:
+    """Where tests leave screenshots for people to look at: ``$CASEBOOK_ARTIFACTS``, by default
+    ``casebook-artifacts`` in the system's temporary folder (``/tmp/casebook-artifacts``); never
+    in the checkout."""
+    import tempfile
+
+    return Path(os.environ.get("CASEBOOK_ARTIFACTS") or Path(tempfile.gettempdir()) / "casebook-artifacts")
+
+
 @pytest.fixture
 def artifacts() -> Path:
-    """Where tests leave screenshots for people to look at."""
-    path = ROOT / "artifacts"
-    path.mkdir(exist_ok=True)
+    """The screenshots' folder (``artifacts_dir``), made when a test first asks for it."""
+    path = artifacts_dir()
+    path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Name the screenshots' folder at the end of a run (with xdist too: the folder is looked at,
+    not which worker wrote into it)."""
+    if artifacts_dir().is_dir():
+        terminalreporter.write_line(f"screenshots of the browser tests: {artifacts_dir()}")
 
 
 @pytest.fixture

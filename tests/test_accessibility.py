@@ -1,7 +1,8 @@
 """WCAG 2.1 AA on every page of the casebook: axe-core, injected into real Chromium pages served
 by ``casebook serve``, finds no violation. Each page is checked in the states a user sees it in
-(a case opened, feedback shown, a vote open, a finding marked), and left as a screenshot in
-``artifacts/a11y-<page>.png``.
+(a case opened, feedback shown, a vote open, a finding marked), and left as a screenshot
+``a11y-<page>.png`` in the screenshots' folder (``$CASEBOOK_ARTIFACTS``, by default
+``/tmp/casebook-artifacts``).
 
 axe-core comes from npm (package.json, installed by ``scripts/install --test``)."""
 

@@ -25,13 +25,26 @@ def benchmark():
     return module
 
 
+@pytest.fixture(scope="module")
+def evaluations(benchmark):
+    """Each part evaluated once per module, when a test first asks for it."""
+    done = {}
+
+    def of_part(part: int) -> dict:
+        if part not in done:
+            done[part] = benchmark.evaluate(part=part)
+        return done[part]
+
+    return of_part
+
+
 @pytest.fixture(scope="module", params=[1, 2], ids=["part1", "part2"])
-def evaluation(request, benchmark):
-    return benchmark.evaluate(part=request.param)
+def evaluation(request, evaluations):
+    return evaluations(request.param)
 
 
-def test_the_set_is_big_enough_and_covers_every_kind_of_design_section_6(benchmark):
-    first, second = benchmark.evaluate(part=1), benchmark.evaluate(part=2)
+def test_the_set_is_big_enough_and_covers_every_kind_the_gate_names(evaluations):
+    first, second = evaluations(1), evaluations(2)
     assert first["texts"] >= 40 and first["clean_texts"] >= 20
     assert set(first["recall"]) >= {
         "naam", "telefoonnummer", "e-mail", "url", "social-media", "bsn", "iban", "postcode", "adres",
@@ -50,10 +63,10 @@ def test_direct_identifiers_are_found(evaluation):
     assert found / total >= DIRECT_FLOOR, f"part {evaluation['part']}: {found}/{total}, missed: {missed}"
 
 
-def test_indirect_identifiers_are_found(evaluation):
+def test_indirect_identifiers_are_found(evaluations):
+    # only part 2 holds indirect identifiers (the test above checks it holds at least 15)
+    evaluation = evaluations(2)
     found, total = evaluation["indirect"]
-    if total == 0:
-        pytest.skip(f"part {evaluation['part']} has no indirect identifiers")
     missed = [m for m in evaluation["missed"] if m[1] == "indirect"]
     assert found / total >= INDIRECT_FLOOR, f"part {evaluation['part']}: {found}/{total}, missed: {missed}"
 

@@ -1,4 +1,5 @@
-"""The layering of DESIGN.md §2 holds: the domain never reaches up into views, Voila or the CLI."""
+"""The layering of the README's "Development" holds: the domain never reaches up into views,
+Voila or the CLI."""
 
 from __future__ import annotations
 

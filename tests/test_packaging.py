@@ -47,3 +47,21 @@ def test_readme_opens_with_the_two_setup_commands_and_ci_runs_the_second():
     assert ci == [commands[1]]
     serve_script = (ROOT / commands[0].split()[-1]).read_text()
     assert "casebook serve" in serve_script and "scripts/install" in serve_script
+
+
+def test_every_package_is_listed_for_the_wheel():
+    """pyproject.toml lists the packages by name (notebooks/ is mapped into casebook/notebooks):
+    a new package with an __init__.py must be added there, or the wheel leaves it out."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts) for top in ("casebook", "widgets")
+             for init in (ROOT / top).rglob("__init__.py")}
+    assert found <= listed, f"add to [tool.setuptools] packages in pyproject.toml: {sorted(found - listed)}"
+    assert "casebook.notebooks" in listed
+
+
+def test_the_readme_is_short_and_the_docs_cite_only_documents_in_the_repository():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 250
+    for document in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", document.read_text()):
+            if not target.startswith(("http://", "https://")):
+                assert (document.parent / target).exists(), f"{document.name}: {target}"

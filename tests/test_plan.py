@@ -1,6 +1,7 @@
 """The papermill session template: parameters checked, session registered, plan printable."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -101,7 +102,8 @@ def test_cli_session_new_runs_the_template_and_exports_a_printable_plan(cli, tmp
     assert set(links) >= {"code", "participant_url", "facilitator_url", "projector_url", "plan_url", "plan_html"}
     notebook = Path(links["plan_notebook"])
     try:
-        assert notebook.parent == ROOT / "notebooks" / "sessions"
+        # written into the data folder, never into the checkout or the installed package
+        assert notebook.parent == plans.sessions_dir() and Path(os.environ["CASEBOOK_DATA"]) in notebook.parents
         assert links["plan_url"].endswith(f"sessions/{notebook.stem}.ipynb")
         assert f"facilitator.ipynb?code={links['code']}&key=" in links["facilitator_url"]
         key = links["facilitator_url"].split("key=")[1]

@@ -42,6 +42,11 @@ RECORD = IntervisionRecord(
 
 @pytest.fixture
 def voted(store, test_cases):
+    return vote_a_session(store, test_cases)
+
+
+def vote_a_session(store, test_cases):
+    """Two rounds of the first case voted, a late-comer in round 2, and the record saved."""
     created = sessions.create_session(store, ["tst-goed", "tst-tweede"], casebook=test_cases, title="Proef")
     control = sessions.FacilitatorControl(store, created.code, created.facilitator_key)
     people = [sessions.join(store, created.code, f"Uil-{i}") for i in range(4)]
@@ -207,13 +212,11 @@ def test_net_minutes_count_only_phases_actually_run():
     assert net_minutes(runs, planned, started_at=600.0, ended_at=1220.0 + 300) == pytest.approx(920 / 60)
 
 
-def test_cli_reports_and_closes(cli, store_url, monkeypatch, tmp_path, test_cases):
-    if not store_url.startswith("sqlite"):
-        pytest.skip("the CLI reads CASEBOOK_STORE; once is enough")
-    monkeypatch.setenv("CASEBOOK_STORE", store_url)
+def test_cli_reports_and_closes(cli, test_cases, tmp_path):
+    """The CLI on the default store (SQLite in the test's data folder): once is enough."""
     from casebook.store import open_store
 
-    store = open_store(store_url)
+    store = open_store()
     created = sessions.create_session(store, ["tst-goed"], casebook=test_cases)
     out = tmp_path / "verslag.csv"
     result = cli("session", "report", created.code, "--format", "csv", "--out", str(out))
@@ -224,3 +227,28 @@ def test_cli_reports_and_closes(cli, store_url, monkeypatch, tmp_path, test_case
     closed = cli("session", "close", created.code)
     assert closed.exit_code == 0 and created.code in closed.output
     assert cli("session", "report", "QQQQQQ").exit_code == 1
+
+
+def test_cli_results_are_the_same_before_and_after_close(cli, test_cases):
+    """After closing, the votes are gone but `session results` shows the counts closing kept,
+    and says the session is closed, in text and JSON."""
+    from casebook.store import open_store
+
+    _, created, _ = vote_a_session(open_store(), test_cases)
+    before_json = json.loads(cli("session", "results", created.code, "--format", "json").output)
+    before_text = cli("session", "results", created.code).output
+    assert cli("session", "close", created.code).exit_code == 0
+    after = cli("session", "results", created.code, "--format", "json")
+    assert after.exit_code == 0, after.output
+    after_json = json.loads(after.output)
+    assert before_json["closed"] is False and after_json["closed"] is True
+    assert after_json["results"] == before_json["results"]
+    counts = {(r["position"], r["round"]): (r["voters"], r["counts"]) for r in after_json["results"]}
+    assert counts[(0, 1)][0] == 4 and counts[(0, 1)][1]["oordelen"] == 4
+    assert counts[(0, 2)][0] == 5 and counts[(0, 2)][1]["beloftes-doen"] == 4
+    after_text = cli("session", "results", created.code).output
+    said = t("cli.results_closed", "nl", code=created.code)
+    assert after_text.startswith(said) and said not in before_text
+    assert after_text[len(said) + 1:] == before_text
+    english = cli("--language", "en", "session", "results", created.code).output
+    assert english.startswith(t("cli.results_closed", "en", code=created.code))

@@ -2,7 +2,6 @@
 again for another group (`casebook session duplicate`)."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,9 +9,9 @@ from sqlalchemy import func, select
 
 from casebook import sessions
 from casebook.retention import close_session
+from casebook.served import sessions_dir
 from casebook.store import SessionRow, open_store
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 SERIES = """\
@@ -30,15 +29,11 @@ sessions:
 
 
 @pytest.fixture
-def prepared(monkeypatch, tmp_path, test_cases):
-    """The test cases (cleared) beside the built-in ones, and a notebooks folder of this test's
-    own, so executed plans land in tmp_path."""
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    shutil.copyfile(ROOT / "notebooks" / "session.ipynb", notebooks / "session.ipynb")
-    monkeypatch.setenv("CASEBOOK_NOTEBOOKS", str(notebooks))
+def prepared(monkeypatch, test_cases):
+    """The test cases (cleared) beside the built-in ones; executed plans land in the test's own
+    data folder, whose plans folder this returns."""
     monkeypatch.setenv("CASEBOOK_CASES", str(DATA / "cases"))
-    return notebooks
+    return sessions_dir()
 
 
 def stored_sessions() -> dict[str, sessions.SessionParameters]:
@@ -48,8 +43,8 @@ def stored_sessions() -> dict[str, sessions.SessionParameters]:
     return {code: sessions.session_parameters(store, code) for code in codes}
 
 
-def plan_notebooks(notebooks: Path) -> list[Path]:
-    return sorted((notebooks / "sessions").glob("*.ipynb")) if (notebooks / "sessions").exists() else []
+def plan_notebooks(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.ipynb"))
 
 
 def test_a_series_file_makes_each_session_with_its_own_code(cli, prepared, tmp_path):

@@ -14,9 +14,23 @@ VOTE_STEP = 2  # incidentmethode: introductie, verhelderende-vragen, stemmen-1
 
 @pytest.fixture
 def live(store, test_cases):
+    return _live(store, test_cases)
+
+
+def _live(store, test_cases):
     created = sessions.create_session(store, ["tst-goed", "tst-tweede"], casebook=test_cases, title="Proef")
     control = sessions.FacilitatorControl(store, created.code, created.facilitator_key)
     return store, created, control
+
+
+@pytest.fixture
+def sqlite_live(tmp_path, test_cases):
+    """``live`` on SQLite only, for what only SQLite's writers do (no PostgreSQL started for it)."""
+    from casebook.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    yield _live(store, test_cases)
+    store.dispose()
 
 
 def test_codes_are_short_unambiguous_and_keys_long(store, test_cases):
@@ -295,7 +309,7 @@ def test_the_trainer_token_grants_facilitator_control(live, monkeypatch):
         sessions.FacilitatorControl(store, created.code, "")
 
 
-def test_sqlite_writers_of_all_processes_take_turns_and_the_next_goes_at_once(live, tmp_path):
+def test_sqlite_writers_of_all_processes_take_turns_and_the_next_goes_at_once(sqlite_live, tmp_path):
     """SQLite's writers (the page store, the facilitators' kernels) queue on a file lock beside the
     database: a writer in another process that holds its turn keeps a vote waiting, and the vote
     is stored as soon as that turn ends, not after SQLite's next retry."""
@@ -303,9 +317,7 @@ def test_sqlite_writers_of_all_processes_take_turns_and_the_next_goes_at_once(li
     import sys
     import time
 
-    store, created, control = live
-    if not store.is_sqlite:
-        pytest.skip("PostgreSQL's writers wait on its own row locks")
+    store, created, control = sqlite_live
     control.go_to(VOTE_STEP)
     voter = sessions.join(store, created.code, "Uil")
     holder = subprocess.Popen(
@@ -334,7 +346,7 @@ def test_sqlite_writers_of_all_processes_take_turns_and_the_next_goes_at_once(li
         holder.wait()
 
 
-def test_a_writer_stuck_in_its_turn_holds_the_others_up_only_for_a_while(live, monkeypatch):
+def test_a_writer_stuck_in_its_turn_holds_the_others_up_only_for_a_while(sqlite_live, monkeypatch):
     """A process that takes the writers' turn and never gives it back (stopped mid-write) keeps
     the others waiting only ``WRITER_PATIENCE_SECONDS``: then SQLite's own lock decides."""
     import fcntl
@@ -342,9 +354,7 @@ def test_a_writer_stuck_in_its_turn_holds_the_others_up_only_for_a_while(live, m
 
     from casebook import store as store_module
 
-    store, created, control = live
-    if not store.is_sqlite:
-        pytest.skip("PostgreSQL's writers wait on its own row locks")
+    store, created, control = sqlite_live
     monkeypatch.setattr(store_module, "WRITER_PATIENCE_SECONDS", 0.3)
     control.go_to(VOTE_STEP)
     voter = sessions.join(store, created.code, "Uil")

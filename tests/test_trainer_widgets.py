@@ -219,9 +219,9 @@ def test_once_more_with_another_group_makes_a_new_session_with_the_same_set_up(a
 
 
 def store_notebook(code: str):
-    from casebook.config import notebooks_dir
+    from casebook.served import sessions_dir
 
-    found = sorted((notebooks_dir() / "sessions").glob(f"{code}-*.ipynb"))
+    found = sorted(sessions_dir().glob(f"{code}-*.ipynb"))
     return found[0] if found else None
 
 

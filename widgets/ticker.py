@@ -1,4 +1,4 @@
-"""One ticker per page: a hidden Play that the browser ticks every few seconds (DESIGN.md §8).
+"""One ticker per page: a hidden Play that the browser ticks every few seconds.
 
 It is the page's sign of life: presence, the heartbeat that brings a dead page back (the page
 template's script), and what idle culling watches; it also corrects the countdown, which the
