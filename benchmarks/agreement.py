@@ -5,7 +5,7 @@
 One refresh is what a facilitator's or projector's page computes when a vote arrives: the
 labels and split-first order, raw agreement and AC1, the words, and (round 2) the shift from
 round 1. Target: under 20 ms, so three groups at once stay within the live latency target
-(DESIGN.md section 9). The report's extras (bootstrap interval, Krippendorff's alpha) are
+(the targets in docs/benchmarks.md). The report's extras (bootstrap interval, Krippendorff's alpha) are
 timed on their own line; they run once per report, not per refresh. Not a timed test.
 """
 

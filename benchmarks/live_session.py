@@ -1,4 +1,4 @@
-"""Live-session benchmark: prints numbers beside the targets of DESIGN.md §9 (not a test).
+"""Live-session benchmark: prints numbers beside its targets in docs/benchmarks.md (not a test).
 
     .venv/bin/python benchmarks/live_session.py [--participants 30] [--close-wait 300]
 

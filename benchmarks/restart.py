@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/restart.py [--participants 30] [--timeout 300]
 
-Prints numbers beside the DESIGN.md §9 target "after a server restart: 30 open participant pages
+Prints numbers beside the target in docs/benchmarks.md, "after a server restart: 30 open participant pages
 usable again, same participants: <= 30 s, 0 counted twice". It starts ``casebook serve`` as a
 user would (a preheated pool sized for the group), makes a session with the CLI, and opens N
 participant pages in one headless Chromium, one browser context (one person, one cookie) each.

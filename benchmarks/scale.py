@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/scale.py [--groups 3] [--participants 12] [--browsers 3] [--idle 30]
 
-Prints numbers beside the targets of DESIGN.md §9 (issue 14, "one machine, three groups"):
+Prints numbers beside its targets in docs/benchmarks.md (issue 14, "one machine, three groups"):
 
 1. Each group in turn: its facilitator and projector pages, then a burst of N participants
    opening the page at once and joining: p95 until the page arrived (HTTP), and join -> the

@@ -3,7 +3,7 @@
 Participant pages come from a pool of preheated kernels (a page arrives in milliseconds
 instead of waiting for a kernel); a closed page's kernel is culled once its ticks stop.
 Pools are sized per notebook, since ``--pool_size`` alone would preheat every notebook in
-the folder (DESIGN.md §8). The server is ``casebook.web.CasebookVoila``: Voila with the
+the folder. The server is ``casebook.web.CasebookVoila``: Voila with the
 casebook's front door, the trainer token and a cookie per browser.
 """
 

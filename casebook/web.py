@@ -1,7 +1,7 @@
 """The web server around Voila: who may open which page, and the casebook's own front door.
 
 ``CasebookVoila`` is Voila with its routes adjusted for a server that anyone on the network can
-reach (DESIGN.md §7):
+reach (the public contracts in docs/development.md):
 
 * ``/`` is the casebook's landing page (join with a code; browse and solo; trainer links only
   for a trainer), not Voila's file tree; ``/voila/tree`` and ``/voila/api/contents`` are gone,
