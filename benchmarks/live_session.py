@@ -483,43 +483,56 @@ def main() -> None:
         return f"{shown} | {figure(plain):.{digits}f} {unit} ({ratio:.1f}x) |"
 
     median = statistics.median
+    rows: list[list[str]] = []
+
+    def row(line: str) -> None:
+        print(line)
+        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+
     print()
     print("| what | target | casebook serve | plain Voila, same notebook (ratio) |")
     print("|---|---|---|---|")
-    print(f"| {n} simultaneous requests of the participant page: p95 until it arrived | <= 0.5 s | "
+    row(f"| {n} simultaneous requests of the participant page: p95 until it arrived | <= 0.5 s | "
           f"{both('http', p95)}")
-    print(f"| one browser: page opened -> join usable, median of 5 | | {both('usable', median)}")
-    print(f"| one browser: join -> item toggles usable, median of 5 | | {both('toggles', median)}")
-    print(f"| a vote cast -> shown on the facilitator view, p95 of 20 | <= 0.3 s | {both('vote_facilitator', p95)}")
-    print(f"| a vote cast -> shown on a participant's page, p95 of 20 | <= 0.3 s | {both('vote_participant', p95)}")
-    print(f"| memory per participant kernel, median RSS | <= 60 MB | {both('rss', median, 'MB', 0)}")
+    row(f"| one browser: page opened -> join usable, median of 5 | | {both('usable', median)}")
+    row(f"| one browser: join -> item toggles usable, median of 5 | | {both('toggles', median)}")
+    row(f"| a vote cast -> shown on the facilitator view, p95 of 20 | <= 0.3 s | {both('vote_facilitator', p95)}")
+    row(f"| a vote cast -> shown on a participant's page, p95 of 20 | <= 0.3 s | {both('vote_participant', p95)}")
+    row(f"| memory per participant kernel, median RSS | <= 60 MB | {both('rss', median, 'MB', 0)}")
     for role in ("facilitator", "projector"):
         if results.get(f"rss_{role}"):
-            print(f"| memory of a {role}'s kernel, RSS | | {results[f'rss_{role}'][0]:.0f} MB | |")
-    print(f"| kernels of closed pages alive {args.close_wait / 60:.0f} min after every page closed | 0 | "
+            row(f"| memory of a {role}'s kernel, RSS | | {results[f'rss_{role}'][0]:.0f} MB | |")
+    row(f"| kernels of closed pages alive {args.close_wait / 60:.0f} min after every page closed | 0 | "
           f"{results.get('kernels_alive', 'n/a')} | |")
-    print(f"| after a start: every preheated kernel warm ({sum(pool_sizes(n).values())} kernels) | | "
+    row(f"| after a start: every preheated kernel warm ({sum(pool_sizes(n).values())} kernels) | | "
           f"{results['warm']:.1f} s (answering after {results['answering']:.1f} s) | — |")
     for key, when in (("group_at_start", "as the server answers"),
                       ("group_later", f"{args.arrive_after:.0f} s after the server answers")):
         if results.get(key):
             plain = results.get("plain_group")
-            print(f"| a group of 12 arriving {when}, pools still warming: p95 | <= 1 s | {p95(results[key]):.2f} s | "
+            row(f"| a group of 12 arriving {when}, pools still warming: p95 | <= 1 s | {p95(results[key]):.2f} s | "
                   + (f"{p95(plain):.2f} s, a group of 12 at once on a running plain Voila ({p95(plain) / p95(results[key]):.1f}x) |"
                      if plain else "— |"))
 
     def flood_row(what: str, suffix: str, target: str, unit: str = "") -> None:
         mine, plain = results.get(f"flood_{suffix}"), results.get(f"plain_flood_{suffix}")
         shown = (lambda v: f"{v:.2f} s" if unit == "s" else f"{v}")
-        print(f"| 100 loads without script or cookie (8 at a time): {what} | {target} | "
+        row(f"| 100 loads without script or cookie (8 at a time): {what} | {target} | "
               f"{shown(mine) if mine is not None else 'n/a'} | {shown(plain) if plain is not None else '—'} |")
 
     if results.get("light_answer"):
-        print(f"| the light first answer to a client without the page cookie (no kernel), median of 20 | | "
+        row(f"| the light first answer to a client without the page cookie (no kernel), median of 20 | | "
               f"{statistics.median(results['light_answer']) * 1000:.0f} ms | — |")
     flood_row("extra kernels at the peak", "peak", "<= 20")
     flood_row("extra kernels 60 s later", "after_60s", "<= 5")
     flood_row("a real participant's page meanwhile", "participant", "<= 3 s", "s")
+
+    from _report import record  # benchmarks/, the script's own folder
+
+    written = record("live_session", ["what", "target", "casebook serve", "plain Voila, same notebook (ratio)"], rows,
+                     title="A live session (benchmarks/live_session.py)",
+                     command="benchmarks/live_session.py " + " ".join(sys.argv[1:]))
+    print(f"written to {written}")
 
 
 if __name__ == "__main__":

@@ -254,6 +254,7 @@ def main() -> None:
             if times:
                 print(f"  median {statistics.median(times):.1f} s, p95 {p95(times):.1f} s, max {max(times):.1f} s "
                       f"(target <= 30 s)")
+                results["usable"] = times
             print(f"  server: old one gone after {results['server_down']:.1f} s, new one answering after "
                   f"{results['server_up']:.1f} s", flush=True)
             logs = [events_of(page) for page in pages]
@@ -266,6 +267,8 @@ def main() -> None:
                             default=None) for log in logs]
             phases = [(r, usable[i]) for i, r in enumerate(reloaded) if r is not None and i in usable]
             if phases:
+                results["reloaded"] = statistics.median(r for r, _ in phases)
+                results["reload_to_usable"] = statistics.median(u - r for r, u in phases)
                 print(f"  where the time goes (medians, s from the restart command): new server answering "
                       f"{results['server_up']:.1f}; page reloaded {statistics.median(r for r, _ in phases):.1f}; "
                       f"usable {statistics.median(u for _, u in phases):.1f}; from its reload to usable "
@@ -298,6 +301,7 @@ def main() -> None:
             print(f"  of the pages that came back: own pseudonym shown on {same_person}, own vote shown as saved "
                   f"on {vote_shown}")
             participants_after, votes_after = store_counts(server, session["code"])
+            results["twice"], results["lost"] = participants_after - n, n - votes_after
             print(f"  the store after the restart: {participants_after} participants "
                   f"({participants_after - n} counted twice), {votes_after} votes in round 1 "
                   f"({n - votes_after} lost)", flush=True)
@@ -317,6 +321,7 @@ def main() -> None:
                 plain.append(found / 1000 - t0 if found else None)
                 time.sleep(5)
             done = [s for s in plain if s is not None]
+            results["by_hand"] = statistics.median(done) if done else None
             print("  comparison (plain Voila's pages stay dead): one participant page reloaded by hand with the "
                   "server back, until usable by the same rule: "
                   + ", ".join(f"{s:.1f} s" if s is not None else "not usable within 60 s" for s in plain)
@@ -326,6 +331,25 @@ def main() -> None:
         server.stop()
     print("  load average (1, 5, 15 min; 2 cores): " + "; ".join(f"{k}: {v}" for k, v in loads.items()))
     print(f"  server log: {server.log_path}")
+    times = results.get("usable") or []
+    rows = [
+        [f"{n} open participant pages usable again after a restart: median / p95 / max", "<= 30 s",
+         f"{statistics.median(times):.1f} / {p95(times):.1f} / {max(times):.1f} s ({len(times)} of {n})" if times else f"0 of {n}"],
+        ["the new server answering", "", f"{results['server_up']:.1f} s" if "server_up" in results else "n/a"],
+        ["a page reloaded itself, median", "", f"{results['reloaded']:.1f} s" if "reloaded" in results else "n/a"],
+        ["from its reload to usable, median", "", f"{results['reload_to_usable']:.1f} s" if "reload_to_usable" in results else "n/a"],
+        ["participants counted twice / votes lost", "0 / 0", f"{results.get('twice', 'n/a')} / {results.get('lost', 'n/a')}"],
+        ["one page reloaded by hand with the server back (plain Voila's pages stay dead)", "",
+         f"{results['by_hand']:.1f} s" if results.get("by_hand") else "n/a"],
+    ]
+    from _report import record  # benchmarks/, the script's own folder
+
+    written = record("restart", ["what", "target", "casebook serve"], rows,
+                     title="After a server restart (benchmarks/restart.py)",
+                     notes="Seconds from the restart command. Load averages: "
+                           + "; ".join(f"{k}: {v}" for k, v in loads.items()),
+                     command="benchmarks/restart.py " + " ".join(sys.argv[1:]))
+    print(f"written to {written}")
 
 
 if __name__ == "__main__":
