@@ -180,6 +180,7 @@ def arrivals_while_warming(tmp: Path, n: int, group: int, after: float, results:
         server.stop()
 
 
+FLOOD_CLIENT_PATIENCE = 20  # seconds a previewer or crawler waits for an answer
 USER_AGENTS = ["WhatsApp/2.24.6.77 A", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
                "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
                "TelegramBot (like TwitterBot)", "curl/8.5.0", "python-requests/2.32.3"]
@@ -200,12 +201,15 @@ def flood(url: str, server_pid: int, results: dict, key: str, real_page: str | N
         while not done.wait(0.25):
             peak[0] = max(peak[0], len(kernel_pids_of(server_pid)))
 
-    def fetch(number: int) -> int:
+    def fetch(number: int) -> int | str:
+        # a previewer or crawler gives up after some seconds; what it started goes on without it
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENTS[number % len(USER_AGENTS)]})
         try:
-            return urllib.request.urlopen(request, timeout=300).status
+            return urllib.request.urlopen(request, timeout=FLOOD_CLIENT_PATIENCE).status
         except urllib.error.HTTPError as refused:
             return refused.code
+        except (TimeoutError, urllib.error.URLError):
+            return "gave up"
 
     counter = threading.Thread(target=count)
     counter.start()
@@ -225,7 +229,7 @@ def flood(url: str, server_pid: int, results: dict, key: str, real_page: str | N
     results[f"{key}_peak"] = peak[0] - before
     results[f"{key}_after_60s"] = max(0, len(kernel_pids_of(server_pid)) - before)
     print(f"   {loads} loads by clients without script or cookie ({at_once} at a time, {took:.1f} s, answers "
-          f"{sorted(set(statuses))}): extra kernels at the peak {results[f'{key}_peak']}, after 60 s "
+          f"{sorted(set(map(str, statuses)))}): extra kernels at the peak {results[f'{key}_peak']}, after 60 s "
           f"{results[f'{key}_after_60s']}"
           + (f"; a participant's page meanwhile {results[f'{key}_participant']:.2f} s" if real_page else ""),
           flush=True)
