@@ -7,9 +7,9 @@ The server keeps one ``KernelBudget``. It decides, before a page's kernel starts
   (``default_max_pages``). Participants, browse and solo pages may use all but the room reserved
   for the facilitator and projector pages of running sessions; those two may use the reserve.
   A refused page gets a plain "full, try again in a minute" answer (``casebook.web``).
-* **per browser**: one browser (its cookie) holds at most ``pages_per_browser`` kernels; the page
-  it opens beyond that releases its oldest (a tab left open long ago, a script re-using one
-  cookie).
+* **per browser**: one browser (its cookie) holds at most ``pages_per_browser`` kernels (a
+  trainer's, with the trainer token, ``pages_per_trainer_browser``); the page it opens beyond that
+  releases its oldest (a tab left open long ago, a script re-using one cookie).
 * **pages that never connected**: a page whose kernel no browser connected to within
   ``unconnected_seconds`` of being served (a client that fetched the page but ran none of its
   script) releases its kernel then, instead of at the idle cull timeout minutes later. Culling
@@ -36,6 +36,9 @@ PAGES_SHARE = 0.75
 MIN_PAGES = 8
 
 PAGES_PER_BROWSER = 4
+# A trainer's browser (the trainer token) runs a session on several screens at once: the trainer
+# app, the facilitator's page, the projector, a plan, the author app.
+PAGES_PER_TRAINER_BROWSER = 8
 UNCONNECTED_SECONDS = 20.0
 # Room kept for each running session's facilitator and projector pages, at most a quarter of all.
 RESERVED_PER_SESSION = 2
@@ -79,6 +82,7 @@ class Page:
 class KernelBudget:
     max_pages: int
     pages_per_browser: int = PAGES_PER_BROWSER
+    pages_per_trainer_browser: int = PAGES_PER_TRAINER_BROWSER
     unconnected_seconds: float = UNCONNECTED_SECONDS
     pages: dict[str, Page] = field(default_factory=dict)  # kernel id -> page, oldest first
 
@@ -97,14 +101,16 @@ class KernelBudget:
         """A pool may warm one more kernel: never into the reserved room."""
         return running_kernels < self.max_pages - self.reserved(running_sessions)
 
-    def served(self, kernel_id: str, browser: str, notebook: str, now: float | None = None) -> list[str]:
-        """A page was served with ``kernel_id`` to ``browser``. Returns the kernels to release:
-        that browser's oldest beyond its budget."""
+    def served(self, kernel_id: str, browser: str, notebook: str, now: float | None = None,
+               trainer: bool = False) -> list[str]:
+        """A page was served with ``kernel_id`` to ``browser`` (a trainer's: ``trainer``).
+        Returns the kernels to release: that browser's oldest beyond its budget."""
         now = time.monotonic() if now is None else now
         self.pages.pop(kernel_id, None)
         self.pages[kernel_id] = Page(kernel_id, browser, notebook, now)
         held = [page.kernel_id for page in self.pages.values() if page.browser == browser]
-        return held[: max(0, len(held) - self.pages_per_browser)]
+        budget = self.pages_per_trainer_browser if trainer else self.pages_per_browser
+        return held[: max(0, len(held) - budget)]
 
     def sent(self, kernel_id: str, now: float | None = None) -> None:
         page = self.pages.get(kernel_id)

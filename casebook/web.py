@@ -263,7 +263,7 @@ class CasebookPageHandler(CasebookRequests, TornadoVoilaHandler):
         # reloaded page lingers until culled
         self.xsrf_token
         await door.wait_for_kernel(path)
-        self.casebook_page = (browser, path)
+        self.casebook_page = (browser, path, trainer)
         self.casebook_kernel_id = None
         serving = _serving_page.set(self)
         try:
@@ -287,8 +287,8 @@ def page_got_kernel(kernel_id: str) -> None:
     if handler is None or getattr(handler, "casebook_page", None) is None:
         return
     handler.casebook_kernel_id = kernel_id
-    browser, notebook = handler.casebook_page
-    handler.settings["casebook_door"].served(kernel_id, browser, notebook)
+    browser, notebook, trainer = handler.casebook_page
+    handler.settings["casebook_door"].served(kernel_id, browser, notebook, trainer)
 
 
 class FrontDoor:
@@ -353,12 +353,13 @@ class FrontDoor:
 
     RELEASED_KEPT = 1000  # kernel ids of released tabs kept, for their pages' asking
 
-    def served(self, kernel_id: str, browser: str, notebook: str) -> None:
-        for oldest in self.budget.served(kernel_id, browser, notebook):
+    def served(self, kernel_id: str, browser: str, notebook: str, trainer: bool = False) -> None:
+        for oldest in self.budget.served(kernel_id, browser, notebook, trainer=trainer):
             self._released_tabs[oldest] = None
             while len(self._released_tabs) > self.RELEASED_KEPT:
                 del self._released_tabs[next(iter(self._released_tabs))]
-            self.release(oldest, f"its browser opened more than {self.budget.pages_per_browser} pages")
+            limit = self.budget.pages_per_trainer_browser if trainer else self.budget.pages_per_browser
+            self.release(oldest, f"its browser opened more than {limit} pages")
 
     def was_released_for_a_newer_tab(self, kernel_id: str) -> bool:
         return kernel_id in self._released_tabs

@@ -33,6 +33,10 @@ def test_a_browser_beyond_its_budget_releases_its_oldest_page_and_no_one_elses()
     assert budget.held_by("browser-a") == 4 and budget.held_by("browser-b") == 1
     # the same kernel served again (a reload taking it back) is not counted twice
     assert budget.served("a5", "browser-a", "casebook.ipynb", now=8) == []
+    # a trainer's browser runs a session on several screens: twice the room
+    for number in range(8):
+        assert budget.served(f"t{number}", "trainer", "facilitator.ipynb", now=10 + number, trainer=True) == []
+    assert budget.served("t8", "trainer", "projector.ipynb", now=20, trainer=True) == ["t0"]
 
 
 def test_only_pages_that_reached_the_client_and_never_connected_are_given_up():
