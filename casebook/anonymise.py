@@ -25,6 +25,8 @@ participants open (see ``casebook/clearance.py``).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import re
 import sys
@@ -241,7 +243,7 @@ def _word_lists() -> dict:
         "exposure": [re.compile(rf"(?i)\b{p}") for p in data["exposure_patterns"]],
         "not_persons": {w.lower() for w in data["not_persons"]},
         # a relation ("dochter", "son-in-law") or a leader's possessive ("the manager's"): where _relations looks
-        "relation_words": re.compile(r"(?i)(?<![\w'’-])(?:[\w-]*['’]s|{})(?![\w'’-])".format(
+        "relation_words": re.compile(r"(?i)(?<![\w'’-])(?:[\w-]*+['’]s|{})(?![\w'’-])".format(
             "|".join(re.escape(w) for w in sorted(set(data["relations"]) | {"twin", "best", "beste"}, key=len, reverse=True)))),
         "former_office": re.compile(r"(?i)\b(?:oud|ex|voormalige?|former|retired)[\s-]+(?:{})\b".format(
             "|".join(re.escape(o) for o in sorted(data["public_offices"], key=len, reverse=True)))),
@@ -272,9 +274,13 @@ _BIRTH_BEFORE = re.compile(
     r"(?:\W*(?:op|on|is|was|de|the|:))*\W*$"
 )
 _BIRTH_AFTER = re.compile(r"(?i)^\W*(?:jarig|verjaardag|birthday)")
-# A name: capitalised words, with Dutch interfixes ("van", "de", "ter") between them.
-_CAP = r"(?:[A-ZÀ-Þ][\w'’&.-]*\w|[A-ZÀ-Þ])"
-_NAME = rf"(?:(?:De|Het|'t|’t|The|St\.?|Sint)\s+)?{_CAP}(?:\s+(?:(?:van|de|der|den|het|ten|ter|'t|’t|&)\s+)*{_CAP})*"
+# A name: capitalised words, with Dutch interfixes ("van", "de", "ter") between them. Every rule
+# runs in linear time (issue 26): a pattern starts only where a word starts (the look-behind),
+# takes a word whole (atomic) and takes a bounded number of words, so no start scans far and no
+# character is scanned from many starts.
+_CAP = r"(?>[A-ZÀ-Þ][\w'’&.-]{0,40}\w|[A-ZÀ-Þ])"
+_NAME = (rf"(?<![\w'’&.-])(?:(?:De|Het|'t|’t|The|St\.?|Sint)\s++)?{_CAP}"
+         rf"(?:\s++(?:(?:van|de|der|den|het|ten|ter|'t|’t|&)\s++){{0,3}}{_CAP}){{0,5}}")
 
 _CARE_HEADS = ("ziekenhuis|kliniek|klinieken|zorggroep|zorgcentrum|zorgcentra|verpleeghuis|verzorgingshuis"
                "|woonzorgcentrum|huisartsenpraktijk|huisartsenpost|thuiszorg|ggz|medisch centrum|mc|umc"
@@ -296,21 +302,24 @@ _SCHOOL_TAILS = "College|Lyceum|Gymnasium|Hogeschool|Universiteit|Academie|Schoo
 _LEGAL_FORMS = r"B\.V\.|BV|N\.V\.|NV|V\.O\.F\.|VOF|v\.o\.f\.|Inc\.?|Ltd\.?|GmbH|& Zn\.?|& Zonen|& Co\.?"
 _STREET_SUFFIXES = ("straat|laan|weg|plein|gracht|kade|singel|dijk|steeg|hof|park|pad|dreef|markt|baan|boulevard"
                     "|plantsoen|wal|erf|ring|dam|haven|burgwal|weide|hoven|akker|veld|Street|Road|Lane|Avenue")
+# a word's end is one of the suffixes: one fixed-width look-behind per suffix, as Python wants
+_STREET_ENDS = "(?:" + "|".join(f"(?<={suffix})" for suffix in _STREET_SUFFIXES.split("|")) + ")"
 # without a house number only the unmistakable ones ("Bakker" ends in "akker")
 _STREET_NAME = re.compile(r"(?:straat|laan|weg|plein|gracht|kade|singel|dijk|steeg|dreef|boulevard|plantsoen"
                           r"|burgwal|Street|Road|Lane|Avenue)$")
 
 _RULES: list[tuple[str, re.Pattern, int]] = [
     # (kind, pattern, group whose span is the finding)
-    ("e-mail", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"), 0),
-    ("url", re.compile(r"\bhttps?://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+"
-                       r"|\b[\w-]+(?:\.[\w-]+)*\.(?:nl|com|org|net|eu|be|de|info|io|nu|uk|fr|app)\b(?:/[^\s<>\"')\]]*)?"), 0),
+    ("e-mail", re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)*\.[A-Za-z]{2,}"), 0),
+    ("url", re.compile(r"\bhttps?://[^\s<>\"')\]]++|\bwww\.[^\s<>\"')\]]++"
+                       r"|(?<![\w-])(?<![\w-]\.)(?:[\w-]++\.)+(?:nl|com|org|net|eu|be|de|info|io|nu|uk|fr|app)\b"
+                       r"(?:/[^\s<>\"')\]]*+)?"), 0),
     ("social-media", re.compile(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?"), 0),
     ("social-media", re.compile(
         # the platform as a word of its own ("installatiebedrijf" is not "insta" + a handle)
         r"\b(?i:instagram|insta|tiktok|snapchat|twitter|facebook|youtube|linkedin|discord|telegram)"
         r"(?:[\s-]*(?i:account|profiel|profile|naam|name|handle|kanaal|channel)|(?![^\W\d_]))\W{0,3}(?:(?i:is|was|heet|called)\s+)?"
-        r"((?=[A-Za-z0-9_.]*[\d_.])[A-Za-z][A-Za-z0-9_.]{2,29}[A-Za-z0-9_])"), 1),
+        r"((?=[A-Za-z0-9_.]{0,31}[\d_.])[A-Za-z][A-Za-z0-9_.]{2,29}[A-Za-z0-9_])"), 1),
     ("iban", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b"), 0),
     ("telefoonnummer", re.compile(r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}(?:[\s.-]?\(0\))?(?:[\s.-]?\d{1,4}){2,6}(?!\d)"), 0),
     ("telefoonnummer", re.compile(r"(?<![\w-])\(?0\d{1,3}\)?(?:[\s-]?\d){6,8}(?![\w-])"), 0),
@@ -318,10 +327,11 @@ _RULES: list[tuple[str, re.Pattern, int]] = [
     ("postcode", re.compile(r"\b[1-9]\d{3}\s?(?!SA|SD|SS)[A-Z]{2}\b(?![-\w])"), 0),
     ("adres", re.compile(r"\b(?i:postbus|p\.o\. box|po box)\s+\d+"), 0),
     ("adres", re.compile(
-        rf"(?:\b(?:[A-ZÀ-Þ][\w'’-]*\s+)*[A-ZÀ-Þ]?[\w'’-]*(?:{_STREET_SUFFIXES})"
-        rf"|\b(?:Laan|Plein|Kade|Burgemeester|Dokter|Oude|Nieuwe|Korte|Lange)\s+(?:(?:van|de|der|den)\s+)*{_CAP})"
-        r"\s+\d{1,4}(?:\s?[a-zA-Z]\b|-\d{1,3})?"), 0),
-    ("adres", re.compile(rf"\b\d{{1,4}}[a-z]?\s+{_CAP}(?:\s+{_CAP})*\s+(?:Street|Road|Lane|Avenue|Square)\b"), 0),
+        # up to four capitalised words, then a word (taken whole) that ends in a street suffix
+        rf"(?:(?<![\w'’-])(?:[A-ZÀ-Þ][\w'’-]{{0,30}}+\s++){{0,4}}[\w'’-]{{1,40}}+{_STREET_ENDS}"
+        rf"|\b(?:Laan|Plein|Kade|Burgemeester|Dokter|Oude|Nieuwe|Korte|Lange)\s++(?:(?:van|de|der|den)\s++){{0,3}}{_CAP})"
+        r"\s++\d{1,4}(?:\s?[a-zA-Z]\b|-\d{1,3})?"), 0),
+    ("adres", re.compile(rf"\b\d{{1,4}}[a-z]?\s++{_CAP}(?:\s++{_CAP}){{0,4}}\s++(?:Street|Road|Lane|Avenue|Square)\b"), 0),
     ("datum", re.compile(r"\b(?:\d{4}-[01]\d-[0-3]\d|" + _DAY + r"[-/.]" + _MONTH_NUMBER + r"[-/.](?:\d{4}|\d{2}))\b"), 0),
     ("datum", re.compile(rf"\b{_DAY}(?:e|ste|de|st|nd|rd|th)?\s+(?:of\s+)?(?i:{_MONTHS_NL}|{_MONTHS_EN})\b\.?(?:\s+\d{{4}})?"), 0),
     ("datum", re.compile(rf"\b(?:{_MONTHS_EN})\.?\s+{_DAY}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"), 0),
@@ -352,18 +362,32 @@ _EMPLOYER_CONTEXT = re.compile(r"(?i)\b(?:bij|voor|at|for)\s+(?:de\s+|het\s+|the
 _SENTENCE_END = set('.!?:;…"“”‘’\'(«[—–-*#>•')
 
 
+_LINE_MARK = 40  # characters: list or heading marks and quotes opening a line
+_LINE_OPENING = re.compile(r"\s*(?:[-*+>#]+|\d+[.)])?\s*[*_\"“‘']*")
+_STAGE_DIRECTION = 200
+
+
 def _at_sentence_start(text: str, start: int) -> bool:
     """True at the start of the text, a line (after list or heading marks) or a sentence."""
-    before = text[:start].rstrip(" \t")
-    if not before or before.endswith("\n"):
+    # looks back a bounded way only (never copies the text before): linear over all words
+    end = start
+    while end > 0 and text[end - 1] in " \t":
+        end -= 1
+    if end == 0 or text[end - 1] == "\n":
         return True
-    line = before.rsplit("\n", 1)[-1]
-    if re.fullmatch(r"\s*(?:[-*+>#]+|\d+[.)])?\s*[*_\"“‘']*", line):
+    line_start = text.rfind("\n", max(0, end - _LINE_MARK), end) + 1
+    if (line_start > 0 or end <= _LINE_MARK) and _LINE_OPENING.fullmatch(text, line_start, end):
         return True
     # a stage direction opening a turn or sentence: "(huilt) Ik wil ..."
-    if re.search(r"(?:^|[.!?:]\s*)\([^()]*\)$", before):
-        return True
-    return before[-1] in _SENTENCE_END
+    if text[end - 1] == ")":
+        opening = text.rfind("(", max(0, end - _STAGE_DIRECTION), end)
+        if opening >= 0 and ")" not in text[opening:end - 1]:
+            lead = opening
+            while lead > 0 and text[lead - 1].isspace():
+                lead -= 1
+            if lead == 0 or text[lead - 1] in ".!?:" or (lead < opening and text[lead - 1] == "\n"):
+                return True
+    return text[end - 1] in _SENTENCE_END
 
 
 def _elfproef(digits: str) -> bool:
@@ -439,6 +463,9 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_NAME_GAP = re.compile(r"\s+(?:(?:" + "|".join(map(re.escape, _INTERFIX)) + r")\s+)*")
+
+
 def _proper_names(text: str) -> list[tuple[str, int, int]]:
     """Capitalised words in the middle of a sentence: in Dutch (and mostly in English) these
     are names of people, employers or places, unless they are ordinary capitalised words."""
@@ -453,13 +480,13 @@ def _proper_names(text: str) -> list[tuple[str, int, int]]:
         if _at_sentence_start(text, match.start()) or _is_ordinary_capitalised(word, lists):
             continue
         if _is_abbreviation(word):
-            if word.split("-")[0].rstrip("'’s") in lists["abbreviations"] or not _EMPLOYER_CONTEXT.search(text[:match.start()]):
+            if word.split("-")[0].rstrip("'’s") in lists["abbreviations"] or not _EMPLOYER_CONTEXT.search(text[max(0, match.start() - 30):match.start()]):
                 continue
         start, end = match.start(), match.end()
         # take the following capitalised words (and interfixes between them) along
         while index < len(words):
             gap = text[end:words[index].start()]
-            if not re.fullmatch(r"\s+(?:(?:" + "|".join(map(re.escape, _INTERFIX)) + r")\s+)*", gap):
+            if not _NAME_GAP.fullmatch(gap):
                 break
             if _is_ordinary_capitalised(words[index].group(), lists):
                 break
@@ -509,21 +536,59 @@ def _deduce_kind(tag: str, text: str) -> str | None:
     return kind
 
 
+_CHUNK = 2000  # characters: deduce reads a long text in pieces of at most this size
+
+
+def _chunks(text: str):
+    """(offset, piece) of ``text`` in pieces of at most ``_CHUNK`` characters, cut at a line end
+    where there is one in the second half of a piece, else after a sentence, else at a space.
+    A text of a normal size is one piece."""
+    start = 0
+    while len(text) - start > _CHUNK:
+        low, high = start + _CHUNK // 2, start + _CHUNK
+        cut = text.rfind("\n", low, high) + 1
+        if not cut:
+            sentence = _CUT_SENTENCE.search(text[low:high][::-1])
+            cut = high - sentence.start() if sentence else text.rfind(" ", low, high) + 1 or high
+        yield start, text[start:cut]
+        start = cut
+    yield start, text[start:]
+
+
+# a space after a sentence's end, read backwards (the word before it has four letters or more,
+# so that "Dhr. Jansen" stays together)
+_CUT_SENTENCE = re.compile(r"\s[.!?]\w{4}")
+
+
+def _deduce_annotations(text: str):
+    """deduce's annotations of ``text``, as (tag, text, start, end), read piece by piece: its time
+    grows with the text's length and no more, and a piece seen before in the text (a pattern
+    repeated) is not read again."""
+    seen: dict[str, list] = {}
+    for offset, piece in _chunks(text):
+        if piece not in seen:
+            seen[piece] = [(a.tag, a.text, a.start_char, a.end_char) for a in _deducer().deidentify(piece).annotations]
+        for tag, found, start, end in seen[piece]:
+            yield tag, found, offset + start, offset + end
+
+
+_CONTRACTION = re.compile(r"['’]\w+")
+
+
 def _deduce_findings(text: str) -> list[tuple[str, int, int]]:
     found = []
     lists = _word_lists()
-    for annotation in _deducer().deidentify(text).annotations:
-        kind = _deduce_kind(annotation.tag, annotation.text)
+    for tag, annotated, start, end in _deduce_annotations(text):
+        kind = _deduce_kind(tag, annotated)
         if kind is None:
             continue
-        start, end = annotation.start_char, annotation.end_char
-        words = annotation.text.split()
+        words = annotated.split()
         # deduce's lists of names and places hold many ordinary words ("Pas", "Mooi", "Best"):
         # one such word opening a sentence is the word, not a name
         # with a contraction's tail: "Don" of "Don't"
-        word = (annotation.text + (re.match(r"['’]\w+", text[end:]) or [""])[0]).replace("’", "'").lower()
+        word = (annotated + (_CONTRACTION.match(text, end) or [""])[0]).replace("’", "'").lower()
         if (kind in ("naam", "plaats") and len(words) == 1 and _at_sentence_start(text, start)
-                and (annotation.text.lower() in lists["ordinary"] or word in lists["ordinary"])):
+                and (annotated.lower() in lists["ordinary"] or word in lists["ordinary"])):
             continue
         # "From May", "August": a month or weekday (after an ordinary word opening the sentence)
         if kind == "naam" and all(w.lower() in lists["capitalised"] or (i == 0 and w.lower() in lists["ordinary"]
@@ -858,12 +923,17 @@ def _plural(word: str, lists: dict) -> bool:
                                         and bool(re.search(r"(?:[^s]s|en|['’]s)$", lower)))
 
 
+_SENTENCE_WINDOW = 400  # characters either side
+
+
 def _role_before(text: str, start: int, lists: dict) -> bool:
     """One person in a role in the same sentence (the nearest one before, else after), not a group."""
-    sentence_start = max(text.rfind(mark, 0, start) for mark in ".!?;\n") + 1
-    ends = [i for i in (text.find(mark, start) for mark in ".!?;\n") if i >= 0]
+    # within a window of a few hundred characters: the rule stays linear on texts without stops
+    low, high = max(0, start - _SENTENCE_WINDOW), min(len(text), start + _SENTENCE_WINDOW)
+    sentence_start = max(max(text.rfind(mark, low, start) for mark in ".!?;\n") + 1, low)
+    ends = [i for i in (text.find(mark, start, high) for mark in ".!?;\n") if i >= 0]
     before = [m.group() for m in _TOKEN.finditer(text, sentence_start, start)][-15:]
-    after = [m.group() for m in _TOKEN.finditer(text, start, min(ends, default=len(text)))][:15]
+    after = [m.group() for m in _TOKEN.finditer(text, start, min(ends, default=high))][:15]
     persons = [w for w in reversed(before) if _is_person(w, lists)] + [w for w in after if _is_person(w, lists)]
     if not persons:
         return False
@@ -940,10 +1010,10 @@ _AGE_RULES = [
     # "a 61-year-old harbour pilot"
     re.compile(rf"(?i)\b(?:a|an|the|our|her|his|their|this|my)\s+(?P<at>(?:\d{{1,2}}|{_NUMBER})[\s-]year[\s-]old)\s+(?P<noun>{_AGE_NOUN})"),
     # "beekeeper aged 47", "een lasser van 58", "de lasser (58)"
-    re.compile(r"(?i)\b([\w'’-]+),?\s+(?:aged|age|(?P<van>van))\s+\d{2}\b(?![.:,]\d)(?!\s*(?:jaar\s+)?(?:geleden|procent|%|uur|minuten|euro|km))"
+    re.compile(r"(?i)(?<![\w'’-])([\w'’-]++),?\s++(?:aged|age|(?P<van>van))\s+\d{2}\b(?![.:,]\d)(?!\s*(?:jaar\s+)?(?:geleden|procent|%|uur|minuten|euro|km))"
                r"(?!\s*(?:to|tot|t/m|-|–|and|en|or|of)\s+(?:\d|over|older|ouder|up))"
                r"(?!\s*(?:jaar|years)\s+(?:in\s+dienst|bij|getrouwd|married|lid))"),
-    re.compile(r"(?i)\b([\w'’-]+)\s+\((\d{2})\)"),
+    re.compile(r"(?i)(?<![\w'’-])([\w'’-]++)\s++\((\d{2})\)"),
 ]
 _AGE_PLAIN = re.compile(r"(?i)\b(?:is|was|ben|bent|werd|wordt|turned|turns|is\s+nu|is\s+now)\s+(?:net|pas|bijna|just|almost"
                         r"|nearly)?\s*\d{2}\s+(?:jaar\s+oud|years\s+old)\b")
@@ -1051,6 +1121,7 @@ def _protected_spans(text: str, lists: dict) -> list[tuple[int, int]]:
     """Known bodies, laws and idioms, and the provinces (unless a municipality of that name)."""
     spans = [m.span() for m in lists["known_terms"].finditer(text)]
     provinces = list(lists["provinces"].finditer(text))
+    province_starts = [m.start() for m in provinces]
     for match in provinces:
         before = text[max(0, match.start() - 20):match.start()]
         if re.search(r"(?i)\b(?:gemeente|stad|city\s+of|municipality\s+of)\s+$", before):
@@ -1061,11 +1132,13 @@ def _protected_spans(text: str, lists: dict) -> list[tuple[int, int]]:
             continue
         # Groningen and Utrecht are cities as well: a province only as "provincie Utrecht" or
         # beside another province ("in Gelderland en Utrecht")
+        near = provinces[bisect.bisect_right(province_starts, match.start() - 40):
+                         bisect.bisect_left(province_starts, match.start() + 40)]
         if match.group() in _CITY_PROVINCES and not any(
-                other is not match and abs(other.start() - match.start()) < 40
+                other is not match
                 and (other.group() not in _CITY_PROVINCES
                      or re.search(r"(?i)(?:provincie|province\s+of)\s+$", text[max(0, other.start() - 20):other.start()]))
-                for other in provinces):
+                for other in near[:8]):
             continue
         spans.append(match.span())
     return spans
@@ -1104,32 +1177,39 @@ def _is_title_phrase(phrase: str, lists: dict, english: bool = False, after_arti
     return bool(words) and all(title_word(w) for w in words)
 
 
-def _used_as_name(text: str, word: str, lists: dict) -> bool:
-    """The text uses ``word`` as a name somewhere it does not open a sentence."""
-    for match in re.finditer(rf"\b{re.escape(word)}\b", text):
-        if not _at_sentence_start(text, match.start()):
-            return True
-    return False
+def _used_as_name(text: str, word: str, lists: dict, seen: dict | None = None) -> bool:
+    """The text uses ``word`` as a name somewhere it does not open a sentence (``seen`` keeps
+    the answer per word, so that a text full of the word is read once)."""
+    if seen is not None and word in seen:
+        return seen[word]
+    used = any(not _at_sentence_start(text, match.start()) for match in re.finditer(rf"\b{re.escape(word)}\b", text))
+    if seen is not None:
+        seen[word] = used
+    return used
 
 
 def _drop_non_names(text: str, candidates: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     """Drop name-like findings that are known bodies, laws, idioms, provinces, title-case roles and
     procedures, or (in English) an ordinary word that opens a sentence."""
     lists = _word_lists()
-    protected = _protected_spans(text, lists)
+    protected = sorted(_protected_spans(text, lists))
+    protected_starts = [s for s, _ in protected]
+    reach = list(itertools.accumulate((e for _, e in protected), max))  # the furthest end so far
     english = text_language(text) == "en"
     kept = []
+    seen: dict[str, bool] = {}
     for kind, start, end in candidates:
         if kind in _NAME_KINDS:
             phrase = text[start:end]
-            if any(s <= start and end <= e for s, e in protected):
-                continue
+            inside = bisect.bisect_right(protected_starts, start)
+            if inside and reach[inside - 1] >= end:
+                continue  # a protected span starts before it and reaches past its end
             after_article = bool(re.search(r"(?i)\b(?:the|a|an|our|their|his|her|its|de|het|een)\s+$", text[max(0, start - 8):start]))
             if (_is_title_phrase(phrase, lists, english, after_article)
                     and not _HONORIFIC.search(text[max(0, start - 12):start])):
                 continue
             if (english and _at_sentence_start(text, start) and " " not in phrase
-                    and phrase.lower() in lists["english_names"] and not _used_as_name(text, phrase, lists)):
+                    and phrase.lower() in lists["english_names"] and not _used_as_name(text, phrase, lists, seen)):
                 continue
         kept.append((kind, start, end))
     return kept
@@ -1194,11 +1274,18 @@ def _birth_dates(text: str, candidates: list[tuple[str, int, int]]) -> list[tupl
 def _resolve(candidates: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     """Overlapping findings: keep the more telling kind, then the longer one."""
     ranked = sorted(set(candidates), key=lambda c: (-_GENERIC_KINDS.get(c[0], 3), -(c[2] - c[1]), c[1], c[0]))
+    # the kept findings never overlap, so sorted by start they are sorted by end as well
+    starts: list[int] = []
     kept: list[tuple[str, int, int]] = []
     for kind, start, end in ranked:
-        if all(end <= s or start >= e for _, s, e in kept):
-            kept.append((kind, start, end))
-    return sorted(kept, key=lambda c: c[1])
+        at = bisect.bisect_left(starts, start)
+        if at < len(kept) and kept[at][1] < end:
+            continue  # the next kept one starts inside
+        if at > 0 and kept[at - 1][2] > start:
+            continue  # the one before ends inside
+        starts.insert(at, start)
+        kept.insert(at, (kind, start, end))
+    return kept
 
 
 def scan_text(text: str) -> list[Finding]:
@@ -1209,7 +1296,8 @@ def scan_text(text: str) -> list[Finding]:
                               + _employer_findings(text))
     candidates = _drop_non_names(text, candidates) + _age_findings(text) + _indirect_findings(text)
     language = text_language(text)
-    return [Finding(kind, text[start:end], start, end, text.count("\n", 0, start) + 1,
+    newlines = [i for i, char in enumerate(text) if char == "\n"]
+    return [Finding(kind, text[start:end], start, end, bisect.bisect_left(newlines, start) + 1,
                     hint=suggest(kind, text[start:end], language))
             for kind, start, end in _resolve(candidates)]
 
