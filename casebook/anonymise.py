@@ -218,6 +218,10 @@ def _word_lists() -> dict:
     if names.exists():  # for names in lower case or capitals ("vraag het jeroen maar")
         first_names = {w.strip().lower() for w in names.read_text("utf-8").splitlines() if w.strip()}
     english_words = {w.lower() for w in data["english_name_words"] + data["english_common_words"]}
+    surname_file = source.parent / "names" / "lst_surname" / "items.txt"
+    surnames = set()
+    if surname_file.exists():  # "Ter Horst" is a name, "Ter Herinnering" is not
+        surnames = {w.strip().lower() for w in surname_file.read_text("utf-8").splitlines() if w.strip()}
     employers = list(data["well_known_employers"])
     return {
         "ordinary": ordinary,
@@ -225,6 +229,9 @@ def _word_lists() -> dict:
         "abbreviations": set(data["known_abbreviations"]),
         "first_names": first_names,
         "english_names": {w.lower() for w in data["english_name_words"]},
+        # ordinary words that are first names as well: a name only where the context says so
+        "word_names": {w.lower() for w in data["word_names"] + data["english_name_words"]},
+        "surnames": surnames,
         "english": english_words,
         "known_terms": _phrases(data["known_bodies"] + data["name_idioms"]),
         "provinces": _phrases(data["provinces"]),
@@ -435,7 +442,9 @@ def _has_real_name(text: str) -> bool:
     words = re.findall(r"[\w'’&.-]+", text)
     heads = set("|".join((_CARE_HEADS, _SCHOOL_HEADS, _MUNICIPALITY_HEADS, _ORG_HEADS, _ORG_TAILS, _CARE_TAILS,
                           _SCHOOL_TAILS)).lower().split("|"))
-    ordinary = _word_lists()["capitalised"] | {"de", "het", "the", "st", "sint"}
+    lists = _word_lists()
+    # a kind of institution is no name of one: "A Secondary School", "een Academisch Ziekenhuis"
+    ordinary = lists["capitalised"] | lists["title_words"] | {"de", "het", "the", "st", "sint", "a", "an", "een"}
     return any(w[:1].isupper() and w.lower() not in heads and w.lower() not in ordinary for w in words)
 
 
@@ -479,6 +488,8 @@ def _proper_names(text: str) -> list[tuple[str, int, int]]:
         index += 1
         if _at_sentence_start(text, match.start()) or _is_ordinary_capitalised(word, lists):
             continue
+        if _in_heading(text, match.start()) or _after_opening_particle(text, words, index - 1, lists):
+            continue
         if _is_abbreviation(word):
             if word.split("-")[0].rstrip("'’s") in lists["abbreviations"] or not _EMPLOYER_CONTEXT.search(text[max(0, match.start() - 30):match.start()]):
                 continue
@@ -486,16 +497,57 @@ def _proper_names(text: str) -> list[tuple[str, int, int]]:
         # take the following capitalised words (and interfixes between them) along
         while index < len(words):
             gap = text[end:words[index].start()]
-            if not _NAME_GAP.fullmatch(gap):
-                break
+            if not _NAME_GAP.fullmatch(gap) or gap.count("\n") > 1:
+                break  # a blank line ends a paragraph, and a name with it
             if _is_ordinary_capitalised(words[index].group(), lists):
                 break
             end = words[index].end()
             index += 1
         start, end = _trim(text, start, end)
+        if _TITLE_CASE_JOINER.search(text, start, end):
+            continue  # "Questions For The Group", "Advies En Afsluiting": title case, no name
         kind = "adres" if _STREET_NAME.search(text[start:end]) else "eigennaam"
         found.append((kind, start, end))
     return found
+
+
+# a joining word capitalised inside a phrase: title case ("Questions For The Group")
+_TITLE_CASE_JOINER = re.compile(r"\s(?:For|And|En|Of|With|Met|Voor|Op|Naar|To|In|On|At|From|Into|Or|Over|About)\s")
+_HEADING_WINDOW = 120  # characters: a heading is a short line
+_OPENING_PARTICLES = {"ter", "ten", "te", "van", "den", "der", "de", "'t", "’t"}
+
+
+def _in_heading(text: str, position: int) -> bool:
+    """The position is in a heading: a line opening with "#", or a short line of capitalised
+    words without a stop, standing on its own ("Lessons Learned")."""
+    line_start = text.rfind("\n", max(0, position - _HEADING_WINDOW), position) + 1
+    if line_start == 0 and position > _HEADING_WINDOW:
+        return False
+    line_end = text.find("\n", position, position + _HEADING_WINDOW)
+    if line_end < 0:
+        if len(text) - position > _HEADING_WINDOW:
+            return False
+        line_end = len(text)
+    line = text[line_start:line_end].strip()
+    if line.startswith("#"):
+        return True
+    words = line.split()
+    if not words or len(words) > 8 or line[-1] in ".,;:!?" or not all(w[:1].isupper() or w.lower() in _TITLE_JOINERS for w in words):
+        return False
+    alone_before = line_start == 0 or text[max(0, line_start - 2):line_start] == "\n\n"
+    alone_after = line_end == len(text) or text[line_end:line_end + 2] == "\n\n"
+    return alone_before and alone_after
+
+
+def _after_opening_particle(text: str, words: list[re.Match], index: int, lists: dict) -> bool:
+    """"Ter Herinnering", "Van Tevoren": a particle opens the sentence and the next word is no
+    surname ("Ter Horst", "Van Dijk" are)."""
+    if index == 0:
+        return False
+    previous, word = words[index - 1], words[index]
+    return (previous.group().lower() in _OPENING_PARTICLES and _at_sentence_start(text, previous.start())
+            and not text[previous.end():word.start()].strip()
+            and word.group().lower() not in lists["surnames"] and word.group().lower() not in lists["first_names"])
 
 
 def _is_abbreviation(word: str) -> bool:
@@ -588,7 +640,8 @@ def _deduce_findings(text: str) -> list[tuple[str, int, int]]:
         # with a contraction's tail: "Don" of "Don't"
         word = (annotated + (_CONTRACTION.match(text, end) or [""])[0]).replace("’", "'").lower()
         if (kind in ("naam", "plaats") and len(words) == 1 and _at_sentence_start(text, start)
-                and (annotated.lower() in lists["ordinary"] or word in lists["ordinary"])):
+                and (annotated.lower() in lists["ordinary"] or word in lists["ordinary"]
+                     or (annotated.lower() in lists["word_names"] and not _followed_by_name(text, end, lists)))):
             continue
         # "From May", "August": a month or weekday (after an ordinary word opening the sentence)
         if kind == "naam" and all(w.lower() in lists["capitalised"] or (i == 0 and w.lower() in lists["ordinary"]
@@ -775,6 +828,11 @@ def _unique_end(text: str, words: list[re.Match], lists: dict, strict: bool) -> 
             continue
         if i == 0 and (_singular(word) in lists["not_persons"] or word in {"one", "ones", "thing"}):
             return None
+        # "als enige afdeling", "the only women in management": a unit or a group, not one person
+        if i == 0 and _in_list(word, lists["units"]) and not _is_person(word, lists):
+            return None
+        if _is_person(word, lists) and _plural(word, lists) and word not in _PLURAL_ONE:
+            return None
         # "the one wheelchair user": the person follows at once ("the one remark by a manager" does not)
         if strict and (i > 2 or (i > 0 and not _is_person(word, lists)
                                  and words[i - 1].group().lower() not in lists["group_adjectives"]
@@ -828,6 +886,8 @@ def _superlatives(text: str, lists: dict) -> list[tuple[str, int, int]]:
                     found.append(("indirect", match.start(), words[unit].end()))
                     break
                 continue
+            if _plural(word, lists) and word not in _PLURAL_ONE:
+                break  # "de oudste medewerkers", "the youngest employees": a group
             unit = _unit_after(text, words, i + 1, lists)
             found.append(("indirect", match.start(), (words[unit] if unit is not None else token).end()))
             break
@@ -914,6 +974,7 @@ def _tenure(text: str, lists: dict) -> list[tuple[str, int, int]]:
             or _role_before(text, f[1], lists)]
 
 
+_PLURAL_ONE = {"collega's"}  # written as a plural, read as one ("de enige collega's zoon" is rare)
 _PLURAL_PERSONS = {"vrouwen", "mannen", "women", "men", "mensen", "people", "collega's", "colleagues"}
 
 
@@ -1061,38 +1122,131 @@ def _start(match: re.Match) -> int:
 
 _CUE_BEFORE = re.compile(
     r"(?i)\b(?:zei|zegt|vroeg|vraagt|vraag(?:\s+het)?|bel|app|mail|ping|tegen|met|aan|naar|bij|to|samen\s+met|volgens|hoi|hey|hé"
-    r"|hallo|doei|bedankt|ask|asked|asks|tell|told|tells|said|says|call|text|with|according\s+to|cc|thanks|thx)\s+$")
+    r"|hallo|doei|bedankt|ask|asked|asks|tell|told|tells|said|says|call|text|with|according\s+to|cc|thanks|thx"
+    r"|waar\s+is|waar\s+blijft|wie\s+is|heb\s+je|zag\s+je|where\s+is|where['’]s|have\s+you\s+seen)\s+$")
 _CUE_AFTER = re.compile(r"(?i)^\s+(?:zei|zegt|vroeg|vraagt|schreef|said|says|asked|wrote|maar)\b")
 _WHAT_SAID = re.compile(r"(?i)\b(?:wat|what)\s+([a-zà-ÿ]+|[A-ZÀ-Þ]+)\s+(?:[\w'’]+\s+){0,5}?(?:zei|zegt|vond|vindt|schreef"
                         r"|said|says|wrote|thought|meant)\b")
+# third round (issue 26): what tells a name in lower case or capitals without the cues above
+_GREETINGS = (r"hoi|hey|hee|hé|hallo|hi|hello|dear|beste|goedemorgen|goedemiddag|goedenavond|doei|bedankt|thanks|thx"
+              r"|cheers")
+# words that greet only where they open a clause or have a comma ("morning stefan,", "ja, ahmed.";
+# "they mean no harm." is no greeting)
+_INTERJECTIONS = r"lieve|morgen|morning|afternoon|evening|dag|dank\s+je|ja|nee|yes|no|ok|oké|okay|sorry|nou|well"
+# a greeting or an interjection, then the name, then a comma, a stop or the end of the line
+_GREETING_BEFORE = re.compile(
+    rf"(?i)(?:(?:^|[\s\"“‘'(\[])(?:{_GREETINGS})[,!]?|(?:^|[\s\"“‘'(\[])(?:{_INTERJECTIONS})[,!]"
+    rf"|(?:^|[\"“‘'(\[.!?]\s*|\n\s*)(?:{_INTERJECTIONS}))[ \t]+$")
+_CLAUSE_END_AFTER = re.compile(r"^[ \t]*(?:[,!.?:;]|$)", re.M)
+# a speaker label: the name opens a line (after a time or a bullet) and a colon follows
+_LABEL_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[-*>•][ \t]*)?(?:\[?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\]?[ \t]*[-–]?[ \t]*)?$")
+_LABEL_AFTER = re.compile(r"^:[ \t]")
+# "met ruben gesproken", "spoke to tamara"
+_SPOKE_BEFORE = re.compile(r"(?i)\b(?:spoke|spoken|talked|talking|speak|speaking|chatted)\s+(?:to|with)\s+$")
+_SPOKE_AFTER = re.compile(r"(?i)^\s+(?:[\w'’]+\s+){0,3}?(?:gesproken|gebeld|geappt|gemaild|overlegd|afgesproken"
+                          r"|gepraat|besproken)\b")
+_MET_BEFORE = re.compile(r"(?i)\bmet\s+$")
+# a speech verb after the name: "toon zegt", "Mark said"
+_SPEECH_AFTER = re.compile(r"(?i)^\s+(?:zei|zegt|vroeg|vraagt|schreef|schrijft|appte|appt|belde|belt|mailde|riep|roept"
+                           r"|antwoordde|said|says|asked|asks|wrote|writes|told|tells|texted|called|replied|shouted)\b")
+# a verb after a name that is no word at all: "sandra heeft", "DEREK KNOWS"
+_VERB_AFTER = re.compile(r"(?i)^\s+(?:heeft|had|is|was|doet|deed|weet|wist|wil|wilde|kan|kon|moet|moest|komt|kwam"
+                         r"|gaat|ging|zit|zat|staat|stond|vindt|vond|snapt|krijgt|kreeg|has|does|did|knows|knew|wants"
+                         r"|wanted|can|could|will|would|keeps|kept|gets|got|thinks|thought|makes|made|never|always"
+                         r"|altijd|nooit|ook|also)\b")
+# a signature closing a note: "BEL MIJ. GERRIT."
+_SIGN_OFF_BEFORE = re.compile(r"[.!?][ \t]+$|[.!?]\s*\n[ \t]*$")
+_SIGN_OFF_AFTER = re.compile(r"^[.!]?[ \t]*(?:[\"”'’]|\n|$)")
+# a determiner, quantifier or preposition before an ordinary word: its word sense ("in alle ernst
+# vraagt ...", "met lieve woorden")
+_WORD_SENSE_BEFORE = re.compile(r"(?i)\b(?:de|het|een|die|deze|dat|the|a|an|this|that|alle|elke|iedere|geen|veel|weinig"
+                                r"|some|any|no|much|in|met|zonder|vol|op|aan|naar|bij|voor|uit|with|without|of|for"
+                                r"|from|by)\s+$")
+# an article or a determiner before a word: the word, not a name ("de toon", "a rose")
+_ARTICLE_BEFORE = re.compile(r"(?i)\b(?:de|het|een|die|deze|dat|the|a|an|this|that|my|mijn|zijn|haar|your|his|her)\s+$")
 
 
 def _looks_like_first_name(word: str, lists: dict) -> bool:
+    """A first name in deduce's list that is no ordinary word (a plain name: "sandra")."""
     lower = word.lower()
     return (len(lower) >= 3 and lower in lists["first_names"] and lower not in lists["ordinary"]
-            and lower not in lists["english"] and word not in lists["abbreviations"]
-            and lower not in lists["units"] and lower not in lists["roles"])
+            and lower not in lists["english"] and lower not in lists["word_names"]
+            and word not in lists["abbreviations"] and lower not in lists["units"] and lower not in lists["roles"])
+
+
+def _word_name(word: str, lists: dict) -> bool:
+    """A first name that is an ordinary word as well ("toon", "frank", "Grace")."""
+    lower = word.lower()
+    return (len(lower) >= 3 and lower in lists["word_names"] and (lower in lists["first_names"] or lower in lists["english_names"])
+            and word not in lists["abbreviations"])
+
+
+def _strong_name_context(text: str, start: int, end: int) -> bool:
+    """Context that makes even an ordinary word a name: a greeting before it and a stop after it,
+    a speech verb after it, "met X gesproken", "spoke to X"."""
+    before, after = text[max(0, start - 30):start], text[end:end + 40]
+    return bool((_GREETING_BEFORE.search(before) and _CLAUSE_END_AFTER.match(after))
+                or (_SPEECH_AFTER.match(after) and not _WORD_SENSE_BEFORE.search(before)) or _SPOKE_BEFORE.search(before)
+                or (_MET_BEFORE.search(before) and _SPOKE_AFTER.match(after)))
+
+
+def _name_context(text: str, start: int, end: int) -> bool:
+    """Context enough for a word that is a first name and no ordinary word: any cue word, a
+    speaker label, a verb after it, a signature."""
+    before, after = text[max(0, start - 30):start], text[end:end + 40]
+    return bool(_strong_name_context(text, start, end) or _CUE_BEFORE.search(before) or _CUE_AFTER.match(after)
+                or (_LABEL_BEFORE.search(before) and _LABEL_AFTER.match(after)) or _VERB_AFTER.match(after)
+                or (_SIGN_OFF_BEFORE.search(before) and _SIGN_OFF_AFTER.match(after)))
 
 
 def _name_findings(text: str) -> list[tuple[str, int, int]]:
-    """Names written in lower case or in capitals ("vraag het jeroen maar", "BEL ESTHER"), after a
-    speech verb or an address, and short first names beside a unit ("Bas van de planning")."""
+    """Names written in lower case or in capitals ("vraag het jeroen maar", "BEL ESTHER",
+    "beste wendy,", "marco: wie heeft de bus?"), where the context says name, and short first
+    names beside a unit ("Bas van de planning"). A first name that is an ordinary word as well
+    ("toon", "frank") needs a context that leaves no doubt; a name found once is found wherever
+    the text repeats it ("toon zegt ..." and "Toon is de afdelingschef")."""
     lists = _word_lists()
     found = []
-    for match in re.finditer(r"\b(?:[a-zà-ÿ]{3,}|[A-ZÀ-Þ]{3,})\b", text):
-        word = match.group()
-        if not _looks_like_first_name(word, lists):
-            continue
-        before, after = text[max(0, match.start() - 25):match.start()], text[match.end():match.end() + 12]
-        if _CUE_BEFORE.search(before) or _CUE_AFTER.search(after):
-            found.append(("naam", match.start(), match.end()))
+    for match in _LOWER_OR_CAPS_WORD.finditer(text):
+        word, start, end = match.group(), match.start(), match.end()
+        if _looks_like_first_name(word, lists):
+            if _name_context(text, start, end):
+                found.append(("naam", start, end))
+        elif _word_name(word, lists) and word.lower() not in lists["ordinary"] - lists["word_names"]:
+            if _strong_name_context(text, start, end):
+                found.append(("naam", start, end))
     for match in _WHAT_SAID.finditer(text):
         if _looks_like_first_name(match.group(1), lists):
             found.append(("naam", match.start(1), match.end(1)))
     for match in lists["nickname"].finditer(text):
         if match.group(1).lower() in lists["first_names"]:
             found.append(("naam", match.start(1), match.end(1)))
-    return found
+    return found + _same_names(text, found, lists)
+
+
+_LOWER_OR_CAPS_WORD = re.compile(r"\b(?:[a-zà-ÿ]{3,}|[A-ZÀ-Þ]{3,})\b")
+
+
+def _same_names(text: str, found: list[tuple[str, int, int]], lists: dict) -> list[tuple[str, int, int]]:
+    """Every other place the text uses a name found in lower case or capitals, in any case,
+    unless an article makes it the word ("de toon")."""
+    names = {text[start:end].lower() for _, start, end in found if " " not in text[start:end]}
+    if not names:
+        return []
+    return [("naam", m.start(), m.end()) for m in _WORD.finditer(text)
+            if m.group().lower() in names and not _ARTICLE_BEFORE.search(text[max(0, m.start() - 8):m.start()])]
+
+
+_WORD = re.compile(r"\b[^\W\d_]+\b")
+
+
+def _followed_by_name(text: str, end: int, lists: dict) -> bool:
+    """A speech verb or a surname follows: "Mark said", "Roos Verbeek"."""
+    after = text[end:end + 40]
+    if _SPEECH_AFTER.match(after):
+        return True
+    surname = re.match(r"[ \t]+(?:(?:van|de|der|den|ter|ten)[ \t]+)*([A-ZÀ-Þ][\w'’-]+)", after)
+    return bool(surname and surname.group(1).lower() in lists["surnames"])
 
 
 _EMPLOYER_BEFORE = re.compile(r"(?i)\b(?:bij|voor|at|for|with|van)\s+(?:de\s+|het\s+|the\s+)?$")
@@ -1113,7 +1267,7 @@ def _employer_findings(text: str) -> list[tuple[str, int, int]]:
 # what is never a name
 
 _NAME_KINDS = {"naam", "eigennaam", "organisatie", "gemeente", "plaats", "school", "zorginstelling"}
-_TITLE_JOINERS = {"of", "and", "for", "the", "&", "on", "to", "in", "voor", "de", "van", "het", "en"}
+_TITLE_JOINERS = {"of", "and", "for", "the", "&", "on", "to", "in", "voor", "de", "van", "het", "en", "a", "an", "een"}
 _HONORIFIC = re.compile(r"(?i)\b(?:mr|mrs|ms|miss|dr|prof|mevrouw|meneer|mevr|mw|dhr|heer)\.?\s+$")
 
 
@@ -1209,7 +1363,8 @@ def _drop_non_names(text: str, candidates: list[tuple[str, int, int]]) -> list[t
                     and not _HONORIFIC.search(text[max(0, start - 12):start])):
                 continue
             if (english and _at_sentence_start(text, start) and " " not in phrase
-                    and phrase.lower() in lists["english_names"] and not _used_as_name(text, phrase, lists, seen)):
+                    and phrase.lower() in lists["english_names"] and not _used_as_name(text, phrase, lists, seen)
+                    and not _followed_by_name(text, end, lists)):
                 continue
         kept.append((kind, start, end))
     return kept
