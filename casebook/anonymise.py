@@ -1043,6 +1043,48 @@ def _small_units(text: str, lists: dict) -> list[tuple[str, int, int]]:
     return found
 
 
+_YEARLY = re.compile(
+    r"(?i)\b(?:(?:elk|elke|ieder|iedere)\s+jaar|jaarlijks\w*|(?:every|each)\s+year|annual(?:ly)?|yearly"
+    r"|(?:at|on)\s+every|(?:bij|op)\s+(?:elk|elke|ieder|iedere)|(?:this|last)\s+year['’]s|van\s+(?:dit|vorig)\s+jaar"
+    r"|\w+\s+years\s+running|\w+\s+jaar\s+op\s+rij)\b")
+# what one person does at a yearly event, or is there: "speelt de Sinterklaas", "won the bake-off"
+_PERFORMER = re.compile(
+    r"(?i)\b(?:speelt|speelde|organiseert|organiseerde|geeft|gaf|houdt|hield|wint|won|presenteert|presenteerde"
+    r"|verzorgt|verzorgde|leidt|leidde|bakt|bakte|zingt|zong|opent|opende|plays|played|organises|organizes|organised"
+    r"|organized|gives|gave|hosts|hosted|wins|runs|ran|leads|led|bakes|baked|sings|sang|opens|opened|dresses\s+up"
+    r"|winnaar|winnares|winner|kampioen|champion|organisator|organiser|organizer|host|presentator|presenter)\b")
+_EVENT = re.compile(
+    r"(?i)\b\w*(?:feest|borrel|quiz|barbecue|bbq|toespraak|speech|receptie|reception|party|uitje|toernooi|tournament"
+    r"|wedstrijd|contest|competition|bake-off|loop|marathon|viering|celebration|voorstelling|show|diner|dinner"
+    r"|sinterklaas|kerstman|santa|prijs|award|kampioenschap|championship)\w*\b")
+# a group or the firm doing it: no single person ("de personeelsvereniging organiseert elk jaar ...")
+_GROUP_SUBJECT = re.compile(r"(?i)\b(?:\w*vereniging|directie|bedrijf|organisatie|company|firm|team|club|we|wij|they"
+                            r"|iedereen|everyone|everybody|all\s+of\s+us|staff)\b")
+_EVENT_WINDOW = 150  # characters either side of the yearly marker, within its sentence
+
+
+def _yearly_events(text: str, lists: dict) -> list[tuple[str, int, int]]:
+    """One person's part in a yearly event: "die elk jaar de Sinterklaas speelt op het
+    personeelsfeest", "won the company's annual bake-off", "de winnaar van de jaarlijkse
+    kerstquiz". A yearly event alone ("the Annual Staff Survey") or a group's part passes."""
+    found = []
+    for match in _YEARLY.finditer(text):
+        low, high = max(0, match.start() - _EVENT_WINDOW), min(len(text), match.end() + _EVENT_WINDOW)
+        start = max(max(text.rfind(mark, low, match.start()) for mark in ".!?;\n") + 1, low)
+        ends = [i for i in (text.find(mark, match.end(), high) for mark in ".!?;\n") if i >= 0]
+        end = min(ends, default=high)
+        performer = _PERFORMER.search(text, start, end)
+        events = [m for m in _EVENT.finditer(text, start, end) if not (m.start() >= match.start() and m.end() <= match.end())]
+        if not performer or not events or _negated(text, performer.start()):
+            continue
+        if _GROUP_SUBJECT.search(text, start, performer.start()):
+            continue
+        first = min(performer.start(), match.start(), events[0].start())
+        last = max(performer.end(), match.end(), min(events, key=lambda e: abs(e.start() - match.start())).end())
+        found.append(("indirect", first, last))
+    return found
+
+
 def _listed_person(word: str, lists: dict) -> bool:
     """A role or person word of the lists (or a compound of one), not only by its ending."""
     return _in_list(word, lists["roles"]) or _in_list(word, lists["persons"])
@@ -1057,7 +1099,7 @@ def _indirect_findings(text: str) -> list[tuple[str, int, int]]:
     lists = _word_lists()
     found = []
     for rule in (_unique_phrases, _superlatives, _relations, _public_figures, _tenure, _role_combinations,
-                 _small_units):
+                 _small_units, _yearly_events):
         found += rule(text, lists)
     return [(kind, *_trim(text, start, end)) for kind, start, end in found]
 
