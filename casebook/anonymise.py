@@ -1188,6 +1188,9 @@ _SPOKE_BEFORE = re.compile(r"(?i)\b(?:spoke|spoken|talked|talking|speak|speaking
 _SPOKE_AFTER = re.compile(r"(?i)^\s+(?:[\w'’]+\s+){0,3}?(?:gesproken|gebeld|geappt|gemaild|overlegd|afgesproken"
                           r"|gepraat|besproken)\b")
 _MET_BEFORE = re.compile(r"(?i)\bmet\s+$")
+# "zei merel dat ...", "told frank that ...": a speech verb, the name, then what was said
+_SPEECH_BEFORE = re.compile(r"(?i)\b(?:zei|zegt|vroeg|vraagt|schreef|riep|said|asked|told|wrote)\s+$")
+_THAT_AFTER = re.compile(r"(?i)^\s+(?:dat|that|whether)\b")
 # a speech verb after the name: "toon zegt", "Mark said"
 _SPEECH_AFTER = re.compile(r"(?i)^\s+(?:zei|zegt|vroeg|vraagt|schreef|schrijft|appte|appt|belde|belt|mailde|riep|roept"
                            r"|antwoordde|said|says|asked|asks|wrote|writes|told|tells|texted|called|replied|shouted)\b")
@@ -1229,7 +1232,8 @@ def _strong_name_context(text: str, start: int, end: int) -> bool:
     before, after = text[max(0, start - 30):start], text[end:end + 40]
     return bool((_GREETING_BEFORE.search(before) and _CLAUSE_END_AFTER.match(after))
                 or (_SPEECH_AFTER.match(after) and not _WORD_SENSE_BEFORE.search(before)) or _SPOKE_BEFORE.search(before)
-                or (_MET_BEFORE.search(before) and _SPOKE_AFTER.match(after)))
+                or (_MET_BEFORE.search(before) and _SPOKE_AFTER.match(after))
+                or (_SPEECH_BEFORE.search(before) and _THAT_AFTER.match(after)))
 
 
 def _name_context(text: str, start: int, end: int) -> bool:
