@@ -35,7 +35,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "anonymisation"
-PARTS = {1: ("planted.yml", "clean.yml"), 2: ("planted-2.yml", "clean-2.yml"), 3: ("planted-3.yml", "clean-3.yml")}
+PARTS = {1: ("planted.yml", "clean.yml"), 2: ("planted-2.yml", "clean-2.yml"), 3: ("planted-3.yml", "clean-3.yml"),
+         4: ("planted-4.yml", "clean-4.yml")}
 INDIRECT = "indirect"
 
 
