@@ -504,6 +504,8 @@ def _proper_names(text: str) -> list[tuple[str, int, int]]:
             end = words[index].end()
             index += 1
         start, end = _trim(text, start, end)
+        if all(w.lower() in _INTERFIX for w in text[start:end].split()):
+            continue  # "Ter Attentie Van de directie": a particle alone is no name
         if _TITLE_CASE_JOINER.search(text, start, end):
             continue  # "Questions For The Group", "Advies En Afsluiting": title case, no name
         kind = "adres" if _STREET_NAME.search(text[start:end]) else "eigennaam"
@@ -1058,8 +1060,10 @@ _EVENT = re.compile(
     r"|wedstrijd|contest|competition|bake-off|loop|marathon|viering|celebration|voorstelling|show|diner|dinner"
     r"|sinterklaas|kerstman|santa|prijs|award|kampioenschap|championship)\w*\b")
 # a group or the firm doing it: no single person ("de personeelsvereniging organiseert elk jaar ...")
-_GROUP_SUBJECT = re.compile(r"(?i)\b(?:\w*vereniging|directie|bedrijf|organisatie|company|firm|team|club|we|wij|they"
-                            r"|iedereen|everyone|everybody|all\s+of\s+us|staff)\b")
+_GROUPS = (r"\w*vereniging|directie|bedrijf|organisatie|company|firm|team|club|we|wij|they|iedereen|everyone"
+           r"|everybody|all\s+of\s+us|staff")
+_GROUP_SUBJECT = re.compile(rf"(?i)\b(?:{_GROUPS})\b(?!['’]s)")
+_GROUP_AFTER = re.compile(rf"(?i)^\s+(?:de\s+|het\s+|the\s+|onze\s+|our\s+)?(?:{_GROUPS})\b(?!['’]s)")
 _EVENT_WINDOW = 150  # characters either side of the yearly marker, within its sentence
 
 
@@ -1077,8 +1081,9 @@ def _yearly_events(text: str, lists: dict) -> list[tuple[str, int, int]]:
         events = [m for m in _EVENT.finditer(text, start, end) if not (m.start() >= match.start() and m.end() <= match.end())]
         if not performer or not events or _negated(text, performer.start()):
             continue
-        if _GROUP_SUBJECT.search(text, start, performer.start()):
-            continue
+        if (_GROUP_SUBJECT.search(text, start, performer.start())
+                or _GROUP_AFTER.match(text[performer.end():performer.end() + 40])):
+            continue  # also right after the verb: "elk jaar organiseert de personeelsvereniging ..."
         first = min(performer.start(), match.start(), events[0].start())
         last = max(performer.end(), match.end(), min(events, key=lambda e: abs(e.start() - match.start())).end())
         found.append(("indirect", first, last))
@@ -1171,7 +1176,7 @@ _WHAT_SAID = re.compile(r"(?i)\b(?:wat|what)\s+([a-zà-ÿ]+|[A-ZÀ-Þ]+)\s+(?:[\
                         r"|said|says|wrote|thought|meant)\b")
 # third round (issue 26): what tells a name in lower case or capitals without the cues above
 _GREETINGS = (r"hoi|hey|hee|hé|hallo|hi|hello|dear|beste|goedemorgen|goedemiddag|goedenavond|doei|bedankt|thanks|thx"
-              r"|cheers")
+              r"|cheers|dank\s+je(?:\s+wel)?|dankjewel|dank\s+u(?:\s+wel)?|thank\s+you|groetjes")
 # words that greet only where they open a clause or have a comma ("morning stefan,", "ja, ahmed.";
 # "they mean no harm." is no greeting)
 _INTERJECTIONS = r"lieve|morgen|morning|afternoon|evening|dag|dank\s+je|ja|nee|yes|no|ok|oké|okay|sorry|nou|well"
@@ -1261,6 +1266,14 @@ def _name_findings(text: str) -> list[tuple[str, int, int]]:
         elif _word_name(word, lists) and word.lower() not in lists["ordinary"] - lists["word_names"]:
             if _strong_name_context(text, start, end):
                 found.append(("naam", start, end))
+    for match in _CAPITALISED_WORD.finditer(text):
+        # "Storm zei tegen de melder ...": a first name opening a sentence, a speech verb after it
+        word = match.group()
+        after = text[match.end():match.end() + 40]
+        if (word.lower() in lists["first_names"] and word.lower() not in lists["ordinary"] - lists["word_names"]
+                and _SPEECH_AFTER.match(after) and not _INVERTED_SUBJECT.match(after)
+                and _at_sentence_start(text, match.start())):
+            found.append(("naam", match.start(), match.end()))
     for match in _WHAT_SAID.finditer(text):
         if _looks_like_first_name(match.group(1), lists):
             found.append(("naam", match.start(1), match.end(1)))
@@ -1270,6 +1283,10 @@ def _name_findings(text: str) -> list[tuple[str, int, int]]:
     return found + _same_names(text, found, lists)
 
 
+# "Dan zegt de teamleider", "Then said the manager": the subject follows the verb
+_INVERTED_SUBJECT = re.compile(r"(?i)^\s+\w+\s+(?:de|het|een|die|hij|zij|ze|ik|je|we|wij|jij|u|the|a|an|he|she|they"
+                               r"|we|i|you|it|mijn|zijn|haar|onze|my|his|her|our|their)\b")
+_CAPITALISED_WORD = re.compile(r"\b[A-ZÀ-Þ][a-zà-ÿ]{2,}\b")
 _LOWER_OR_CAPS_WORD = re.compile(r"\b(?:[a-zà-ÿ]{3,}|[A-ZÀ-Þ]{3,})\b")
 
 
@@ -1374,7 +1391,27 @@ def _is_title_phrase(phrase: str, lists: dict, english: bool = False, after_arti
             return bool(_ENGLISH_TITLE_ENDINGS.search(lower))
         return bool(_ENGLISH_ABSTRACT_ENDINGS.search(lower)) or (lower.endswith("ing") and len(lower) >= 9)
 
-    return bool(words) and all(title_word(w) for w in words)
+    if not words:
+        return False
+    if all(title_word(w) for w in words):
+        return True
+    if len(words) < 2:
+        return False
+    # a job title or a kind of institution: its head is a role ("Software Engineer", "Supply
+    # Chain Planner") or a compound of a title word ("Regionaal Opleidingscentrum"), and no other
+    # word is a first name or a surname
+    head = words[-1]
+    role_head = _is_person(head, lists) or head.lower().rstrip("s") in _PERSON_TITLES
+    kind_head = all(title_word(w) for w in words[:-1]) and _in_list(head, known)
+    return (role_head or kind_head) and all(w[:1].isupper() for w in words) and not any(
+        w.lower() in lists["first_names"] or w.lower() in lists["surnames"] or _HONORIFIC.search(w + " ")
+        for w in words[:-1])
+
+
+_PERSON_TITLES = {"manager", "engineer", "officer", "director", "analyst", "controller", "planner", "lead", "head",
+                  "chief", "coordinator", "specialist", "consultant", "assistant", "associate", "representative",
+                  "developer", "owner", "master", "partner", "clerk", "operative", "practitioner", "scientist",
+                  "architect", "designer", "advisor", "adviser", "supervisor", "technician", "executive", "officer"}
 
 
 def _used_as_name(text: str, word: str, lists: dict, seen: dict | None = None) -> bool:
@@ -1405,6 +1442,10 @@ def _drop_non_names(text: str, candidates: list[tuple[str, int, int]]) -> list[t
             if inside and reach[inside - 1] >= end:
                 continue  # a protected span starts before it and reaches past its end
             after_article = bool(re.search(r"(?i)\b(?:the|a|an|our|their|his|her|its|de|het|een)\s+$", text[max(0, start - 8):start]))
+            # "een Praktijkschool", "a Daycare": after an indefinite article, a kind of institution
+            indefinite = re.search(r"(?i)\b(?:a|an|een)\s+$", text[max(0, start - 5):start])
+            if indefinite and " " not in phrase and _in_list(phrase, lists["title_words"]):
+                continue
             if (_is_title_phrase(phrase, lists, english, after_article)
                     and not _HONORIFIC.search(text[max(0, start - 12):start])):
                 continue
