@@ -1,8 +1,8 @@
 """Recall per kind and false findings of the anonymisation check on our labelled texts.
 
-    .venv/bin/python benchmarks/anonymisation.py [--show] [--part 1|2]
+    .venv/bin/python benchmarks/anonymisation.py [--show] [--part 1|2|3|4]
 
-The texts are in tests/data/anonymisation/, in two parts measured separately:
+The texts are in tests/data/anonymisation/, in four parts measured separately:
 
 - part 1: planted.yml and clean.yml, written by the developer of the first rules;
 - part 2: planted-2.yml and clean-2.yml, written before the second round of rules (issue 15)
@@ -12,7 +12,9 @@ The texts are in tests/data/anonymisation/, in two parts measured separately:
   clean texts with the traps of a held-out set (ordinary words that are first names, English
   title case and kinds of institutions, English job titles, Dutch particles, broad group
   descriptions, chat without names), each labelled with its ``trap``; names in lower case and
-  capitals without the second round's cue words; indirect identifiers made of a yearly event.
+  capitals without the second round's cue words; indirect identifiers made of a yearly event;
+- part 4: planted-4.yml and clean-4.yml, a blind spot check written after the third round's
+  rules and run once before any change (its first-run figures are in docs/anonymisation-eval.md).
 
 Planted texts label each identifier with its kind and exact text; clean texts hold none. A
 planted identifier counts as found when a finding overlaps it (whatever kind the finding

@@ -14,7 +14,13 @@ dertig jaar", a role in a unit of a few people). Filters drop what is never a na
 ordinary word at the start of a sentence that happens to be in deduce's lists of names ("Pas
 toen ...", "Grace periods ..."), known bodies, laws and idioms ("Veilig Thuis", "Sv", "Jan en
 alleman"), the provinces, and title-case roles, shifts, documents and procedures ("the Night
-Shift Supervisor", "the Grievance Committee"). The word lists are in data/anonymisation.yml.
+Shift Supervisor", "the Grievance Committee"). The third round (issue 26) adds names in lower
+case or capitals after a greeting, as a speaker label, before a verb or as a signature, and
+wherever the text repeats a name found; ordinary words that are first names ("toon", "Grace")
+only where the context leaves no doubt; headings, kinds of institutions and English job titles
+as no names; one person's part in a yearly event as ``indirect``; and every rule in linear time
+(patterns start at a word's start and take a bounded number of words; deduce reads long texts
+in pieces). The word lists are in data/anonymisation.yml.
 
 deduce's lookup data is built once (``prepare()``, run by ``scripts/install`` through
 ``casebook anonymisation prepare``) into the user's cache folder. Loading it takes seconds and
