@@ -1,13 +1,20 @@
 """Recall per kind and false findings of the anonymisation check on our labelled texts.
 
-    .venv/bin/python benchmarks/anonymisation.py [--show] [--part 1|2]
+    .venv/bin/python benchmarks/anonymisation.py [--show] [--part 1|2|3|4]
 
-The texts are in tests/data/anonymisation/, in two parts measured separately:
+The texts are in tests/data/anonymisation/, in four parts measured separately:
 
 - part 1: planted.yml and clean.yml, written by the developer of the first rules;
 - part 2: planted-2.yml and clean-2.yml, written before the second round of rules (issue 15)
   by a helper who had not read them (indirect identifiers, ages, years of birth, hard names,
-  English title case).
+  English title case);
+- part 3: planted-3.yml and clean-3.yml, written before the third round of rules (issue 26):
+  clean texts with the traps of a held-out set (ordinary words that are first names, English
+  title case and kinds of institutions, English job titles, Dutch particles, broad group
+  descriptions, chat without names), each labelled with its ``trap``; names in lower case and
+  capitals without the second round's cue words; indirect identifiers made of a yearly event;
+- part 4: planted-4.yml and clean-4.yml, a blind spot check written after the third round's
+  rules and run once before any change (its first-run figures are in docs/anonymisation-eval.md).
 
 Planted texts label each identifier with its kind and exact text; clean texts hold none. A
 planted identifier counts as found when a finding overlaps it (whatever kind the finding
@@ -30,7 +37,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "anonymisation"
-PARTS = {1: ("planted.yml", "clean.yml"), 2: ("planted-2.yml", "clean-2.yml")}
+PARTS = {1: ("planted.yml", "clean.yml"), 2: ("planted-2.yml", "clean-2.yml"), 3: ("planted-3.yml", "clean-3.yml"),
+         4: ("planted-4.yml", "clean-4.yml")}
 INDIRECT = "indirect"
 
 
@@ -66,6 +74,8 @@ def evaluate(scan=None, part: int = 1) -> dict:
             else:
                 missed.append((entry["id"], kind, label["text"]))
     false_findings = [(entry["id"], f.kind, f.text) for entry in clean for f in scan(entry["text"])]
+    traps = {entry["id"]: entry.get("trap", "") for entry in clean}
+    false_by_trap = Counter(traps[item[0]] for item in false_findings)
     direct = [kind for kind in total if kind != INDIRECT]
     return {
         "part": part, "texts": len(planted), "clean_texts": len(clean),
@@ -76,6 +86,9 @@ def evaluate(scan=None, part: int = 1) -> dict:
         "indirect": (found[INDIRECT], total[INDIRECT]),
         "missed": missed,
         "false_findings": false_findings,
+        # clean texts per kind of trap (part 3 labels them), and false findings on each kind
+        "traps": dict(sorted(Counter(t for t in traps.values() if t).items())),
+        "false_by_trap": {t: false_by_trap[t] for t in sorted(set(traps.values())) if t},
     }
 
 
@@ -120,6 +133,9 @@ def report(part: int, show: bool) -> None:
     print(f"  {'all':22} {alone['overall']:>13.0%} {gate['overall']:>9.0%}")
     print(f"  false findings on the {gate['clean_texts']} clean texts: deduce alone {len(alone['false_findings'])},"
           f" gate {len(gate['false_findings'])}")
+    for trap, count in gate["traps"].items():
+        print(f"  false findings on the {count} clean texts with {trap} traps: deduce alone"
+              f" {alone['false_by_trap'][trap]}, gate {gate['false_by_trap'][trap]}")
     if show:
         for item in gate["missed"]:
             print("  missed:", *item)

@@ -15,7 +15,13 @@ dertig jaar", a role in a unit of a few people). Filters drop what is never a na
 ordinary word at the start of a sentence that happens to be in deduce's lists of names ("Pas
 toen ...", "Grace periods ..."), known bodies, laws and idioms ("Veilig Thuis", "Sv", "Jan en
 alleman"), the provinces, and title-case roles, shifts, documents and procedures ("the Night
-Shift Supervisor", "the Grievance Committee"). The word lists are in data/anonymisation.yml.
+Shift Supervisor", "the Grievance Committee"). The third round (issue 26) adds names in lower
+case or capitals after a greeting, as a speaker label, before a verb or as a signature, and
+wherever the text repeats a name found; ordinary words that are first names ("toon", "Grace")
+only where the context leaves no doubt; headings, kinds of institutions and English job titles
+as no names; one person's part in a yearly event as ``indirect``; and every rule in linear time
+(patterns start at a word's start and take a bounded number of words; deduce reads long texts
+in pieces). The word lists are in data/anonymisation.yml.
 
 deduce's lookup data is built once (``prepare()``, run by ``scripts/install`` through
 ``casebook anonymisation prepare``) into the user's cache folder. Loading it takes seconds and
@@ -26,6 +32,8 @@ participants open (see ``casebook/clearance.py``).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import re
 import sys
@@ -217,6 +225,10 @@ def _word_lists() -> dict:
     if names.exists():  # for names in lower case or capitals ("vraag het jeroen maar")
         first_names = {w.strip().lower() for w in names.read_text("utf-8").splitlines() if w.strip()}
     english_words = {w.lower() for w in data["english_name_words"] + data["english_common_words"]}
+    surname_file = source.parent / "names" / "lst_surname" / "items.txt"
+    surnames = set()
+    if surname_file.exists():  # "Ter Horst" is a name, "Ter Herinnering" is not
+        surnames = {w.strip().lower() for w in surname_file.read_text("utf-8").splitlines() if w.strip()}
     employers = list(data["well_known_employers"])
     return {
         "ordinary": ordinary,
@@ -224,6 +236,9 @@ def _word_lists() -> dict:
         "abbreviations": set(data["known_abbreviations"]),
         "first_names": first_names,
         "english_names": {w.lower() for w in data["english_name_words"]},
+        # ordinary words that are first names as well: a name only where the context says so
+        "word_names": {w.lower() for w in data["word_names"] + data["english_name_words"]},
+        "surnames": surnames,
         "english": english_words,
         "known_terms": _phrases(data["known_bodies"] + data["name_idioms"]),
         "provinces": _phrases(data["provinces"]),
@@ -242,7 +257,7 @@ def _word_lists() -> dict:
         "exposure": [re.compile(rf"(?i)\b{p}") for p in data["exposure_patterns"]],
         "not_persons": {w.lower() for w in data["not_persons"]},
         # a relation ("dochter", "son-in-law") or a leader's possessive ("the manager's"): where _relations looks
-        "relation_words": re.compile(r"(?i)(?<![\w'’-])(?:[\w-]*['’]s|{})(?![\w'’-])".format(
+        "relation_words": re.compile(r"(?i)(?<![\w'’-])(?:[\w-]*+['’]s|{})(?![\w'’-])".format(
             "|".join(re.escape(w) for w in sorted(set(data["relations"]) | {"twin", "best", "beste"}, key=len, reverse=True)))),
         "former_office": re.compile(r"(?i)\b(?:oud|ex|voormalige?|former|retired)[\s-]+(?:{})\b".format(
             "|".join(re.escape(o) for o in sorted(data["public_offices"], key=len, reverse=True)))),
@@ -273,9 +288,13 @@ _BIRTH_BEFORE = re.compile(
     r"(?:\W*(?:op|on|is|was|de|the|:))*\W*$"
 )
 _BIRTH_AFTER = re.compile(r"(?i)^\W*(?:jarig|verjaardag|birthday)")
-# A name: capitalised words, with Dutch interfixes ("van", "de", "ter") between them.
-_CAP = r"(?:[A-ZÀ-Þ][\w'’&.-]*\w|[A-ZÀ-Þ])"
-_NAME = rf"(?:(?:De|Het|'t|’t|The|St\.?|Sint)\s+)?{_CAP}(?:\s+(?:(?:van|de|der|den|het|ten|ter|'t|’t|&)\s+)*{_CAP})*"
+# A name: capitalised words, with Dutch interfixes ("van", "de", "ter") between them. Every rule
+# runs in linear time (issue 26): a pattern starts only where a word starts (the look-behind),
+# takes a word whole (atomic) and takes a bounded number of words, so no start scans far and no
+# character is scanned from many starts.
+_CAP = r"(?>[A-ZÀ-Þ][\w'’&.-]{0,40}\w|[A-ZÀ-Þ])"
+_NAME = (rf"(?<![\w'’&.-])(?:(?:De|Het|'t|’t|The|St\.?|Sint)\s++)?{_CAP}"
+         rf"(?:\s++(?:(?:van|de|der|den|het|ten|ter|'t|’t|&)\s++){{0,3}}{_CAP}){{0,5}}")
 
 _CARE_HEADS = ("ziekenhuis|kliniek|klinieken|zorggroep|zorgcentrum|zorgcentra|verpleeghuis|verzorgingshuis"
                "|woonzorgcentrum|huisartsenpraktijk|huisartsenpost|thuiszorg|ggz|medisch centrum|mc|umc"
@@ -297,21 +316,24 @@ _SCHOOL_TAILS = "College|Lyceum|Gymnasium|Hogeschool|Universiteit|Academie|Schoo
 _LEGAL_FORMS = r"B\.V\.|BV|N\.V\.|NV|V\.O\.F\.|VOF|v\.o\.f\.|Inc\.?|Ltd\.?|GmbH|& Zn\.?|& Zonen|& Co\.?"
 _STREET_SUFFIXES = ("straat|laan|weg|plein|gracht|kade|singel|dijk|steeg|hof|park|pad|dreef|markt|baan|boulevard"
                     "|plantsoen|wal|erf|ring|dam|haven|burgwal|weide|hoven|akker|veld|Street|Road|Lane|Avenue")
+# a word's end is one of the suffixes: one fixed-width look-behind per suffix, as Python wants
+_STREET_ENDS = "(?:" + "|".join(f"(?<={suffix})" for suffix in _STREET_SUFFIXES.split("|")) + ")"
 # without a house number only the unmistakable ones ("Bakker" ends in "akker")
 _STREET_NAME = re.compile(r"(?:straat|laan|weg|plein|gracht|kade|singel|dijk|steeg|dreef|boulevard|plantsoen"
                           r"|burgwal|Street|Road|Lane|Avenue)$")
 
 _RULES: list[tuple[str, re.Pattern, int]] = [
     # (kind, pattern, group whose span is the finding)
-    ("e-mail", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"), 0),
-    ("url", re.compile(r"\bhttps?://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+"
-                       r"|\b[\w-]+(?:\.[\w-]+)*\.(?:nl|com|org|net|eu|be|de|info|io|nu|uk|fr|app)\b(?:/[^\s<>\"')\]]*)?"), 0),
+    ("e-mail", re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)*\.[A-Za-z]{2,}"), 0),
+    ("url", re.compile(r"\bhttps?://[^\s<>\"')\]]++|\bwww\.[^\s<>\"')\]]++"
+                       r"|(?<![\w-])(?<![\w-]\.)(?:[\w-]++\.)+(?:nl|com|org|net|eu|be|de|info|io|nu|uk|fr|app)\b"
+                       r"(?:/[^\s<>\"')\]]*+)?"), 0),
     ("social-media", re.compile(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?"), 0),
     ("social-media", re.compile(
         # the platform as a word of its own ("installatiebedrijf" is not "insta" + a handle)
         r"\b(?i:instagram|insta|tiktok|snapchat|twitter|facebook|youtube|linkedin|discord|telegram)"
         r"(?:[\s-]*(?i:account|profiel|profile|naam|name|handle|kanaal|channel)|(?![^\W\d_]))\W{0,3}(?:(?i:is|was|heet|called)\s+)?"
-        r"((?=[A-Za-z0-9_.]*[\d_.])[A-Za-z][A-Za-z0-9_.]{2,29}[A-Za-z0-9_])"), 1),
+        r"((?=[A-Za-z0-9_.]{0,31}[\d_.])[A-Za-z][A-Za-z0-9_.]{2,29}[A-Za-z0-9_])"), 1),
     ("iban", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b"), 0),
     ("telefoonnummer", re.compile(r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}(?:[\s.-]?\(0\))?(?:[\s.-]?\d{1,4}){2,6}(?!\d)"), 0),
     ("telefoonnummer", re.compile(r"(?<![\w-])\(?0\d{1,3}\)?(?:[\s-]?\d){6,8}(?![\w-])"), 0),
@@ -319,10 +341,11 @@ _RULES: list[tuple[str, re.Pattern, int]] = [
     ("postcode", re.compile(r"\b[1-9]\d{3}\s?(?!SA|SD|SS)[A-Z]{2}\b(?![-\w])"), 0),
     ("adres", re.compile(r"\b(?i:postbus|p\.o\. box|po box)\s+\d+"), 0),
     ("adres", re.compile(
-        rf"(?:\b(?:[A-ZÀ-Þ][\w'’-]*\s+)*[A-ZÀ-Þ]?[\w'’-]*(?:{_STREET_SUFFIXES})"
-        rf"|\b(?:Laan|Plein|Kade|Burgemeester|Dokter|Oude|Nieuwe|Korte|Lange)\s+(?:(?:van|de|der|den)\s+)*{_CAP})"
-        r"\s+\d{1,4}(?:\s?[a-zA-Z]\b|-\d{1,3})?"), 0),
-    ("adres", re.compile(rf"\b\d{{1,4}}[a-z]?\s+{_CAP}(?:\s+{_CAP})*\s+(?:Street|Road|Lane|Avenue|Square)\b"), 0),
+        # up to four capitalised words, then a word (taken whole) that ends in a street suffix
+        rf"(?:(?<![\w'’-])(?:[A-ZÀ-Þ][\w'’-]{{0,30}}+\s++){{0,4}}[\w'’-]{{1,40}}+{_STREET_ENDS}"
+        rf"|\b(?:Laan|Plein|Kade|Burgemeester|Dokter|Oude|Nieuwe|Korte|Lange)\s++(?:(?:van|de|der|den)\s++){{0,3}}{_CAP})"
+        r"\s++\d{1,4}(?:\s?[a-zA-Z]\b|-\d{1,3})?"), 0),
+    ("adres", re.compile(rf"\b\d{{1,4}}[a-z]?\s++{_CAP}(?:\s++{_CAP}){{0,4}}\s++(?:Street|Road|Lane|Avenue|Square)\b"), 0),
     ("datum", re.compile(r"\b(?:\d{4}-[01]\d-[0-3]\d|" + _DAY + r"[-/.]" + _MONTH_NUMBER + r"[-/.](?:\d{4}|\d{2}))\b"), 0),
     ("datum", re.compile(rf"\b{_DAY}(?:e|ste|de|st|nd|rd|th)?\s+(?:of\s+)?(?i:{_MONTHS_NL}|{_MONTHS_EN})\b\.?(?:\s+\d{{4}})?"), 0),
     ("datum", re.compile(rf"\b(?:{_MONTHS_EN})\.?\s+{_DAY}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"), 0),
@@ -353,18 +376,32 @@ _EMPLOYER_CONTEXT = re.compile(r"(?i)\b(?:bij|voor|at|for)\s+(?:de\s+|het\s+|the
 _SENTENCE_END = set('.!?:;…"“”‘’\'(«[—–-*#>•')
 
 
+_LINE_MARK = 40  # characters: list or heading marks and quotes opening a line
+_LINE_OPENING = re.compile(r"\s*(?:[-*+>#]+|\d+[.)])?\s*[*_\"“‘']*")
+_STAGE_DIRECTION = 200
+
+
 def _at_sentence_start(text: str, start: int) -> bool:
     """True at the start of the text, a line (after list or heading marks) or a sentence."""
-    before = text[:start].rstrip(" \t")
-    if not before or before.endswith("\n"):
+    # looks back a bounded way only (never copies the text before): linear over all words
+    end = start
+    while end > 0 and text[end - 1] in " \t":
+        end -= 1
+    if end == 0 or text[end - 1] == "\n":
         return True
-    line = before.rsplit("\n", 1)[-1]
-    if re.fullmatch(r"\s*(?:[-*+>#]+|\d+[.)])?\s*[*_\"“‘']*", line):
+    line_start = text.rfind("\n", max(0, end - _LINE_MARK), end) + 1
+    if (line_start > 0 or end <= _LINE_MARK) and _LINE_OPENING.fullmatch(text, line_start, end):
         return True
     # a stage direction opening a turn or sentence: "(huilt) Ik wil ..."
-    if re.search(r"(?:^|[.!?:]\s*)\([^()]*\)$", before):
-        return True
-    return before[-1] in _SENTENCE_END
+    if text[end - 1] == ")":
+        opening = text.rfind("(", max(0, end - _STAGE_DIRECTION), end)
+        if opening >= 0 and ")" not in text[opening:end - 1]:
+            lead = opening
+            while lead > 0 and text[lead - 1].isspace():
+                lead -= 1
+            if lead == 0 or text[lead - 1] in ".!?:" or (lead < opening and text[lead - 1] == "\n"):
+                return True
+    return text[end - 1] in _SENTENCE_END
 
 
 def _elfproef(digits: str) -> bool:
@@ -412,7 +449,9 @@ def _has_real_name(text: str) -> bool:
     words = re.findall(r"[\w'’&.-]+", text)
     heads = set("|".join((_CARE_HEADS, _SCHOOL_HEADS, _MUNICIPALITY_HEADS, _ORG_HEADS, _ORG_TAILS, _CARE_TAILS,
                           _SCHOOL_TAILS)).lower().split("|"))
-    ordinary = _word_lists()["capitalised"] | {"de", "het", "the", "st", "sint"}
+    lists = _word_lists()
+    # a kind of institution is no name of one: "A Secondary School", "een Academisch Ziekenhuis"
+    ordinary = lists["capitalised"] | lists["title_words"] | {"de", "het", "the", "st", "sint", "a", "an", "een"}
     return any(w[:1].isupper() and w.lower() not in heads and w.lower() not in ordinary for w in words)
 
 
@@ -440,6 +479,9 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_NAME_GAP = re.compile(r"\s+(?:(?:" + "|".join(map(re.escape, _INTERFIX)) + r")\s+)*")
+
+
 def _proper_names(text: str) -> list[tuple[str, int, int]]:
     """Capitalised words in the middle of a sentence: in Dutch (and mostly in English) these
     are names of people, employers or places, unless they are ordinary capitalised words."""
@@ -453,23 +495,68 @@ def _proper_names(text: str) -> list[tuple[str, int, int]]:
         index += 1
         if _at_sentence_start(text, match.start()) or _is_ordinary_capitalised(word, lists):
             continue
+        if _in_heading(text, match.start()) or _after_opening_particle(text, words, index - 1, lists):
+            continue
         if _is_abbreviation(word):
-            if word.split("-")[0].rstrip("'’s") in lists["abbreviations"] or not _EMPLOYER_CONTEXT.search(text[:match.start()]):
+            if word.split("-")[0].rstrip("'’s") in lists["abbreviations"] or not _EMPLOYER_CONTEXT.search(text[max(0, match.start() - 30):match.start()]):
                 continue
         start, end = match.start(), match.end()
         # take the following capitalised words (and interfixes between them) along
         while index < len(words):
             gap = text[end:words[index].start()]
-            if not re.fullmatch(r"\s+(?:(?:" + "|".join(map(re.escape, _INTERFIX)) + r")\s+)*", gap):
-                break
+            if not _NAME_GAP.fullmatch(gap) or gap.count("\n") > 1:
+                break  # a blank line ends a paragraph, and a name with it
             if _is_ordinary_capitalised(words[index].group(), lists):
                 break
             end = words[index].end()
             index += 1
         start, end = _trim(text, start, end)
+        if all(w.lower() in _INTERFIX for w in text[start:end].split()):
+            continue  # "Ter Attentie Van de directie": a particle alone is no name
+        if _TITLE_CASE_JOINER.search(text, start, end):
+            continue  # "Questions For The Group", "Advies En Afsluiting": title case, no name
         kind = "adres" if _STREET_NAME.search(text[start:end]) else "eigennaam"
         found.append((kind, start, end))
     return found
+
+
+# a joining word capitalised inside a phrase: title case ("Questions For The Group")
+_TITLE_CASE_JOINER = re.compile(r"\s(?:For|And|En|Of|With|Met|Voor|Op|Naar|To|In|On|At|From|Into|Or|Over|About)\s")
+_HEADING_WINDOW = 120  # characters: a heading is a short line
+_OPENING_PARTICLES = {"ter", "ten", "te", "van", "den", "der", "de", "'t", "’t"}
+
+
+def _in_heading(text: str, position: int) -> bool:
+    """The position is in a heading: a line opening with "#", or a short line of capitalised
+    words without a stop, standing on its own ("Lessons Learned")."""
+    line_start = text.rfind("\n", max(0, position - _HEADING_WINDOW), position) + 1
+    if line_start == 0 and position > _HEADING_WINDOW:
+        return False
+    line_end = text.find("\n", position, position + _HEADING_WINDOW)
+    if line_end < 0:
+        if len(text) - position > _HEADING_WINDOW:
+            return False
+        line_end = len(text)
+    line = text[line_start:line_end].strip()
+    if line.startswith("#"):
+        return True
+    words = line.split()
+    if not words or len(words) > 8 or line[-1] in ".,;:!?" or not all(w[:1].isupper() or w.lower() in _TITLE_JOINERS for w in words):
+        return False
+    alone_before = line_start == 0 or text[max(0, line_start - 2):line_start] == "\n\n"
+    alone_after = line_end == len(text) or text[line_end:line_end + 2] == "\n\n"
+    return alone_before and alone_after
+
+
+def _after_opening_particle(text: str, words: list[re.Match], index: int, lists: dict) -> bool:
+    """"Ter Herinnering", "Van Tevoren": a particle opens the sentence and the next word is no
+    surname ("Ter Horst", "Van Dijk" are)."""
+    if index == 0:
+        return False
+    previous, word = words[index - 1], words[index]
+    return (previous.group().lower() in _OPENING_PARTICLES and _at_sentence_start(text, previous.start())
+            and not text[previous.end():word.start()].strip()
+            and word.group().lower() not in lists["surnames"] and word.group().lower() not in lists["first_names"])
 
 
 def _is_abbreviation(word: str) -> bool:
@@ -510,21 +597,60 @@ def _deduce_kind(tag: str, text: str) -> str | None:
     return kind
 
 
+_CHUNK = 2000  # characters: deduce reads a long text in pieces of at most this size
+
+
+def _chunks(text: str):
+    """(offset, piece) of ``text`` in pieces of at most ``_CHUNK`` characters, cut at a line end
+    where there is one in the second half of a piece, else after a sentence, else at a space.
+    A text of a normal size is one piece."""
+    start = 0
+    while len(text) - start > _CHUNK:
+        low, high = start + _CHUNK // 2, start + _CHUNK
+        cut = text.rfind("\n", low, high) + 1
+        if not cut:
+            sentence = _CUT_SENTENCE.search(text[low:high][::-1])
+            cut = high - sentence.start() if sentence else text.rfind(" ", low, high) + 1 or high
+        yield start, text[start:cut]
+        start = cut
+    yield start, text[start:]
+
+
+# a space after a sentence's end, read backwards (the word before it has four letters or more,
+# so that "Dhr. Jansen" stays together)
+_CUT_SENTENCE = re.compile(r"\s[.!?]\w{4}")
+
+
+def _deduce_annotations(text: str):
+    """deduce's annotations of ``text``, as (tag, text, start, end), read piece by piece: its time
+    grows with the text's length and no more, and a piece seen before in the text (a pattern
+    repeated) is not read again."""
+    seen: dict[str, list] = {}
+    for offset, piece in _chunks(text):
+        if piece not in seen:
+            seen[piece] = [(a.tag, a.text, a.start_char, a.end_char) for a in _deducer().deidentify(piece).annotations]
+        for tag, found, start, end in seen[piece]:
+            yield tag, found, offset + start, offset + end
+
+
+_CONTRACTION = re.compile(r"['’]\w+")
+
+
 def _deduce_findings(text: str) -> list[tuple[str, int, int]]:
     found = []
     lists = _word_lists()
-    for annotation in _deducer().deidentify(text).annotations:
-        kind = _deduce_kind(annotation.tag, annotation.text)
+    for tag, annotated, start, end in _deduce_annotations(text):
+        kind = _deduce_kind(tag, annotated)
         if kind is None:
             continue
-        start, end = annotation.start_char, annotation.end_char
-        words = annotation.text.split()
+        words = annotated.split()
         # deduce's lists of names and places hold many ordinary words ("Pas", "Mooi", "Best"):
         # one such word opening a sentence is the word, not a name
         # with a contraction's tail: "Don" of "Don't"
-        word = (annotation.text + (re.match(r"['’]\w+", text[end:]) or [""])[0]).replace("’", "'").lower()
+        word = (annotated + (_CONTRACTION.match(text, end) or [""])[0]).replace("’", "'").lower()
         if (kind in ("naam", "plaats") and len(words) == 1 and _at_sentence_start(text, start)
-                and (annotation.text.lower() in lists["ordinary"] or word in lists["ordinary"])):
+                and (annotated.lower() in lists["ordinary"] or word in lists["ordinary"]
+                     or (annotated.lower() in lists["word_names"] and not _followed_by_name(text, end, lists)))):
             continue
         # "From May", "August": a month or weekday (after an ordinary word opening the sentence)
         if kind == "naam" and all(w.lower() in lists["capitalised"] or (i == 0 and w.lower() in lists["ordinary"]
@@ -711,6 +837,11 @@ def _unique_end(text: str, words: list[re.Match], lists: dict, strict: bool) -> 
             continue
         if i == 0 and (_singular(word) in lists["not_persons"] or word in {"one", "ones", "thing"}):
             return None
+        # "als enige afdeling", "the only women in management": a unit or a group, not one person
+        if i == 0 and _in_list(word, lists["units"]) and not _is_person(word, lists):
+            return None
+        if _is_person(word, lists) and _plural(word, lists) and word not in _PLURAL_ONE:
+            return None
         # "the one wheelchair user": the person follows at once ("the one remark by a manager" does not)
         if strict and (i > 2 or (i > 0 and not _is_person(word, lists)
                                  and words[i - 1].group().lower() not in lists["group_adjectives"]
@@ -764,6 +895,8 @@ def _superlatives(text: str, lists: dict) -> list[tuple[str, int, int]]:
                     found.append(("indirect", match.start(), words[unit].end()))
                     break
                 continue
+            if _plural(word, lists) and word not in _PLURAL_ONE:
+                break  # "de oudste medewerkers", "the youngest employees": a group
             unit = _unit_after(text, words, i + 1, lists)
             found.append(("indirect", match.start(), (words[unit] if unit is not None else token).end()))
             break
@@ -850,6 +983,7 @@ def _tenure(text: str, lists: dict) -> list[tuple[str, int, int]]:
             or _role_before(text, f[1], lists)]
 
 
+_PLURAL_ONE = {"collega's"}  # written as a plural, read as one ("de enige collega's zoon" is rare)
 _PLURAL_PERSONS = {"vrouwen", "mannen", "women", "men", "mensen", "people", "collega's", "colleagues"}
 
 
@@ -859,12 +993,17 @@ def _plural(word: str, lists: dict) -> bool:
                                         and bool(re.search(r"(?:[^s]s|en|['’]s)$", lower)))
 
 
+_SENTENCE_WINDOW = 400  # characters either side
+
+
 def _role_before(text: str, start: int, lists: dict) -> bool:
     """One person in a role in the same sentence (the nearest one before, else after), not a group."""
-    sentence_start = max(text.rfind(mark, 0, start) for mark in ".!?;\n") + 1
-    ends = [i for i in (text.find(mark, start) for mark in ".!?;\n") if i >= 0]
+    # within a window of a few hundred characters: the rule stays linear on texts without stops
+    low, high = max(0, start - _SENTENCE_WINDOW), min(len(text), start + _SENTENCE_WINDOW)
+    sentence_start = max(max(text.rfind(mark, low, start) for mark in ".!?;\n") + 1, low)
+    ends = [i for i in (text.find(mark, start, high) for mark in ".!?;\n") if i >= 0]
     before = [m.group() for m in _TOKEN.finditer(text, sentence_start, start)][-15:]
-    after = [m.group() for m in _TOKEN.finditer(text, start, min(ends, default=len(text)))][:15]
+    after = [m.group() for m in _TOKEN.finditer(text, start, min(ends, default=high))][:15]
     persons = [w for w in reversed(before) if _is_person(w, lists)] + [w for w in after if _is_person(w, lists)]
     if not persons:
         return False
@@ -913,6 +1052,51 @@ def _small_units(text: str, lists: dict) -> list[tuple[str, int, int]]:
     return found
 
 
+_YEARLY = re.compile(
+    r"(?i)\b(?:(?:elk|elke|ieder|iedere)\s+jaar|jaarlijks\w*|(?:every|each)\s+year|annual(?:ly)?|yearly"
+    r"|(?:at|on)\s+every|(?:bij|op)\s+(?:elk|elke|ieder|iedere)|(?:this|last)\s+year['’]s|van\s+(?:dit|vorig)\s+jaar"
+    r"|\w+\s+years\s+running|\w+\s+jaar\s+op\s+rij)\b")
+# what one person does at a yearly event, or is there: "speelt de Sinterklaas", "won the bake-off"
+_PERFORMER = re.compile(
+    r"(?i)\b(?:speelt|speelde|organiseert|organiseerde|geeft|gaf|houdt|hield|wint|won|presenteert|presenteerde"
+    r"|verzorgt|verzorgde|leidt|leidde|bakt|bakte|zingt|zong|opent|opende|plays|played|organises|organizes|organised"
+    r"|organized|gives|gave|hosts|hosted|wins|runs|ran|leads|led|bakes|baked|sings|sang|opens|opened|dresses\s+up"
+    r"|winnaar|winnares|winner|kampioen|champion|organisator|organiser|organizer|host|presentator|presenter)\b")
+_EVENT = re.compile(
+    r"(?i)\b\w*(?:feest|borrel|quiz|barbecue|bbq|toespraak|speech|receptie|reception|party|uitje|toernooi|tournament"
+    r"|wedstrijd|contest|competition|bake-off|loop|marathon|viering|celebration|voorstelling|show|diner|dinner"
+    r"|sinterklaas|kerstman|santa|prijs|award|kampioenschap|championship)\w*\b")
+# a group or the firm doing it: no single person ("de personeelsvereniging organiseert elk jaar ...")
+_GROUPS = (r"\w*vereniging|directie|bedrijf|organisatie|company|firm|team|club|we|wij|they|iedereen|everyone"
+           r"|everybody|all\s+of\s+us|staff")
+_GROUP_SUBJECT = re.compile(rf"(?i)\b(?:{_GROUPS})\b(?!['’]s)")
+_GROUP_AFTER = re.compile(rf"(?i)^\s+(?:de\s+|het\s+|the\s+|onze\s+|our\s+)?(?:{_GROUPS})\b(?!['’]s)")
+_EVENT_WINDOW = 150  # characters either side of the yearly marker, within its sentence
+
+
+def _yearly_events(text: str, lists: dict) -> list[tuple[str, int, int]]:
+    """One person's part in a yearly event: "die elk jaar de Sinterklaas speelt op het
+    personeelsfeest", "won the company's annual bake-off", "de winnaar van de jaarlijkse
+    kerstquiz". A yearly event alone ("the Annual Staff Survey") or a group's part passes."""
+    found = []
+    for match in _YEARLY.finditer(text):
+        low, high = max(0, match.start() - _EVENT_WINDOW), min(len(text), match.end() + _EVENT_WINDOW)
+        start = max(max(text.rfind(mark, low, match.start()) for mark in ".!?;\n") + 1, low)
+        ends = [i for i in (text.find(mark, match.end(), high) for mark in ".!?;\n") if i >= 0]
+        end = min(ends, default=high)
+        performer = _PERFORMER.search(text, start, end)
+        events = [m for m in _EVENT.finditer(text, start, end) if not (m.start() >= match.start() and m.end() <= match.end())]
+        if not performer or not events or _negated(text, performer.start()):
+            continue
+        if (_GROUP_SUBJECT.search(text, start, performer.start())
+                or _GROUP_AFTER.match(text[performer.end():performer.end() + 40])):
+            continue  # also right after the verb: "elk jaar organiseert de personeelsvereniging ..."
+        first = min(performer.start(), match.start(), events[0].start())
+        last = max(performer.end(), match.end(), min(events, key=lambda e: abs(e.start() - match.start())).end())
+        found.append(("indirect", first, last))
+    return found
+
+
 def _listed_person(word: str, lists: dict) -> bool:
     """A role or person word of the lists (or a compound of one), not only by its ending."""
     return _in_list(word, lists["roles"]) or _in_list(word, lists["persons"])
@@ -927,7 +1111,7 @@ def _indirect_findings(text: str) -> list[tuple[str, int, int]]:
     lists = _word_lists()
     found = []
     for rule in (_unique_phrases, _superlatives, _relations, _public_figures, _tenure, _role_combinations,
-                 _small_units):
+                 _small_units, _yearly_events):
         found += rule(text, lists)
     return [(kind, *_trim(text, start, end)) for kind, start, end in found]
 
@@ -941,10 +1125,10 @@ _AGE_RULES = [
     # "a 61-year-old harbour pilot"
     re.compile(rf"(?i)\b(?:a|an|the|our|her|his|their|this|my)\s+(?P<at>(?:\d{{1,2}}|{_NUMBER})[\s-]year[\s-]old)\s+(?P<noun>{_AGE_NOUN})"),
     # "beekeeper aged 47", "een lasser van 58", "de lasser (58)"
-    re.compile(r"(?i)\b([\w'’-]+),?\s+(?:aged|age|(?P<van>van))\s+\d{2}\b(?![.:,]\d)(?!\s*(?:jaar\s+)?(?:geleden|procent|%|uur|minuten|euro|km))"
+    re.compile(r"(?i)(?<![\w'’-])([\w'’-]++),?\s++(?:aged|age|(?P<van>van))\s+\d{2}\b(?![.:,]\d)(?!\s*(?:jaar\s+)?(?:geleden|procent|%|uur|minuten|euro|km))"
                r"(?!\s*(?:to|tot|t/m|-|–|and|en|or|of)\s+(?:\d|over|older|ouder|up))"
                r"(?!\s*(?:jaar|years)\s+(?:in\s+dienst|bij|getrouwd|married|lid))"),
-    re.compile(r"(?i)\b([\w'’-]+)\s+\((\d{2})\)"),
+    re.compile(r"(?i)(?<![\w'’-])([\w'’-]++)\s++\((\d{2})\)"),
 ]
 _AGE_PLAIN = re.compile(r"(?i)\b(?:is|was|ben|bent|werd|wordt|turned|turns|is\s+nu|is\s+now)\s+(?:net|pas|bijna|just|almost"
                         r"|nearly)?\s*\d{2}\s+(?:jaar\s+oud|years\s+old)\b")
@@ -992,30 +1176,110 @@ def _start(match: re.Match) -> int:
 
 _CUE_BEFORE = re.compile(
     r"(?i)\b(?:zei|zegt|vroeg|vraagt|vraag(?:\s+het)?|bel|app|mail|ping|tegen|met|aan|naar|bij|to|samen\s+met|volgens|hoi|hey|hé"
-    r"|hallo|doei|bedankt|ask|asked|asks|tell|told|tells|said|says|call|text|with|according\s+to|cc|thanks|thx)\s+$")
+    r"|hallo|doei|bedankt|ask|asked|asks|tell|told|tells|said|says|call|text|with|according\s+to|cc|thanks|thx"
+    r"|waar\s+is|waar\s+blijft|wie\s+is|heb\s+je|zag\s+je|where\s+is|where['’]s|have\s+you\s+seen)\s+$")
 _CUE_AFTER = re.compile(r"(?i)^\s+(?:zei|zegt|vroeg|vraagt|schreef|said|says|asked|wrote|maar)\b")
 _WHAT_SAID = re.compile(r"(?i)\b(?:wat|what)\s+([a-zà-ÿ]+|[A-ZÀ-Þ]+)\s+(?:[\w'’]+\s+){0,5}?(?:zei|zegt|vond|vindt|schreef"
                         r"|said|says|wrote|thought|meant)\b")
+# third round (issue 26): what tells a name in lower case or capitals without the cues above
+_GREETINGS = (r"hoi|hey|hee|hé|hallo|hi|hello|dear|beste|goedemorgen|goedemiddag|goedenavond|doei|bedankt|thanks|thx"
+              r"|cheers|dank\s+je(?:\s+wel)?|dankjewel|dank\s+u(?:\s+wel)?|thank\s+you|groetjes")
+# words that greet only where they open a clause or have a comma ("morning stefan,", "ja, ahmed.";
+# "they mean no harm." is no greeting)
+_INTERJECTIONS = r"lieve|morgen|morning|afternoon|evening|dag|dank\s+je|ja|nee|yes|no|ok|oké|okay|sorry|nou|well"
+# a greeting or an interjection, then the name, then a comma, a stop or the end of the line
+_GREETING_BEFORE = re.compile(
+    rf"(?i)(?:(?:^|[\s\"“‘'(\[])(?:{_GREETINGS})[,!]?|(?:^|[\s\"“‘'(\[])(?:{_INTERJECTIONS})[,!]"
+    rf"|(?:^|[\"“‘'(\[.!?]\s*|\n\s*)(?:{_INTERJECTIONS}))[ \t]+$")
+_CLAUSE_END_AFTER = re.compile(r"^[ \t]*(?:[,!.?:;]|$)", re.M)
+# a speaker label: the name opens a line (after a time or a bullet) and a colon follows
+_LABEL_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[-*>•][ \t]*)?(?:\[?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\]?[ \t]*[-–]?[ \t]*)?$")
+_LABEL_AFTER = re.compile(r"^:[ \t]")
+# "met ruben gesproken", "spoke to tamara"
+_SPOKE_BEFORE = re.compile(r"(?i)\b(?:spoke|spoken|talked|talking|speak|speaking|chatted)\s+(?:to|with)\s+$")
+_SPOKE_AFTER = re.compile(r"(?i)^\s+(?:[\w'’]+\s+){0,3}?(?:gesproken|gebeld|geappt|gemaild|overlegd|afgesproken"
+                          r"|gepraat|besproken)\b")
+_MET_BEFORE = re.compile(r"(?i)\bmet\s+$")
+# "zei merel dat ...", "told frank that ...": a speech verb, the name, then what was said
+_SPEECH_BEFORE = re.compile(r"(?i)\b(?:zei|zegt|vroeg|vraagt|schreef|riep|said|asked|told|wrote)\s+$")
+_THAT_AFTER = re.compile(r"(?i)^\s+(?:dat|that|whether)\b")
+# a speech verb after the name: "toon zegt", "Mark said"
+_SPEECH_AFTER = re.compile(r"(?i)^\s+(?:zei|zegt|vroeg|vraagt|schreef|schrijft|appte|appt|belde|belt|mailde|riep|roept"
+                           r"|antwoordde|said|says|asked|asks|wrote|writes|told|tells|texted|called|replied|shouted)\b")
+# a verb after a name that is no word at all: "sandra heeft", "DEREK KNOWS"
+_VERB_AFTER = re.compile(r"(?i)^\s+(?:heeft|had|is|was|doet|deed|weet|wist|wil|wilde|kan|kon|moet|moest|komt|kwam"
+                         r"|gaat|ging|zit|zat|staat|stond|vindt|vond|snapt|krijgt|kreeg|has|does|did|knows|knew|wants"
+                         r"|wanted|can|could|will|would|keeps|kept|gets|got|thinks|thought|makes|made|never|always"
+                         r"|altijd|nooit|ook|also)\b")
+# a signature closing a note: "BEL MIJ. GERRIT."
+_SIGN_OFF_BEFORE = re.compile(r"[.!?][ \t]+$|[.!?]\s*\n[ \t]*$")
+_SIGN_OFF_AFTER = re.compile(r"^[.!]?[ \t]*(?:[\"”'’]|\n|$)")
+# a determiner, quantifier or preposition before an ordinary word: its word sense ("in alle ernst
+# vraagt ...", "met lieve woorden")
+_WORD_SENSE_BEFORE = re.compile(r"(?i)\b(?:de|het|een|die|deze|dat|the|a|an|this|that|alle|elke|iedere|geen|veel|weinig"
+                                r"|some|any|no|much|in|met|zonder|vol|op|aan|naar|bij|voor|uit|with|without|of|for"
+                                r"|from|by)\s+$")
+# an article or a determiner before a word: the word, not a name ("de toon", "a rose")
+_ARTICLE_BEFORE = re.compile(r"(?i)\b(?:de|het|een|die|deze|dat|the|a|an|this|that|my|mijn|zijn|haar|your|his|her)\s+$")
 
 
 def _looks_like_first_name(word: str, lists: dict) -> bool:
+    """A first name in deduce's list that is no ordinary word (a plain name: "sandra")."""
     lower = word.lower()
     return (len(lower) >= 3 and lower in lists["first_names"] and lower not in lists["ordinary"]
-            and lower not in lists["english"] and word not in lists["abbreviations"]
-            and lower not in lists["units"] and lower not in lists["roles"])
+            and lower not in lists["english"] and lower not in lists["word_names"]
+            and word not in lists["abbreviations"] and lower not in lists["units"] and lower not in lists["roles"])
+
+
+def _word_name(word: str, lists: dict) -> bool:
+    """A first name that is an ordinary word as well ("toon", "frank", "Grace")."""
+    lower = word.lower()
+    return (len(lower) >= 3 and lower in lists["word_names"] and (lower in lists["first_names"] or lower in lists["english_names"])
+            and word not in lists["abbreviations"])
+
+
+def _strong_name_context(text: str, start: int, end: int) -> bool:
+    """Context that makes even an ordinary word a name: a greeting before it and a stop after it,
+    a speech verb after it, "met X gesproken", "spoke to X"."""
+    before, after = text[max(0, start - 30):start], text[end:end + 40]
+    return bool((_GREETING_BEFORE.search(before) and _CLAUSE_END_AFTER.match(after))
+                or (_SPEECH_AFTER.match(after) and not _WORD_SENSE_BEFORE.search(before)) or _SPOKE_BEFORE.search(before)
+                or (_MET_BEFORE.search(before) and _SPOKE_AFTER.match(after))
+                or (_SPEECH_BEFORE.search(before) and _THAT_AFTER.match(after)))
+
+
+def _name_context(text: str, start: int, end: int) -> bool:
+    """Context enough for a word that is a first name and no ordinary word: any cue word, a
+    speaker label, a verb after it, a signature."""
+    before, after = text[max(0, start - 30):start], text[end:end + 40]
+    return bool(_strong_name_context(text, start, end) or _CUE_BEFORE.search(before) or _CUE_AFTER.match(after)
+                or (_LABEL_BEFORE.search(before) and _LABEL_AFTER.match(after)) or _VERB_AFTER.match(after)
+                or (_SIGN_OFF_BEFORE.search(before) and _SIGN_OFF_AFTER.match(after)))
 
 
 def _name_findings(text: str) -> list[tuple[str, int, int]]:
-    """Names written in lower case or in capitals ("vraag het jeroen maar", "BEL ESTHER"), after a
-    speech verb or an address, and short first names beside a unit ("Bas van de planning")."""
+    """Names written in lower case or in capitals ("vraag het jeroen maar", "BEL ESTHER",
+    "beste wendy,", "marco: wie heeft de bus?"), where the context says name, and short first
+    names beside a unit ("Bas van de planning"). A first name that is an ordinary word as well
+    ("toon", "frank") needs a context that leaves no doubt; a name found once is found wherever
+    the text repeats it ("toon zegt ..." and "Toon is de afdelingschef")."""
     lists = _word_lists()
     found = []
-    for match in re.finditer(r"\b(?:[a-zà-ÿ]{3,}|[A-ZÀ-Þ]{3,})\b", text):
+    for match in _LOWER_OR_CAPS_WORD.finditer(text):
+        word, start, end = match.group(), match.start(), match.end()
+        if _looks_like_first_name(word, lists):
+            if _name_context(text, start, end):
+                found.append(("naam", start, end))
+        elif _word_name(word, lists) and word.lower() not in lists["ordinary"] - lists["word_names"]:
+            if _strong_name_context(text, start, end):
+                found.append(("naam", start, end))
+    for match in _CAPITALISED_WORD.finditer(text):
+        # "Storm zei tegen de melder ...": a first name opening a sentence, a speech verb after it
         word = match.group()
-        if not _looks_like_first_name(word, lists):
-            continue
-        before, after = text[max(0, match.start() - 25):match.start()], text[match.end():match.end() + 12]
-        if _CUE_BEFORE.search(before) or _CUE_AFTER.search(after):
+        after = text[match.end():match.end() + 40]
+        if (word.lower() in lists["first_names"] and word.lower() not in lists["ordinary"] - lists["word_names"]
+                and _SPEECH_AFTER.match(after) and not _INVERTED_SUBJECT.match(after)
+                and _at_sentence_start(text, match.start())):
             found.append(("naam", match.start(), match.end()))
     for match in _WHAT_SAID.finditer(text):
         if _looks_like_first_name(match.group(1), lists):
@@ -1023,7 +1287,36 @@ def _name_findings(text: str) -> list[tuple[str, int, int]]:
     for match in lists["nickname"].finditer(text):
         if match.group(1).lower() in lists["first_names"]:
             found.append(("naam", match.start(1), match.end(1)))
-    return found
+    return found + _same_names(text, found, lists)
+
+
+# "Dan zegt de teamleider", "Then said the manager": the subject follows the verb
+_INVERTED_SUBJECT = re.compile(r"(?i)^\s+\w+\s+(?:de|het|een|die|hij|zij|ze|ik|je|we|wij|jij|u|the|a|an|he|she|they"
+                               r"|we|i|you|it|mijn|zijn|haar|onze|my|his|her|our|their)\b")
+_CAPITALISED_WORD = re.compile(r"\b[A-ZÀ-Þ][a-zà-ÿ]{2,}\b")
+_LOWER_OR_CAPS_WORD = re.compile(r"\b(?:[a-zà-ÿ]{3,}|[A-ZÀ-Þ]{3,})\b")
+
+
+def _same_names(text: str, found: list[tuple[str, int, int]], lists: dict) -> list[tuple[str, int, int]]:
+    """Every other place the text uses a name found in lower case or capitals, in any case,
+    unless an article makes it the word ("de toon")."""
+    names = {text[start:end].lower() for _, start, end in found if " " not in text[start:end]}
+    if not names:
+        return []
+    return [("naam", m.start(), m.end()) for m in _WORD.finditer(text)
+            if m.group().lower() in names and not _ARTICLE_BEFORE.search(text[max(0, m.start() - 8):m.start()])]
+
+
+_WORD = re.compile(r"\b[^\W\d_]+\b")
+
+
+def _followed_by_name(text: str, end: int, lists: dict) -> bool:
+    """A speech verb or a surname follows: "Mark said", "Roos Verbeek"."""
+    after = text[end:end + 40]
+    if _SPEECH_AFTER.match(after):
+        return True
+    surname = re.match(r"[ \t]+(?:(?:van|de|der|den|ter|ten)[ \t]+)*([A-ZÀ-Þ][\w'’-]+)", after)
+    return bool(surname and surname.group(1).lower() in lists["surnames"])
 
 
 _EMPLOYER_BEFORE = re.compile(r"(?i)\b(?:bij|voor|at|for|with|van)\s+(?:de\s+|het\s+|the\s+)?$")
@@ -1044,7 +1337,7 @@ def _employer_findings(text: str) -> list[tuple[str, int, int]]:
 # what is never a name
 
 _NAME_KINDS = {"naam", "eigennaam", "organisatie", "gemeente", "plaats", "school", "zorginstelling"}
-_TITLE_JOINERS = {"of", "and", "for", "the", "&", "on", "to", "in", "voor", "de", "van", "het", "en"}
+_TITLE_JOINERS = {"of", "and", "for", "the", "&", "on", "to", "in", "voor", "de", "van", "het", "en", "a", "an", "een"}
 _HONORIFIC = re.compile(r"(?i)\b(?:mr|mrs|ms|miss|dr|prof|mevrouw|meneer|mevr|mw|dhr|heer)\.?\s+$")
 
 
@@ -1052,6 +1345,7 @@ def _protected_spans(text: str, lists: dict) -> list[tuple[int, int]]:
     """Known bodies, laws and idioms, and the provinces (unless a municipality of that name)."""
     spans = [m.span() for m in lists["known_terms"].finditer(text)]
     provinces = list(lists["provinces"].finditer(text))
+    province_starts = [m.start() for m in provinces]
     for match in provinces:
         before = text[max(0, match.start() - 20):match.start()]
         if re.search(r"(?i)\b(?:gemeente|stad|city\s+of|municipality\s+of)\s+$", before):
@@ -1062,11 +1356,13 @@ def _protected_spans(text: str, lists: dict) -> list[tuple[int, int]]:
             continue
         # Groningen and Utrecht are cities as well: a province only as "provincie Utrecht" or
         # beside another province ("in Gelderland en Utrecht")
+        near = provinces[bisect.bisect_right(province_starts, match.start() - 40):
+                         bisect.bisect_left(province_starts, match.start() + 40)]
         if match.group() in _CITY_PROVINCES and not any(
-                other is not match and abs(other.start() - match.start()) < 40
+                other is not match
                 and (other.group() not in _CITY_PROVINCES
                      or re.search(r"(?i)(?:provincie|province\s+of)\s+$", text[max(0, other.start() - 20):other.start()]))
-                for other in provinces):
+                for other in near[:8]):
             continue
         spans.append(match.span())
     return spans
@@ -1102,35 +1398,67 @@ def _is_title_phrase(phrase: str, lists: dict, english: bool = False, after_arti
             return bool(_ENGLISH_TITLE_ENDINGS.search(lower))
         return bool(_ENGLISH_ABSTRACT_ENDINGS.search(lower)) or (lower.endswith("ing") and len(lower) >= 9)
 
-    return bool(words) and all(title_word(w) for w in words)
+    if not words:
+        return False
+    if all(title_word(w) for w in words):
+        return True
+    if len(words) < 2:
+        return False
+    # a job title or a kind of institution: its head is a role ("Software Engineer", "Supply
+    # Chain Planner") or a compound of a title word ("Regionaal Opleidingscentrum"), and no other
+    # word is a first name or a surname
+    head = words[-1]
+    role_head = _is_person(head, lists) or head.lower().rstrip("s") in _PERSON_TITLES
+    kind_head = all(title_word(w) for w in words[:-1]) and _in_list(head, known)
+    return (role_head or kind_head) and all(w[:1].isupper() for w in words) and not any(
+        w.lower() in lists["first_names"] or w.lower() in lists["surnames"] or _HONORIFIC.search(w + " ")
+        for w in words[:-1])
 
 
-def _used_as_name(text: str, word: str, lists: dict) -> bool:
-    """The text uses ``word`` as a name somewhere it does not open a sentence."""
-    for match in re.finditer(rf"\b{re.escape(word)}\b", text):
-        if not _at_sentence_start(text, match.start()):
-            return True
-    return False
+_PERSON_TITLES = {"manager", "engineer", "officer", "director", "analyst", "controller", "planner", "lead", "head",
+                  "chief", "coordinator", "specialist", "consultant", "assistant", "associate", "representative",
+                  "developer", "owner", "master", "partner", "clerk", "operative", "practitioner", "scientist",
+                  "architect", "designer", "advisor", "adviser", "supervisor", "technician", "executive", "officer"}
+
+
+def _used_as_name(text: str, word: str, lists: dict, seen: dict | None = None) -> bool:
+    """The text uses ``word`` as a name somewhere it does not open a sentence (``seen`` keeps
+    the answer per word, so that a text full of the word is read once)."""
+    if seen is not None and word in seen:
+        return seen[word]
+    used = any(not _at_sentence_start(text, match.start()) for match in re.finditer(rf"\b{re.escape(word)}\b", text))
+    if seen is not None:
+        seen[word] = used
+    return used
 
 
 def _drop_non_names(text: str, candidates: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     """Drop name-like findings that are known bodies, laws, idioms, provinces, title-case roles and
     procedures, or (in English) an ordinary word that opens a sentence."""
     lists = _word_lists()
-    protected = _protected_spans(text, lists)
+    protected = sorted(_protected_spans(text, lists))
+    protected_starts = [s for s, _ in protected]
+    reach = list(itertools.accumulate((e for _, e in protected), max))  # the furthest end so far
     english = text_language(text) == "en"
     kept = []
+    seen: dict[str, bool] = {}
     for kind, start, end in candidates:
         if kind in _NAME_KINDS:
             phrase = text[start:end]
-            if any(s <= start and end <= e for s, e in protected):
-                continue
+            inside = bisect.bisect_right(protected_starts, start)
+            if inside and reach[inside - 1] >= end:
+                continue  # a protected span starts before it and reaches past its end
             after_article = bool(re.search(r"(?i)\b(?:the|a|an|our|their|his|her|its|de|het|een)\s+$", text[max(0, start - 8):start]))
+            # "een Praktijkschool", "a Daycare": after an indefinite article, a kind of institution
+            indefinite = re.search(r"(?i)\b(?:a|an|een)\s+$", text[max(0, start - 5):start])
+            if indefinite and " " not in phrase and _in_list(phrase, lists["title_words"]):
+                continue
             if (_is_title_phrase(phrase, lists, english, after_article)
                     and not _HONORIFIC.search(text[max(0, start - 12):start])):
                 continue
             if (english and _at_sentence_start(text, start) and " " not in phrase
-                    and phrase.lower() in lists["english_names"] and not _used_as_name(text, phrase, lists)):
+                    and phrase.lower() in lists["english_names"] and not _used_as_name(text, phrase, lists, seen)
+                    and not _followed_by_name(text, end, lists)):
                 continue
         kept.append((kind, start, end))
     return kept
@@ -1195,11 +1523,18 @@ def _birth_dates(text: str, candidates: list[tuple[str, int, int]]) -> list[tupl
 def _resolve(candidates: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     """Overlapping findings: keep the more telling kind, then the longer one."""
     ranked = sorted(set(candidates), key=lambda c: (-_GENERIC_KINDS.get(c[0], 3), -(c[2] - c[1]), c[1], c[0]))
+    # the kept findings never overlap, so sorted by start they are sorted by end as well
+    starts: list[int] = []
     kept: list[tuple[str, int, int]] = []
     for kind, start, end in ranked:
-        if all(end <= s or start >= e for _, s, e in kept):
-            kept.append((kind, start, end))
-    return sorted(kept, key=lambda c: c[1])
+        at = bisect.bisect_left(starts, start)
+        if at < len(kept) and kept[at][1] < end:
+            continue  # the next kept one starts inside
+        if at > 0 and kept[at - 1][2] > start:
+            continue  # the one before ends inside
+        starts.insert(at, start)
+        kept.insert(at, (kind, start, end))
+    return kept
 
 
 def scan_text(text: str) -> list[Finding]:
@@ -1210,7 +1545,8 @@ def scan_text(text: str) -> list[Finding]:
                               + _employer_findings(text))
     candidates = _drop_non_names(text, candidates) + _age_findings(text) + _indirect_findings(text)
     language = text_language(text)
-    return [Finding(kind, text[start:end], start, end, text.count("\n", 0, start) + 1,
+    newlines = [i for i, char in enumerate(text) if char == "\n"]
+    return [Finding(kind, text[start:end], start, end, bisect.bisect_left(newlines, start) + 1,
                     hint=suggest(kind, text[start:end], language))
             for kind, start, end in _resolve(candidates)]
 

@@ -185,6 +185,62 @@ def test_names_in_lower_case_capitals_or_as_a_nickname_beside_a_unit_are_found(t
     assert name in [f.text for f in check_text(text) if f.kind == "naam"], check_text(text)
 
 
+# third round (issue 26): names in lower case or capitals where the context says name, without
+# the old cue words, and ordinary words that are first names where it does not
+NAMES_IN_CONTEXT = [
+    ("Het appje begon met \"hoi marjolein, kun je even bellen?\"", "marjolein"),  # a greeting
+    ("The e-mail opened with \"Dear PRAKASH,\" and went on for a page.", "PRAKASH"),
+    ("[08:12] lodewijk: wie heeft de sleutel?\n[08:13] melder: ik niet", "lodewijk"),  # a speaker label
+    ("Ze zegt: \"ik heb gisteren met annemiek gesproken.\"", "annemiek"),
+    ("In de app: \"gerdien heeft het weer verpest\".", "gerdien"),  # a verb after it
+    ("Op de deur hing: \"WAAR IS HENDRIKA?\"", "HENDRIKA"),
+    ("Op het briefje: \"KOM NIET MEER. BARTHOLOMEUS.\"", "BARTHOLOMEUS"),  # a signature
+    ("Volgens haar zei merel dat het een grapje was.", "merel"),  # a word-name with a speech verb
+    ("Mark said he would sort it out with the night team.", "Mark"),
+    ("De planner, Roos Verbeek, stuurt het rooster te laat.", "Roos Verbeek"),
+]
+WORDS_NOT_NAMES = [
+    "In alle ernst vraagt de melder of het ophoudt. Met lieve woorden kom je er niet, zei de chef.",
+    "Ze vraagt aan max. twee collega's of zij het ook horen. Bij toon en houding voelt ze zich klein.",
+    "Lente was haar favoriete seizoen; het werk heeft geen fleur meer. Iris en pupil reageren op licht.",
+    "She asked with frank honesty whether she could transfer. Mark my words, nothing will change.",
+    "De melder schreef: \"MET LIEVE WOORDEN LOS JE DIT NIET OP.\" Most of these men mean no harm.",
+    "## What Happened Next\nThe Occupational Health Service referred her to a Community Mental Health Team.",
+    "Lessons Learned\n\nThe lab technician works at a University Medical Centre, on a ward of a Regional Hospital.",
+    "Ze is Office Manager en haar chef is Service Delivery Manager; de Country Manager wuift het weg.",
+    "A Secondary School and a Childcare Centre share a building. Een Hogeschool en een Academisch Ziekenhuis ook.",
+    "Ter Herinnering staat in de onderwerpregel. Volgens Van Dale is pesten herhaaldelijk treiteren.",
+    "De oudste medewerkers van de afdeling klagen. The only women in management work in HR.",
+    "Als enige afdeling in het bedrijf heeft de klantenservice geen vertrouwenspersoon.",
+    "The Annual Staff Survey showed that bullying increased. De personeelsvereniging organiseert elk jaar een feest.",
+]
+YEARLY_EVENTS = [
+    "Het gaat om de collega die elk jaar de Sinterklaas speelt op het personeelsfeest.",
+    "The manager won the company's annual bake-off three years running.",
+    "Zij organiseert ieder jaar in haar eentje de bedrijfsbarbecue.",
+]
+
+
+@pytest.mark.parametrize("text,name", NAMES_IN_CONTEXT)
+def test_a_name_in_lower_case_or_capitals_is_found_where_the_context_says_name(text, name):
+    assert name in [f.text for f in check_text(text) if f.kind == "naam"], check_text(text)
+
+
+@pytest.mark.parametrize("text", WORDS_NOT_NAMES)
+def test_ordinary_words_institution_kinds_job_titles_particles_and_groups_pass(text):
+    assert check_text(text) == []
+
+
+@pytest.mark.parametrize("text", YEARLY_EVENTS)
+def test_one_persons_part_in_a_yearly_event_is_an_indirect_finding(text):
+    assert [f.kind for f in check_text(text)] == ["indirect"], check_text(text)
+
+
+def test_a_name_found_once_is_found_wherever_the_text_repeats_it():
+    text = "\"toon zegt er nooit iets van\", zegt ze. Toon is de afdelingschef, de toon is vijandig."
+    assert [f.text for f in check_text(text)] == ["toon", "Toon"]
+
+
 @pytest.mark.parametrize("text,employer", [
     ("Ze werkt in de kantine bij Feyenoord.", "Feyenoord"),
     ("He drives a delivery van for PostNL.", "PostNL"),
