@@ -12,6 +12,7 @@ from pathlib import Path
 
 from casebook.cases import Case, parse_case_file, parse_case_text, read_text
 from casebook.catalogue import load_catalogue
+from casebook.consistency import consistency_warnings
 from casebook.exceptions import CaseFileError, CaseFileErrors
 
 CASE_SUFFIX = ".md"
@@ -108,7 +109,7 @@ def check_paths(paths: list[str], language: str = "nl", anonymisation: bool = Tr
             report.errors += exc.errors
             continue
         report.case = case
-        report.warnings = list(case.warnings)
+        report.warnings = list(case.warnings) + consistency_warnings(case, catalogue)
         if case.id in seen_ids:
             report.errors.append(
                 CaseFileError(str(entry), "duplicate_id", case.lines.get("id"), value=case.id, other=seen_ids[case.id])
