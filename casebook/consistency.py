@@ -30,8 +30,8 @@ BREACHES = ("actie-ondernemen-zonder-toestemming", "doorvertellen")
 
 # a VP telling the melder what stays confidential ("wat je me vertelt, blijft tussen ons")
 STATES_CONFIDENTIALITY = re.compile(
-    r"\b(wat je (?:hier |me |mij )*(?:vertelt|zegt)|alles wat je (?:hier |me |mij )*vertelt"
-    r"|(?:everything |what )you (?:tell|say to) me)\b",
+    r"\b((?:alles )?wat je (?:hier |me |mij )*(?:vertelt|zegt),? (?:blijft|gaat)"
+    r"|(?:everything|what) you (?:tell|say to) me(?: here)?,? (?:stays|remains|is|will))",
     re.IGNORECASE,
 )
 # a VP saying nothing happens without the melder's consent
