@@ -139,7 +139,8 @@ def check_case_text(text: str, file: str = "<tekst>", language: str = "nl") -> d
         store_verdict(content_key(text.encode("utf-8")), [f.as_dict("en") for f in found])
     return {
         "errors": [{**e.as_dict(language), "params": e.params} for e in errors],
-        "warnings": [{**w.as_dict(language), "params": w.params} for w in (case.warnings if case else ())],
+        "warnings": [{**w.as_dict(language), "params": w.params}
+                     for w in ((*case.warnings, *consistency_warnings(case)) if case else ())],
         "findings": [f.as_dict(language) for f in result.findings],
         "allowed": [f.as_dict(language) for f in result.allowed],
     }

@@ -199,3 +199,14 @@ def test_every_vp_who_states_the_limits_uses_the_standard_wording():
     for case_id, text in stating:
         entry = book.get(case_id).key_entry("geheimhouding-benadrukken")
         assert any(w.lower() in text.lower() for w in wordings) or (entry and entry.how in ("fout", "open")), case_id
+
+
+def test_the_author_app_check_reports_the_consistency_warnings_too():
+    from casebook.check import check_case_text
+
+    text = GOOD.read_text("utf-8").replace(
+        "    text: Ik zorg ervoor dat het ophoudt, dat beloof ik.\n    items: [beloftes-doen]\n",
+        "    text: Ik zorg ervoor dat het ophoudt, dat beloof ik.\n    items: [beloftes-doen, oordelen]\n")
+    result = check_case_text(text, "concept.md")
+    assert [w["code"] for w in result["warnings"]] == ["tag_not_in_key"]
+    assert result["warnings"][0]["params"]["item"] == "oordelen"
