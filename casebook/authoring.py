@@ -160,6 +160,7 @@ class AuthorModel(HasTraits):
     reasons = List(Unicode())  # one per key item, same order
     hows = List(Unicode())  # one per key item: goed, fout, open, or "" while not chosen
     centrals = List(Bool())  # one per key item: one of the one or two items the case is about
+    contesteds = List(Unicode())  # one per key item: the one-line "betwist" note, or ""
     context = Unicode("")  # the legal frame that applies
     questions = Unicode("")  # one per line
     what_happened = Unicode("")
@@ -215,6 +216,8 @@ class AuthorModel(HasTraits):
                 entry["how"] = self.hows[i]
             if i < len(self.centrals) and self.centrals[i]:
                 entry["central"] = True
+            if i < len(self.contesteds) and self.contesteds[i].strip():
+                entry["betwist"] = self.contesteds[i].strip()
             data["key"].append(entry)
         turns = parse_turns(self.dialogue)
         if turns:

@@ -24,12 +24,13 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SPEAKERS = ("melder", "vp", "other")
 CASE_LANGUAGES = ("nl", "en")
 REQUIRED_FIELDS = ("id", "title", "language", "themes", "key")
-OPTIONAL_FIELDS = ("sector", "summary", "context", "dialogue", "questions", "what_happened", "allow")
+OPTIONAL_FIELDS = ("sector", "summary", "context", "dialogue", "questions", "what_happened", "allow", "tags")
 KNOWN_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 # how the VP in the case plays a key item: does it well (or avoids a tempting don't), gets it
 # wrong, or the case ends before the VP acts and the group decides
 HOW_VALUES = ("goed", "fout", "open")
-KEY_ENTRY_FIELDS = ("item", "why", "how", "central")
+KEY_ENTRY_FIELDS = ("item", "why", "how", "central", "betwist")
+MAX_BETWIST = 300  # "betwist: <one-line trainer note>": where experienced VPs disagree on this item
 MAX_CENTRAL = 2  # "central: true" marks the one or two items a case is about
 
 
@@ -40,6 +41,9 @@ class KeyItem:
     # "" for a key entry written to the first edition's format (no ``how``)
     how: str = ""
     central: bool = False
+    # ``betwist:`` in the file: a one-line trainer note saying the item is contested (experienced
+    # VPs legitimately disagree on it), shown to the facilitator and in solo feedback
+    contested: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class Case:
     allow: tuple[str, ...] = ()
     # the legal frame that applies (Arbowet art. 3 lid 2, the klachtenregeling, ...), short
     context: str = ""
+    # situations beside the themes (catalogue ``situations``: intern, bystander, rape, ...), for filters
+    tags: tuple[str, ...] = ()
     # problems that do not stop the file from loading (a first-edition key entry without ``how``)
     warnings: tuple[CaseFileWarning, ...] = field(default=(), compare=False, repr=False)
     # 1-based line in the file where each value starts, by dotted path ("title", "key.0.why"),
@@ -265,6 +271,13 @@ def _parse(text: str, file: str, catalogue: Catalogue, errors: list[CaseFileErro
         else:
             theme_ids.append(theme)
 
+    tags: list[str] = []
+    for index, tag in enumerate(string_list("tags")):
+        if tag not in catalogue.situation_ids:
+            error("unknown_tag", ("tags", index), value=tag, known=", ".join(catalogue.situation_ids))
+        else:
+            tags.append(tag)
+
     key: list[KeyItem] = []
     raw_key = data.get("key")
     if raw_key is not None and not isinstance(raw_key, list):
@@ -301,7 +314,13 @@ def _parse(text: str, file: str, catalogue: Catalogue, errors: list[CaseFileErro
         if not isinstance(central, bool):
             error("bad_central", where + ("central",), item=item, value=central)
             central = False
-        key.append(KeyItem(item, why.strip(), how, central))
+        contested = entry.get("betwist", "")
+        if "betwist" in entry and (not isinstance(contested, str) or not contested.strip()
+                                   or "\n" in contested.strip() or len(contested) > MAX_BETWIST):
+            error("bad_betwist", where + ("betwist",), item=item,
+                  value=str(contested)[:40] if contested is not None else "")
+            contested = ""
+        key.append(KeyItem(item, why.strip(), how, central, contested.strip() if isinstance(contested, str) else ""))
     central_count = sum(k.central for k in key)
     if central_count > MAX_CENTRAL:  # a case is about one or two items; more blurs the discussion
         warnings.append(CaseFileWarning(file, "too_many_central", lines.get(("key",)), count=central_count,
@@ -349,6 +368,7 @@ def _parse(text: str, file: str, catalogue: Catalogue, errors: list[CaseFileErro
         what_happened=text_field("what_happened"),
         allow=string_list("allow"),
         context=text_field("context"),
+        tags=tuple(tags),
         lines=_dotted_lines(lines, body, body_line),
     )
     return case

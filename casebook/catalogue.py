@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -38,9 +38,46 @@ class Theme:
 
 
 @dataclass(frozen=True)
+class Situation:
+    """A situation a case is about beside its theme (a case's ``tags``), for filtering."""
+
+    id: str
+    label: dict[str, str]
+
+    def label_in(self, language: str) -> str:
+        return self.label[normalise_language(language)]
+
+
+@dataclass(frozen=True)
 class Catalogue:
     items: tuple[Item, ...]
     themes: tuple[Theme, ...]
+    # "stand van de wetgeving": the date (ISO) up to which the legal statements were checked
+    legal_status: str = ""
+    # the one standard wording of the limits of confidentiality, by language
+    confidentiality_limits: dict = field(default_factory=dict)
+    situations: tuple[Situation, ...] = ()
+
+    @property
+    def situation_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.situations)
+
+    def situation(self, situation_id: str) -> Situation:
+        for situation in self.situations:
+            if situation.id == situation_id:
+                return situation
+        raise KeyError(situation_id)
+
+    def legal_status_note(self, language: str) -> str:
+        """"Stand van de wetgeving: 1 december 2026" in the given language ("" if unknown)."""
+        if not self.legal_status:
+            return ""
+        from casebook.messages import t
+
+        return t("view.legal_status", language, date=format_date(self.legal_status, language))
+
+    def confidentiality_limits_in(self, language: str) -> str:
+        return self.confidentiality_limits.get(normalise_language(language), "")
 
     @property
     def dos(self) -> tuple[Item, ...]:
@@ -85,7 +122,27 @@ class Catalogue:
                 {"id": t.id, "label": pick(t.label), "description": pick(t.description)}
                 for t in self.themes
             ],
+            "situations": [{"id": s.id, "label": pick(s.label)} for s in self.situations],
+            "legal_status": self.legal_status,
+            "confidentiality_limits": pick(self.confidentiality_limits) if self.confidentiality_limits else {},
         }
+
+
+MONTHS = {
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+}
+
+
+def format_date(iso: str, language: str) -> str:
+    """"2026-12-01" as "1 december 2026" / "1 December 2026"; anything else as it is."""
+    try:
+        year, month, day = (int(part) for part in iso.split("-"))
+        return f"{day} {MONTHS[normalise_language(language)][month - 1]} {year}"
+    except (ValueError, IndexError):
+        return iso
 
 
 @lru_cache(maxsize=1)
@@ -101,8 +158,13 @@ def load_catalogue() -> Catalogue:
             Theme(d["id"], dict(d["label"]), dict(d.get("description") or d["label"]))
             for d in data["themes"]
         )
+        legal_status = str(data.get("legal_status") or "")
+        limits = dict(data.get("confidentiality_limits") or {})
+        situations = tuple(Situation(d["id"], dict(d["label"])) for d in data.get("situations") or [])
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise CatalogueError(f"casebook/data/catalogue.yml: {exc}") from exc
+    if limits and set(limits) != {"nl", "en"}:
+        raise CatalogueError("catalogue.yml: confidentiality_limits needs nl and en texts")
     for item in items:
         if item.kind not in ("do", "dont"):
             raise CatalogueError(f"catalogue.yml: item {item.id!r} has kind {item.kind!r}")
@@ -111,4 +173,7 @@ def load_catalogue() -> Catalogue:
                 raise CatalogueError(f"catalogue.yml: item {item.id!r} needs nl and en texts")
     if len({i.id for i in items}) != len(items):
         raise CatalogueError("catalogue.yml: duplicate item ids")
-    return Catalogue(items, themes)
+    for situation in situations:
+        if set(situation.label) != {"nl", "en"}:
+            raise CatalogueError(f"catalogue.yml: situation {situation.id!r} needs nl and en labels")
+    return Catalogue(items, themes, legal_status, limits, situations)

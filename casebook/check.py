@@ -12,6 +12,7 @@ from pathlib import Path
 
 from casebook.cases import Case, parse_case_file, parse_case_text, read_text
 from casebook.catalogue import load_catalogue
+from casebook.consistency import consistency_warnings
 from casebook.exceptions import CaseFileError, CaseFileErrors
 
 CASE_SUFFIX = ".md"
@@ -108,7 +109,7 @@ def check_paths(paths: list[str], language: str = "nl", anonymisation: bool = Tr
             report.errors += exc.errors
             continue
         report.case = case
-        report.warnings = list(case.warnings)
+        report.warnings = list(case.warnings) + consistency_warnings(case, catalogue)
         if case.id in seen_ids:
             report.errors.append(
                 CaseFileError(str(entry), "duplicate_id", case.lines.get("id"), value=case.id, other=seen_ids[case.id])
@@ -138,7 +139,8 @@ def check_case_text(text: str, file: str = "<tekst>", language: str = "nl") -> d
         store_verdict(content_key(text.encode("utf-8")), [f.as_dict("en") for f in found])
     return {
         "errors": [{**e.as_dict(language), "params": e.params} for e in errors],
-        "warnings": [{**w.as_dict(language), "params": w.params} for w in (case.warnings if case else ())],
+        "warnings": [{**w.as_dict(language), "params": w.params}
+                     for w in ((*case.warnings, *consistency_warnings(case)) if case else ())],
         "findings": [f.as_dict(language) for f in result.findings],
         "allowed": [f.as_dict(language) for f in result.allowed],
     }

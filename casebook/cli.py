@@ -48,6 +48,12 @@ def catalogue(obj, fmt):
     click.secho(t("catalogue.themes", lang), bold=True)
     for theme in cat.themes:
         click.echo(f"  {theme.id:40} {theme.label_in(lang)}")
+    if cat.situations:
+        click.secho(t("browse.situation", lang), bold=True)
+        for situation in cat.situations:
+            click.echo(f"  {situation.id:40} {situation.label_in(lang)}")
+    if cat.legal_status:
+        click.echo(cat.legal_status_note(lang))
 
 
 @main.command("list")

@@ -59,3 +59,18 @@ def how_mark_html(how: str, language: str, texts: str = "view.how") -> str:
 def central_mark_html(central: bool, language: str) -> str:
     """The mark of one of the one or two items a case is about (class ``cb-central``)."""
     return f'<span class="cb-central">{escape(t("view.central", language))}</span>' if central else ""
+
+
+def contested_html(note: str, language: str) -> str:
+    """A key entry's ``betwist`` note: a mark and the trainer's one line (class ``cb-contested``);
+    nothing when the item is not contested."""
+    if not note:
+        return ""
+    return (f'<p class="cb-contested"><span class="cb-contested-mark">{escape(t("view.contested", language))}</span> '
+            f'{escape(t("view.contested_note", language, note=note))}</p>')
+
+
+def legal_status_html(catalogue, language: str) -> str:
+    """"Stand van de wetgeving: ..." under a key or explanation (class ``cb-legal-status``)."""
+    note = catalogue.legal_status_note(language)
+    return f'<p class="cb-legal-status">{escape(note)}</p>' if note else ""

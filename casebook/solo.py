@@ -31,6 +31,7 @@ class ItemVerdict:
     reason: str | None  # the key's "why" for a key item
     how: str = ""  # how the VP in the case played a key item (goed/fout/open); "" if the case does not say
     central: bool = False  # one of the one or two items the case is about
+    contested: str = ""  # the key's "betwist" note: experienced VPs disagree on this item
 
     @property
     def status(self) -> str:
@@ -166,7 +167,8 @@ def score_answer(
     items = tuple(
         ItemVerdict(item.id, item.kind, item.id in chosen, item.id in entries, case.reason(item.id),
                     entries[item.id].how if item.id in entries else "",
-                    item.id in entries and entries[item.id].central)
+                    item.id in entries and entries[item.id].central,
+                    entries[item.id].contested if item.id in entries else "")
         for item in catalogue.items
     )
 

@@ -253,7 +253,7 @@ def test_two_pages_share_progress_and_a_deleted_profile_is_never_written_again(b
 
 
 def test_english_on_request(book, store, monkeypatch):
-    monkeypatch.setenv("QUERY_STRING", "case=vp-005&lang=en")
+    monkeypatch.setenv("QUERY_STRING", "case=vp-009&lang=en")
     view = solo_app(book, store)
     assert view.language == "en" and view._check.description == "Check"
     view.answer(view.model.casebook.get(view.model.selected).key_items[0])

@@ -17,6 +17,7 @@ class CaseFilter(HasTraits):
     """The filter values (empty: no filter) and which cases they let through (no widgets)."""
 
     theme = Unicode("")
+    situation = Unicode("")  # a catalogue situation among the case's tags
     item = Unicode("")
     case_language = Unicode("")
     sector = Unicode("")
@@ -29,6 +30,7 @@ class CaseFilter(HasTraits):
         haystack = f"{case.title} {case.summary} {case.body}".lower() if words else ""
         return (
             (not self.theme or self.theme in case.themes)
+            and (not self.situation or self.situation in case.tags)
             and (not self.item or case.mentions_item(self.item))
             and (not self.case_language or case.language == self.case_language)
             and (not self.sector or case.sector == self.sector)
@@ -77,7 +79,7 @@ def set_options(dropdown: W.Dropdown, description: str, options: list[tuple[str,
 
 
 class FilterBar(W.VBox):
-    """The controls of a ``CaseFilter`` (theme, do-or-don't, case language; sector, search and
+    """The controls of a ``CaseFilter`` (theme, situation, do-or-don't, case language; sector, search and
     'my weak items' where asked for) and the count of cases shown."""
 
     language = Unicode("nl")
@@ -89,6 +91,7 @@ class FilterBar(W.VBox):
         self._catalogue = catalogue
         self._sectors = sectors
         self.theme = filter_dropdown("cb-filter-theme", description_width)
+        self.situation = filter_dropdown("cb-filter-situation", description_width) if catalogue.situations else None
         self.item = filter_dropdown("cb-filter-item", description_width)
         self.case_language = filter_dropdown("cb-filter-language", description_width)
         self.sector = filter_dropdown("cb-filter-sector", description_width) if sectors is not None else None
@@ -102,7 +105,8 @@ class FilterBar(W.VBox):
             self.weak_only.add_class("cb-filter-weak")
         self.count = W.HTML()
         self.count.add_class("cb-count")
-        controls = {"theme": self.theme, "item": self.item, "case_language": self.case_language,
+        controls = {"theme": self.theme, "situation": self.situation, "item": self.item,
+                    "case_language": self.case_language,
                     "sector": self.sector, "search": self.search, "weak_only": self.weak_only}
         controls = {name: control for name, control in controls.items() if control is not None}
         for name, control in controls.items():
@@ -119,6 +123,9 @@ class FilterBar(W.VBox):
         everything = (t("browse.all", lang), "")
         set_options(self.theme, t("browse.theme", lang),
                     [everything] + [(theme.label_in(lang), theme.id) for theme in catalogue.themes])
+        if self.situation is not None:
+            set_options(self.situation, t("browse.situation", lang),
+                        [everything] + [(s.label_in(lang), s.id) for s in catalogue.situations])
         set_options(self.item, t("browse.item", lang), [everything] + [
             (f"{t('catalogue.' + item.kind, lang)}: {item.label_in(lang)}", item.id) for item in catalogue.items])
         set_options(self.case_language, t("browse.language", lang),

@@ -8,7 +8,8 @@ from traitlets import Bool, Instance, Unicode, observe
 from casebook.cases import Case
 from casebook.catalogue import Catalogue, load_catalogue
 from casebook.messages import t
-from casebook.render import central_mark_html, escape, how_mark_html, markdown_to_html
+from casebook.render import (central_mark_html, contested_html, escape, how_mark_html, legal_status_html,
+                             markdown_to_html)
 from widgets.common import item_chip, theme_chip
 
 
@@ -53,13 +54,14 @@ def key_html(case: Case, catalogue: Catalogue, language: str) -> str:
             f'<div class="{classes}" data-item="{entry.item}">'
             f'<div class="cb-key-head">{item_chip(catalogue, entry.item, language)}'
             f"{central_mark_html(entry.central, language)}{how_mark_html(entry.how, language)}</div>"
-            f'<p class="cb-why">{escape(entry.why)}</p>'
+            f'<p class="cb-why">{escape(entry.why)}</p>{contested_html(entry.contested, language)}'
             f'<details><summary>{t("view.explanation", language)}</summary>'
             f"<p>{escape(item.explanation_in(language))}</p></details></div>"
         )
     context = (f'<h3>{t("view.context", language)}</h3><p class="cb-context">{escape(case.context)}</p>'
                if case.context else "")
-    return f'<h2>{t("view.key", language)}</h2><div class="cb-key">{"".join(rows)}</div>{context}'
+    return (f'<h2>{t("view.key", language)}</h2><div class="cb-key">{"".join(rows)}</div>{context}'
+            f"{legal_status_html(catalogue, language)}")
 
 
 class CaseView(W.VBox):

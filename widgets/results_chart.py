@@ -53,6 +53,9 @@ def results_html(
             if entry is not None:
                 mark = (f' <span class="cb-key-mark">{t("live.in_key", language)}</span>'
                         f"{central_mark_html(entry.central, language)}{how_mark_html(entry.how, language)}")
+                if entry.contested:
+                    mark += (f' <span class="cb-contested-mark" title="{escape(entry.contested)}">'
+                             f'{escape(t("view.contested", language))}</span>')
                 classes += " cb-in-key" + (f" cb-how-{entry.how}" if entry.how else "")
                 classes += " cb-central" if entry.central else ""
             data = " ".join(f'data-round-{n}="{r.counts.get(item.id, 0)}"' for n, r in shown.items())

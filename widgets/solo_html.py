@@ -9,7 +9,7 @@ from casebook.cases import Case, Casebook
 from casebook.catalogue import Catalogue
 from casebook.messages import t
 from casebook.progress import Answer, NextCase, Progress
-from casebook.render import central_mark_html, escape, how_mark_html
+from casebook.render import central_mark_html, contested_html, escape, how_mark_html, legal_status_html
 from casebook.solo import ADDED, FOUND, LEFT_OUT, MISSED, Feedback, TurnVerdict
 from widgets.common import item_chip
 
@@ -55,7 +55,7 @@ def _verdict_card(feedback: Feedback, item_id: str, catalogue: Catalogue, langua
         if verdict.how:
             how = f'<p class="cb-fb-how">{how_mark_html(verdict.how, language, "solo.feedback.how")}</p>'
         body = (f'{how}<p class="cb-why"><span class="cb-why-label">{t("solo.feedback.why", language)}</span> '
-                f"{escape(verdict.reason or '')}</p>")
+                f"{escape(verdict.reason or '')}</p>{contested_html(verdict.contested, language)}")
     else:
         body = f'<p class="cb-added-note">{t("solo.feedback.added_note", language)}</p>'
     classes = f"cb-fb-item cb-fb-{verdict.status} cb-fb-{item_id}"
@@ -134,6 +134,10 @@ def feedback_html(feedback: Feedback, case: Case, catalogue: Catalogue, language
     if case.what_happened:
         sections.append(f'<h3 class="cb-fb-heading">{t("view.what_happened", language)}</h3>'
                         f'<p class="cb-what-happened">{escape(case.what_happened)}</p>')
+    if case.context:
+        sections.append(f'<h3 class="cb-fb-heading">{t("view.context", language)}</h3>'
+                        f'<p class="cb-context">{escape(case.context)}</p>')
+    sections.append(legal_status_html(catalogue, language))
     return f'<div class="cb-feedback-box">{"".join(sections)}</div>'
 
 
