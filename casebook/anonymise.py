@@ -214,6 +214,7 @@ def warm_up() -> None:
 def _word_lists() -> dict:
     data = load_yaml(resources.files("casebook").joinpath("data", "anonymisation.yml").read_text("utf-8"))
     ordinary = {w.lower() for words in data["ordinary_words"].values() for w in words}
+    ordinary |= {head + tail for head in ("er", "daar", "hier", "waar") for tail in data["pronominal_tails"]}
     # deduce ships lists of common Dutch words; read them without loading deduce
     source = Path(metadata.distribution("deduce").locate_file("deduce")) / "data" / "lookup" / "src" / "whitelist"
     for name in ("lst_common_word", "lst_stop_word"):

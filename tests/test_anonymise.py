@@ -392,3 +392,13 @@ def test_prepare_builds_the_lookup_data_once_with_a_visible_message(cli, tmp_pat
     again = cli("--language", "en", "anonymisation", "prepare")
     assert "building" not in again.output and "ready" in again.output
     assert len(built) == 1
+
+
+@pytest.mark.parametrize("text", [
+    "Voordat je beslist, wil ik met je doorlopen wat erin staat.",
+    "Daarmee wil ik niet zeggen dat het klopt; waarover wil je het hebben?",
+    "Ik weet er niets van, maar ervan uitgaan kan ik niet. Hoi erin, zei niemand.",
+])
+def test_dutch_pronominal_adverbs_are_words_not_names(text):
+    # "erin" is in deduce's list of first names (Erin) and "staat" a verb after it: still a word
+    assert [f for f in check_text(text) if f.kind == "naam"] == []
