@@ -25,15 +25,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT, free_port
+from tests.servers import PAGE_COOKIE_SCRIPT, ROOT, free_port
 
 pytestmark = pytest.mark.server
 
 TOKEN = "install-test-trainer-token-0123456789"
 # every app page, with the repr of the view its notebook built (the page's output, as Voila
 # sends it): the page ran its notebook from the installed package, start to end
+CASES = len(list((ROOT / "casebook" / "cases").glob("*.md")))  # the built-in cases, all served
 PUBLIC_APPS = {"participant": "ParticipantView(", "facilitator": "FacilitatorView(", "projector": "ProjectorView(",
-               "casebook": "BrowseView(42 cases", "solo": "SoloView(42 cases"}
+               "casebook": f"BrowseView({CASES} cases", "solo": f"SoloView({CASES} cases"}
 TRAINER_APPS = {"trainer": "TrainerView(", "author": "AuthorView("}
 # the checkout's own working folders: never part of what is built
 NOT_SOURCES = {".git", ".venv", "node_modules", "build", "artifacts", "__pycache__", ".pytest_cache"}
@@ -136,12 +137,26 @@ def served(installed):
 
 
 def get(url: str, opener=None) -> tuple[int, str]:
-    opener = opener or urllib.request.build_opener()
-    try:
-        with opener.open(url, timeout=180) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as refused:
-        return refused.code, refused.read().decode(errors="replace")
+    """GET as a browser does: when the first answer is the light one for a client that has not
+    run the page's script, do what its script does (set the page cookie) and ask again."""
+    jar = http.cookiejar.CookieJar()
+    opener = opener or urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    for _ in range(2):
+        try:
+            with opener.open(url, timeout=180) as answer:
+                status, page = answer.status, answer.read().decode()
+        except urllib.error.HTTPError as refused:
+            return refused.code, refused.read().decode(errors="replace")
+        script = PAGE_COOKIE_SCRIPT.search(page)
+        if script is None:
+            break
+        jars = [handler.cookiejar for handler in opener.handlers if hasattr(handler, "cookiejar")]
+        for cookies in jars:  # beside the browser cookie the answer set, for the same host
+            browser = next(cookie for cookie in cookies if cookie.name == "casebook_browser")
+            cookies.set_cookie(http.cookiejar.Cookie(
+                0, script.group(1), script.group(2), None, False, browser.domain, False, False,
+                "/", True, False, None, False, None, None, {}))
+    return status, page
 
 
 def trainer_browser():
