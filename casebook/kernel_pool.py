@@ -40,8 +40,10 @@ WARM_NICE = 19  # the lowest priority: a warming kernel gets what the live pages
 # The participants' pool warms this far before the apps' second kernels: a group arriving while
 # the pools warm finds its kernels first.
 FIRST_GROUP = 12
-# How long a page waits for its pool's next kernel before starting one of its own.
-WAIT_FOR_KERNEL_SECONDS = 60.0
+# How long a page waits for its pool's next kernel before starting one of its own. Long: after a
+# restart 30 pages wait in turn for about a minute on 2 cores, and a page that gives up starts a
+# kernel beside the warming ones (at 60 s, twelve pages did so at once: load 25, nothing usable).
+WAIT_FOR_KERNEL_SECONDS = 300.0
 
 _priority_to_restore: int | None = None  # this kernel's priority before it warmed quietly
 _manager = None  # in the server: the kernel manager whose pools are warmed here
