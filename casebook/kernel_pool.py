@@ -37,6 +37,7 @@ log = logging.getLogger("casebook")
 
 WARM_PATIENCE_SECONDS = 60.0
 WARM_NICE = 19  # the lowest priority: a warming kernel gets what the live pages leave
+QUIET_VARIABLE = "CASEBOOK_WARM_QUIETLY"  # "0": a page waits for this kernel; warm at full priority
 # The participants' pool warms this far before the apps' second kernels: a group arriving while
 # the pools warm finds its kernels first.
 FIRST_GROUP = 12
@@ -124,8 +125,12 @@ class PoolWarmer:
         own = pools.get(notebook, pools.get("default", {}))
         # Voila starts as many kernels as the pool lacks: for this call, it lacks one
         self.manager.kernel_pools_config = {**pools, notebook: {**own, "pool_size": len(self.pool(notebook)) + 1}}
+        # pages already waiting for this pool: the kernel is theirs, so it warms at the server's
+        # priority (at the lowest, 30 busy browsers on the same cores starved it past Voila's
+        # 120 s output time-out after a restart)
+        awaited = {QUIET_VARIABLE: "0"} if self.waiting.get(notebook, 0) > 0 else {}
         try:
-            self._fill_all(delay=0, notebook_name=notebook)
+            self._fill_all(delay=0, notebook_name=notebook, extra_kernel_env_variables=awaited)
         finally:
             self.manager.kernel_pools_config = pools
         if not self.pool(notebook):
@@ -207,7 +212,8 @@ def warm_quietly() -> None:
     """In a kernel Voila starts for a pool, before it starts any thread: the lowest priority,
     where the priority can be taken back when the page arrives."""
     global _priority_to_restore
-    if os.environ.get("VOILA_PREHEAT") != "True" or not hasattr(os, "setpriority"):
+    if (os.environ.get("VOILA_PREHEAT") != "True" or os.environ.get(QUIET_VARIABLE) == "0"
+            or not hasattr(os, "setpriority")):
         return
     try:
         current = os.getpriority(os.PRIO_PROCESS, 0)

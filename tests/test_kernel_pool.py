@@ -28,6 +28,7 @@ class VoilaLikeManager:
         self._fail = fail_first
 
     def fill_if_needed(self, delay=None, notebook_name=None, **kwargs):
+        self.environments = [*getattr(self, "environments", []), kwargs.get("extra_kernel_env_variables") or {}]
         size = self.kernel_pools_config.get(notebook_name, self.kernel_pools_config["default"])["pool_size"]
         pool = self._pools.setdefault(notebook_name, [])
         for _ in range(size - len(pool)):
@@ -159,6 +160,7 @@ def test_a_page_finding_its_pool_empty_waits_for_the_next_kernel_and_its_pool_co
         solo_page = asyncio.ensure_future(warmer_for(other, at_once=1).wait_for_kernel("solo.ipynb", timeout=5))
         await settle()
         assert len(other._pools.get("solo.ipynb", [])) == 1 and not other._pools.get("participant.ipynb")
+        assert other.environments[-1] == {kernel_pool.QUIET_VARIABLE: "0"}  # awaited: warms at full priority
         assert await solo_page is True
         nothing = kernel_pool.PoolWarmer(VoilaLikeManager(size=0), {"participant.ipynb": 0})
         assert await nothing.wait_for_kernel("participant.ipynb", timeout=1) is False  # no pool: no wait
