@@ -90,6 +90,10 @@ class KernelBudget:
         """Room kept for the facilitator and projector pages of the sessions that run."""
         return min(RESERVED_PER_SESSION * running_sessions, self.max_pages // 4)
 
+    def clear_of_any_reserve(self, running_kernels: int) -> bool:
+        """Room however many sessions run: no need to ask which do."""
+        return running_kernels < self.max_pages - self.max_pages // 4
+
     def room_for(self, notebook: str, running_kernels: int, running_sessions: int, screen_of_a_session: bool) -> bool:
         """Whether a page of ``notebook`` that needs a new kernel may have one now.
         ``screen_of_a_session``: a facilitator or projector page whose session runs."""

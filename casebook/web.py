@@ -331,8 +331,8 @@ class FrontDoor:
         if getattr(self.manager, "_pools", {}).get(notebook):
             return True  # a preheated kernel waits for it: nothing new starts now
         running = self.running_kernels()
-        if running < self.budget.max_pages - self.budget.max_pages // 4:
-            return True  # far from full: no reserve can matter, no store to ask
+        if self.budget.clear_of_any_reserve(running):
+            return True  # far from full: no store to ask
         sessions = self.running_sessions()
         screen = normalise_code(code or "") in sessions
         if self.budget.room_for(notebook, running, len(sessions), screen):
@@ -347,7 +347,7 @@ class FrontDoor:
 
     def may_preheat(self) -> bool:
         running = self.running_kernels()
-        if running < self.budget.max_pages - self.budget.max_pages // 4:
+        if self.budget.clear_of_any_reserve(running):
             return True
         return self.budget.may_preheat(running, len(self.running_sessions()))
 
