@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _browsers import BROWSER_NICE, browsers_in_the_background  # noqa: E402
 from live_session import kernel_pids, p95, wait_until_idle  # noqa: E402  (benchmarks/, the script's folder)
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer  # noqa: E402
 
@@ -170,6 +171,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=30)
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the pages after the restart")
+    parser.add_argument("--browsers-first", action="store_true",
+                        help="leave Chromium's own priority (nice -8) instead of the devices' stand-in (_browsers.py)")
     args = parser.parse_args()
     n = args.participants
     tmp = Path(tempfile.mkdtemp(prefix="casebook-restart-"))
@@ -187,7 +190,7 @@ def main() -> None:
     # stopped from outside (timeout, Ctrl-C): still stop the server and its kernels
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     try:
-        with sync_playwright() as playwright:
+        with browsers_in_the_background(enabled=not args.browsers_first), sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             facilitator = open_page(browser, session["facilitator_url"], 1300, 900)
             facilitator.click(".cb-next-phase")
@@ -346,7 +349,11 @@ def main() -> None:
 
     written = record("restart", ["what", "target", "casebook serve"], rows,
                      title="After a server restart (benchmarks/restart.py)",
-                     notes="Seconds from the restart command. Load averages: "
+                     notes="Seconds from the restart command. "
+                           + ("Chromium at its own priority (--browsers-first). " if args.browsers_first else
+                              f"The 30 pages' Chromium at nice {BROWSER_NICE}, standing in for the participants' own "
+                              "devices (benchmarks/_browsers.py). ")
+                           + "Load averages: "
                            + "; ".join(f"{k}: {v}" for k, v in loads.items()),
                      command="benchmarks/restart.py " + " ".join(sys.argv[1:]))
     print(f"written to {written}")

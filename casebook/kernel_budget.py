@@ -12,8 +12,11 @@ The server keeps one ``KernelBudget``. It decides, before a page's kernel starts
   releases its oldest (a tab left open long ago, a script re-using one cookie).
 * **pages that never connected**: a page whose kernel no browser connected to within
   ``unconnected_seconds`` of being served (a client that fetched the page but ran none of its
-  script) releases its kernel then, instead of at the idle cull timeout minutes later. Culling
-  of pages that did connect stays Voila's (``MappingKernelManager.cull_idle_timeout``).
+  script) releases its kernel then, instead of at the idle cull timeout minutes later. A page
+  whose script did run (it asked ``/casebook/alive`` for its kernel, the first thing it does)
+  is a browser still loading the app (a slow phone, a busy machine after a restart) and gets
+  ``loading_seconds``. Culling of pages that did connect stays Voila's
+  (``MappingKernelManager.cull_idle_timeout``).
 
 It only keeps the books and says which kernel to release; the server's kernel manager does the
 releasing (``casebook.web``), so this module runs without Voila.
@@ -40,6 +43,11 @@ PAGES_PER_BROWSER = 4
 # app, the facilitator's page, the projector, a plan, the author app.
 PAGES_PER_TRAINER_BROWSER = 8
 UNCONNECTED_SECONDS = 20.0
+# A page whose script ran but whose app has not connected yet: after a restart, 30 pages reloading
+# at once on a busy 2-core machine took 20-60 s to connect (their kernels released at 20 s, the
+# pages reloaded again, and nothing was usable after 5 minutes); a phone on a slow network
+# downloads the app's scripts for as long.
+LOADING_SECONDS = 120.0
 # Room kept for each running session's facilitator and projector pages, at most a quarter of all.
 RESERVED_PER_SESSION = 2
 
@@ -75,6 +83,7 @@ class Page:
     notebook: str
     served_at: float
     sent: bool = False  # the whole page reached the client (its time runs from then)
+    loading: bool = False  # its script ran: a browser that loads the app
     connected: bool = False
 
 
@@ -84,6 +93,7 @@ class KernelBudget:
     pages_per_browser: int = PAGES_PER_BROWSER
     pages_per_trainer_browser: int = PAGES_PER_TRAINER_BROWSER
     unconnected_seconds: float = UNCONNECTED_SECONDS
+    loading_seconds: float = LOADING_SECONDS
     pages: dict[str, Page] = field(default_factory=dict)  # kernel id -> page, oldest first
 
     def reserved(self, running_sessions: int) -> int:
@@ -121,16 +131,24 @@ class KernelBudget:
         if page is not None:
             page.sent, page.served_at = True, time.monotonic() if now is None else now
 
+    def loading(self, kernel_id: str) -> None:
+        """The page's script ran (it asked for its kernel): it gets ``loading_seconds``."""
+        page = self.pages.get(kernel_id)
+        if page is not None:
+            page.loading = True
+
     def connected(self, kernel_id: str) -> None:
         page = self.pages.get(kernel_id)
         if page is not None:
             page.connected = True
 
     def never_connected(self, now: float | None = None) -> list[str]:
-        """Kernels whose page was served ``unconnected_seconds`` ago and never connected."""
+        """Kernels whose page was sent ``unconnected_seconds`` ago (a page whose script ran:
+        ``loading_seconds``) and never connected."""
         now = time.monotonic() if now is None else now
         return [page.kernel_id for page in self.pages.values()
-                if page.sent and not page.connected and now - page.served_at >= self.unconnected_seconds]
+                if page.sent and not page.connected
+                and now - page.served_at >= (self.loading_seconds if page.loading else self.unconnected_seconds)]
 
     def forget(self, kernel_id: str) -> None:
         """The kernel is gone (released, culled, shut down by its page)."""

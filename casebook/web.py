@@ -391,7 +391,9 @@ class FrontDoor:
             elif connections.get(kernel_id, 0) > 0:
                 self.budget.connected(kernel_id)
         for kernel_id in self.budget.never_connected():
-            self.release(kernel_id, f"its page did not connect within {self.budget.unconnected_seconds:.0f} s")
+            page = self.budget.pages[kernel_id]
+            waited = self.budget.loading_seconds if page.loading else self.budget.unconnected_seconds
+            self.release(kernel_id, f"its page did not connect within {waited:.0f} s")
         if self.warmer is not None:
             self.warmer.fill()
 
@@ -423,14 +425,18 @@ START_ID = secrets.token_hex(8)
 class AliveHandler(web.RequestHandler):
     """``/casebook/alive``: the server is up, and which start of it this is. With ``?kernel=``
     (the asking page's own kernel): whether the server released that kernel for a newer tab of
-    the same browser, so the page says so instead of reloading itself."""
+    the same browser, so the page says so instead of reloading itself; a page asks as soon as it
+    is drawn, so its kernel is known to belong to a browser that loads the app."""
 
     def get(self):
         self.set_header("Cache-Control", "no-store")
         answer = {"start": START_ID}
         kernel_id = self.get_query_argument("kernel", "")
-        if kernel_id and self.settings["casebook_door"].was_released_for_a_newer_tab(kernel_id):
+        door = self.settings["casebook_door"]
+        if kernel_id and door.was_released_for_a_newer_tab(kernel_id):
             answer["released"] = True
+        elif kernel_id:
+            door.budget.loading(kernel_id)  # its script runs: a browser loading the app
         self.finish(answer)
 
 

@@ -195,6 +195,11 @@ def test_the_kernel_of_a_page_that_never_connects_goes_within_seconds(server, br
     cookies = page_cookies(server.app_url("participant"))
     answer = httpx.get(server.app_url("participant"), headers={"Cookie": cookie_header(cookies)}, timeout=120)
     unconnected = kernel_id_of(answer.text)
+    # one whose script ran as far as its first question (a browser still loading the app's scripts)
+    cookies = page_cookies(server.app_url("participant"))
+    answer = httpx.get(server.app_url("participant"), headers={"Cookie": cookie_header(cookies)}, timeout=120)
+    loading = kernel_id_of(answer.text)
+    httpx.get(f"{server.url}/casebook/alive", params={"kernel": loading}, timeout=30).raise_for_status()
     # a real page, opened at the same moment, that does connect
     page = browser.new_context().new_page()
     page.goto(server.app_url("participant"))
@@ -207,6 +212,7 @@ def test_the_kernel_of_a_page_that_never_connects_goes_within_seconds(server, br
     assert not kernel_exists(server, unconnected)
     assert "did not connect within 20 s" in server.log_path.read_text()
     assert kernel_exists(server, connected)  # the connected page keeps its kernel (culled only when idle)
+    assert kernel_exists(server, loading)  # a loading page gets 2 minutes to connect
     page.context.close()
 
 

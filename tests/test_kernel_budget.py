@@ -51,6 +51,18 @@ def test_only_pages_that_reached_the_client_and_never_connected_are_given_up():
     assert budget.never_connected(now=21.5) == ["sent"]  # a slow page still being sent is never cut off
 
 
+def test_a_page_whose_script_runs_gets_time_to_load_the_app():
+    # after a restart on a busy machine, or on a slow phone, the app's scripts take longer than 20 s
+    budget = KernelBudget(max_pages=100, unconnected_seconds=20, loading_seconds=120)
+    budget.served("loading", "x", "participant.ipynb", now=0)
+    budget.served("script", "y", "participant.ipynb", now=0)
+    budget.sent("loading", now=1)
+    budget.sent("script", now=1)
+    budget.loading("loading")
+    assert budget.never_connected(now=60) == ["script"]
+    assert sorted(budget.never_connected(now=121.5)) == ["loading", "script"]  # asked, but never connected
+
+
 def test_the_room_kept_for_running_sessions_is_only_for_their_screens():
     budget = KernelBudget(max_pages=20)
     assert budget.reserved(running_sessions=3) == 5  # two per session, at most a quarter of all
