@@ -88,3 +88,25 @@ def browsers_in_the_background(nice: int = BROWSER_NICE, every: float = 0.5, ena
     finally:
         stop.set()
         watcher.join(timeout=5)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def browser_cpu_seconds() -> float:
+    """CPU seconds this script's Chromium processes (those alive now) have used."""
+    total = 0
+    for pid in _browser_processes():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores, since boot)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle, iowait = fields[3], fields[4]
+    return (sum(fields[:8]) - idle - iowait) / _TICKS

@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from casebook.serve import pool_sizes  # noqa: E402
+from _browsers import machine_busy_seconds  # noqa: E402  (benchmarks/, the script's folder)
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, PAGE_COOKIE_SCRIPT, VoilaServer, free_port  # noqa: E402
 
 CASE = "vp-003"
@@ -171,11 +172,16 @@ def arrivals_while_warming(tmp: Path, n: int, group: int, after: float, results:
     try:
         time.sleep(after)
         warming = len(kernel_pids(server))
+        busy_before, t0 = machine_busy_seconds(), time.monotonic()
         times = burst(server.app_url("participant"), group)
+        busy, span = machine_busy_seconds() - busy_before, time.monotonic() - t0
         results[key] = times
+        results[f"{key}_cpu"] = busy
         print(f"   a group of {group} arriving {after:.0f} s after the server answered ({warming} of "
               f"{sum(pool_sizes(n).values())} kernels started): median {statistics.median(times):.2f} s, "
-              f"p95 {p95(times):.2f} s (load {load_averages()})", flush=True)
+              f"p95 {p95(times):.2f} s (load {load_averages()}); the machine was busy {busy:.1f} CPU-s in "
+              f"those {span:.1f} s ({busy / group:.2f} per page: {busy / os.cpu_count():.1f} s at the least "
+              f"on {os.cpu_count()} cores)", flush=True)
     finally:
         server.stop()
 
@@ -460,6 +466,7 @@ def main() -> None:
     parser.add_argument("--close-wait", type=float, default=300, help="seconds to wait after closing pages")
     parser.add_argument("--no-plain-voila", action="store_true")
     parser.add_argument("--no-warm-up", action="store_true", help="skip the two fresh starts with arrivals while warming")
+    parser.add_argument("--only-warm-up", action="store_true", help="only the two fresh starts with arrivals while warming")
     parser.add_argument("--arrive-after", type=float, default=10,
                         help="seconds after the server answers that the second group arrives")
     args = parser.parse_args()
@@ -467,6 +474,10 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="casebook-bench-"))
     results: dict = {}
     print(f"load averages at the start: {load_averages()} ({os.cpu_count()} cores)", flush=True)
+    if args.only_warm_up:
+        for after, key in ((0, "group_at_start"), (args.arrive_after, "group_later")):
+            arrivals_while_warming(tmp / key, n, 12, after, results, key)
+        return
     data = measure_casebook(n, args.close_wait, tmp, results)
     if not args.no_warm_up:
         print(f"7. arrivals while the pools warm (fresh starts, participant pool {n}):", flush=True)

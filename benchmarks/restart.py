@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import statistics
 import subprocess
@@ -37,7 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _browsers import BROWSER_NICE, browsers_in_the_background  # noqa: E402
+from _browsers import (BROWSER_NICE, browser_cpu_seconds, browsers_in_the_background,  # noqa: E402
+                       machine_busy_seconds)
 from live_session import kernel_pids, p95, wait_until_idle  # noqa: E402  (benchmarks/, the script's folder)
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, VoilaServer  # noqa: E402
 
@@ -226,6 +228,7 @@ def main() -> None:
             # old server was gone (a heartbeat change after that is the new kernel's)
             print("restarting the server ...", flush=True)
             t_restart = time.time()
+            busy_at_restart, browsers_at_restart = machine_busy_seconds(), browser_cpu_seconds()
             server.stop()
             t_down = time.time()
             server.start(timeout=600)
@@ -251,6 +254,10 @@ def main() -> None:
                           f"(load {load_average()})", flush=True)
                 time.sleep(2)  # the pages time themselves; asking less often leaves them the cores
             loads["peak 1-min during the recovery"] = f"{peak_load:.2f}"
+            # where the CPU went between the restart and the last page back (or the time-out)
+            busy = machine_busy_seconds() - busy_at_restart
+            browsers = browser_cpu_seconds() - browsers_at_restart
+            results["cpu"] = (busy, browsers, busy - browsers, time.time() - t_restart)
             times = sorted(usable.values())
             print(f"\nafter a restart, {len(times)} of {n} open participant pages usable again "
                   f"(heartbeat ticking and session panel shown, no click), seconds from the restart command:")
@@ -277,6 +284,11 @@ def main() -> None:
                       f"usable {statistics.median(u for _, u in phases):.1f}; from its reload to usable "
                       f"{statistics.median(u - r for r, u in phases):.1f} (p95 {p95([u - r for r, u in phases]):.1f})",
                       flush=True)
+            busy, browsers, server_side, span = results["cpu"]
+            print(f"  CPU in those {span:.0f} s: {busy:.0f} CPU-s in all ({busy / span:.2f} of {os.cpu_count()} "
+                  f"cores busy), Chromium {browsers:.0f}, the rest (server, kernels, this script) {server_side:.0f}: "
+                  f"{server_side / n:.1f} CPU-s per page, so {server_side / os.cpu_count():.0f} s at the least for "
+                  f"{n} pages on {os.cpu_count()} cores even with the browsers elsewhere", flush=True)
             shown = [s for s in noticed if s is not None]
             if shown:
                 print(f"  pages showed the reconnect message after median {statistics.median(shown):.1f} s "
@@ -341,6 +353,9 @@ def main() -> None:
         ["the new server answering", "", f"{results['server_up']:.1f} s" if "server_up" in results else "n/a"],
         ["a page reloaded itself, median", "", f"{results['reloaded']:.1f} s" if "reloaded" in results else "n/a"],
         ["from its reload to usable, median", "", f"{results['reload_to_usable']:.1f} s" if "reload_to_usable" in results else "n/a"],
+        ["CPU in the recovery: all / Chromium / server and kernels (per page)", "",
+         "{:.0f} / {:.0f} / {:.0f} CPU-s ({:.1f})".format(*results["cpu"][:3], results["cpu"][2] / n)
+         if "cpu" in results else "n/a"],
         ["participants counted twice / votes lost", "0 / 0", f"{results.get('twice', 'n/a')} / {results.get('lost', 'n/a')}"],
         ["one page reloaded by hand with the server back (plain Voila's pages stay dead)", "",
          f"{results['by_hand']:.1f} s" if results.get("by_hand") else "n/a"],

@@ -49,7 +49,8 @@ from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from casebook.config import data_dir, settings
 from casebook.exceptions import CasebookError
-from casebook.kernel_budget import PAGES_PER_BROWSER, UNCONNECTED_SECONDS, KernelBudget, default_max_pages
+from casebook.kernel_budget import (LOADING_SECONDS, PAGES_PER_BROWSER, UNCONNECTED_SECONDS, KernelBudget,
+                                    default_max_pages)
 from casebook.kernel_pool import PoolWarmer, kernel_is_warm, page_took
 from casebook.messages import normalise_language, t
 from casebook.session_state import normalise_code
@@ -580,6 +581,8 @@ class CasebookVoila(Voila):
     warm_at_once = Integer(0, config=True, help="Kernels warmed at the same time (0: one per core).")
     unconnected_seconds = Float(UNCONNECTED_SECONDS, config=True, help=(
         "Seconds after which the kernel of a page that no browser connected to is shut down."))
+    loading_seconds = Float(LOADING_SECONDS, config=True, help=(
+        "The same for a page whose script asked for its kernel (a browser still loading the app)."))
 
     def init_settings(self):
         # the casebook's own server lines in Voila's log, with its format and times
@@ -590,7 +593,8 @@ class CasebookVoila(Voila):
         keep_requests_for_kernels_that_ask_again()
         settings = super().init_settings()
         budget = KernelBudget(max_pages=self.max_pages or default_max_pages(),
-                              pages_per_browser=self.pages_per_browser, unconnected_seconds=self.unconnected_seconds)
+                              pages_per_browser=self.pages_per_browser, unconnected_seconds=self.unconnected_seconds,
+                              loading_seconds=self.loading_seconds)
         door = FrontDoor(self.kernel_manager, budget)
         if hasattr(self.kernel_manager, "fill_if_needed"):  # preheating pools
             # Voila's manager filled nothing as it was made (its pools are configured empty):

@@ -16,14 +16,34 @@ DATA = Path(__file__).resolve().parent / "data"
 
 @pytest.fixture(scope="session")
 def test_cache(tmp_path_factory) -> Path:
-    """A cache folder of the test run's own: verdicts of the anonymisation check stay in it.
-    deduce's lookup data (built once by the install, minutes to build) is linked in."""
+    """A cache folder of the test run's own, shared by its xdist workers: verdicts of the
+    anonymisation check stay in it. deduce's lookup data (built once by the install, minutes to
+    build) is linked in, and the casebook's own cases are judged once, before any server starts
+    (a server that judges 42 cases on a cold cache takes longer than its first page may)."""
+    import fcntl
+    import sys
+
     from casebook.anonymise import lookup_dir
 
-    cache = tmp_path_factory.mktemp("cache")
-    built = lookup_dir()
-    if built.exists():
-        (cache / built.name).symlink_to(built, target_is_directory=True)
+    run_root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_root = run_root.parent  # the folder the workers' own folders are in
+    cache, done = run_root / "cache", run_root / "cache.judged"
+    with open(run_root / "cache.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker judges; the other waits for it
+        if not done.exists():
+            cache.mkdir(exist_ok=True)
+            built = lookup_dir()
+            if built.exists() and not (cache / built.name).exists():
+                (cache / built.name).symlink_to(built, target_is_directory=True)
+            env = {**os.environ, "CASEBOOK_CACHE": str(cache), "CASEBOOK_DATA": str(run_root / "judging")}
+            for name in ("CASEBOOK_CASES", "CASEBOOK_STORE", "CASEBOOK_CHECKER"):
+                env.pop(name, None)
+            judged = subprocess.run([sys.executable, "-c", "from casebook.clearance import clear; clear()"],
+                                    env=env, capture_output=True, text=True)
+            if judged.returncode != 0:
+                pytest.fail(f"judging the casebook's cases for the test run failed:\n{judged.stderr[-3000:]}")
+            done.touch()
     return cache
 
 

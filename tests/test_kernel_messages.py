@@ -35,7 +35,13 @@ async def messages_after_a_busy_moment(client_class: type, folder, page_kernel: 
     try:
         await client.wait_for_ready(timeout=60)
         msg_id = client.execute(f"for i in range({BURST}): display({{'text/plain': 'x' * 2000}}, raw=True)")
-        await asyncio.sleep(3)
+        # nobody reads the IOPub channel until the cell has run to its end (its reply comes on
+        # the shell channel): every message was sent meanwhile, however slow the machine is
+        while True:
+            reply = await client.get_shell_msg(timeout=120)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        await asyncio.sleep(0.5)
         seen = 0
         while True:
             try:
