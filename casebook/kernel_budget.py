@@ -142,13 +142,15 @@ class KernelBudget:
         if page is not None:
             page.connected = True
 
+    def patience(self, page: Page) -> float:
+        """Seconds a sent page has to connect: more once its script showed it runs."""
+        return self.loading_seconds if page.loading else self.unconnected_seconds
+
     def never_connected(self, now: float | None = None) -> list[str]:
-        """Kernels whose page was sent ``unconnected_seconds`` ago (a page whose script ran:
-        ``loading_seconds``) and never connected."""
+        """Kernels whose page was sent longer ago than its ``patience`` and never connected."""
         now = time.monotonic() if now is None else now
         return [page.kernel_id for page in self.pages.values()
-                if page.sent and not page.connected
-                and now - page.served_at >= (self.loading_seconds if page.loading else self.unconnected_seconds)]
+                if page.sent and not page.connected and now - page.served_at >= self.patience(page)]
 
     def forget(self, kernel_id: str) -> None:
         """The kernel is gone (released, culled, shut down by its page)."""

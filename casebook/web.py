@@ -392,8 +392,7 @@ class FrontDoor:
             elif connections.get(kernel_id, 0) > 0:
                 self.budget.connected(kernel_id)
         for kernel_id in self.budget.never_connected():
-            page = self.budget.pages[kernel_id]
-            waited = self.budget.loading_seconds if page.loading else self.budget.unconnected_seconds
+            waited = self.budget.patience(self.budget.pages[kernel_id])
             self.release(kernel_id, f"its page did not connect within {waited:.0f} s")
         if self.warmer is not None:
             self.warmer.fill()
