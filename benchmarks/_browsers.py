@@ -6,8 +6,8 @@ raises its browser and GPU processes to nice -8 as root, so the 30 pages' compos
 server and its kernels (a restart run on 2026-12-07: Chromium took ~1.6 of the 2 cores, the
 kernels the pages waited for got the rest, nothing usable after 5 minutes).
 
-``browsers_in_the_background()`` keeps every thread of this script's Chromium processes at
-``BROWSER_NICE``: they get what the server leaves, as the participants' devices would have it
+``browsers_in_the_background()`` keeps every thread of this script's Chromium processes, and
+their sessions' autogroups, at ``BROWSER_NICE``: they get what the server leaves, as the participants' devices would have it
 to themselves. The pages still render on the same two cores, so a page's own time is still
 counted; only who goes first changes. ``--browsers-first`` (in the scripts that use this) leaves
 Chromium as it is, to compare.
@@ -59,6 +59,16 @@ def _lower(pid: int, nice: int) -> None:
         threads = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return
+    # With autogrouping (Linux's default on Debian) a nice value only counts within a session;
+    # Playwright starts Chromium in sessions of its own, so the session's nice value is the one
+    # that puts the browsers behind the server (never this script's own session)
+    try:
+        if os.getsid(pid) != os.getsid(0):
+            group = Path(f"/proc/{pid}/autogroup")
+            if int(group.read_text().split("nice")[1]) < nice:
+                group.write_text(str(nice))
+    except (OSError, IndexError, ValueError):
+        pass
     for thread in threads:
         try:
             if os.getpriority(os.PRIO_PROCESS, int(thread)) < nice:

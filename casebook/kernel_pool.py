@@ -21,7 +21,8 @@ served first instead of all of them at the end.
 
 A pool kernel also warms up at the lowest CPU priority (``warm_quietly``, in the kernel as it
 starts) and takes its normal priority back when its page arrives (``serve_at_full_priority``),
-so the pages already live come first. Only where it may take it back: as root, or with a
+so the pages already live come first. Both the kernel's threads and its session's autogroup:
+Linux shares the CPU between sessions first, and every kernel has a session of its own. Only where it may take it back: as root, or with a
 ``RLIMIT_NICE`` that allows it (``LimitNICE=20`` in ``deploy/systemd``); a page left at the
 lowest priority would starve on a busy machine, so elsewhere the kernel keeps its priority.
 """
@@ -31,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from pathlib import Path
 from typing import Callable
 
 log = logging.getLogger("casebook")
@@ -65,6 +67,9 @@ def page_took(kernel_id: str) -> None:
     own = os.getpriority(os.PRIO_PROCESS, 0)
     if _may_return_to(own):
         _set_priority_of_threads(str(pid), own)  # the kernel does it again when its page arrives
+        server_group = autogroup_nice()
+        if server_group is not None and own_autogroup(pid):
+            set_autogroup_nice(pid, server_group)
 
 
 def kernel_is_warm(kernel_id: str) -> None:
@@ -224,6 +229,8 @@ def warm_quietly() -> None:
         log.info("a pool kernel warms at its normal priority (%s)", exc)
         return
     _priority_to_restore = current
+    if own_autogroup():
+        set_autogroup_nice("self", WARM_NICE)
 
 
 def serve_at_full_priority() -> None:
@@ -231,7 +238,41 @@ def serve_at_full_priority() -> None:
     global _priority_to_restore
     if _priority_to_restore is not None:
         _set_priority_of_threads("self", _priority_to_restore)
+        if own_autogroup():
+            set_autogroup_nice("self", _priority_to_restore)
         _priority_to_restore = None
+
+
+# Linux with autogrouping (CONFIG_SCHED_AUTOGROUP, on in Debian's kernels) shares the CPU between
+# sessions first and applies a thread's nice value only within its session. jupyter_client
+# starts every kernel in a session of its own, so a kernel's nice value alone changes nothing
+# against the server or other kernels: a warming kernel got as much CPU as the server itself.
+# The session's own nice value (/proc/<pid>/autogroup) is what counts between sessions.
+
+
+def own_autogroup(pid: int | None = None) -> bool:
+    """Whether ``pid`` (this process) leads a session of its own, so that its autogroup holds
+    nothing else (never renice the server's session from a kernel started some other way)."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        return os.getsid(pid) == pid and Path(f"/proc/{pid}/autogroup").exists()
+    except OSError:
+        return False
+
+
+def autogroup_nice(process: str | int = "self") -> int | None:
+    """The nice value of ``process``'s autogroup, or None without autogrouping."""
+    try:
+        return int(Path(f"/proc/{process}/autogroup").read_text().split("nice")[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def set_autogroup_nice(process: str | int, nice: int) -> None:
+    try:
+        Path(f"/proc/{process}/autogroup").write_text(str(nice))
+    except OSError as exc:  # no autogrouping, or a limit: said, not fatal
+        log.info("the session of kernel process %s kept its priority (%s)", process, exc)
 
 
 def _set_priority_of_threads(process: str, priority: int) -> None:

@@ -213,6 +213,13 @@ def test_a_pool_kernel_warms_at_the_lowest_priority_and_serves_its_page_at_full(
             time.sleep(0.5)
         assert kernels and all(_nice_of_threads(pid) == {19} for pid in kernels), \
             {pid: _nice_of_threads(pid) for pid in kernels}
+        # with autogrouping a nice value counts only within a session, and each kernel has one
+        # of its own: the session's priority must be the lowest too, or the warming kernels get
+        # as much CPU as the server
+        grouped = kernel_pool.autogroup_nice(server.process.pid) is not None
+        if grouped:
+            assert all(kernel_pool.autogroup_nice(pid) == 19 for pid in kernels), \
+                {pid: kernel_pool.autogroup_nice(pid) for pid in kernels}
 
         page = get_page(server.app_url("participant"))
         assert page.status_code == 200
@@ -221,5 +228,8 @@ def test_a_pool_kernel_warms_at_the_lowest_priority_and_serves_its_page_at_full(
         assert _nice_of_threads(served) == {os.getpriority(os.PRIO_PROCESS, 0)}
         waiting = [pid for pid in _kernels(server.process.pid) if pid != served and pid in kernels]
         assert waiting and all(_nice_of_threads(pid) == {19} for pid in waiting)  # still waiting for a page
+        if grouped:
+            assert kernel_pool.autogroup_nice(served) == kernel_pool.autogroup_nice(server.process.pid)
+            assert all(kernel_pool.autogroup_nice(pid) == 19 for pid in waiting)
     finally:
         server.stop()
