@@ -196,6 +196,7 @@ def _kernels(server_pid: int) -> dict[int, str]:
     return found
 
 
+@pytest.mark.server
 def test_a_pool_kernel_warms_at_the_lowest_priority_and_serves_its_page_at_full(tmp_path, test_cache):
     """The pages already live come first: a kernel warming up for a pool runs at nice 19, and
     the one a page takes runs at the server's own priority again, every thread of it."""
