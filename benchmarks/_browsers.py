@@ -7,8 +7,8 @@ server and its kernels (a restart run on 2026-12-07: Chromium took ~1.6 of the 2
 kernels the pages waited for got the rest, nothing usable after 5 minutes).
 
 ``browsers_in_the_background()`` keeps every thread of this script's Chromium processes, and
-their sessions' autogroups, at ``BROWSER_NICE``: they get what the server leaves, as the participants' devices would have it
-to themselves. The pages still render on the same two cores, so a page's own time is still
+their sessions' autogroups, at ``BROWSER_NICE``: they get what the server leaves, as the
+participants' devices would have it to themselves. The pages still render on the same two cores, so a page's own time is still
 counted; only who goes first changes. ``--browsers-first`` (in the scripts that use this) leaves
 Chromium as it is, to compare.
 """
@@ -19,6 +19,8 @@ import contextlib
 import os
 import threading
 from pathlib import Path
+
+from casebook.kernel_pool import autogroup_nice, set_autogroup_nice
 
 BROWSER_NICE = 10
 BROWSER_NAMES = ("chromium", "chrome", "headless_shell")
@@ -63,12 +65,12 @@ def _lower(pid: int, nice: int) -> None:
     # Playwright starts Chromium in sessions of its own, so the session's nice value is the one
     # that puts the browsers behind the server (never this script's own session)
     try:
-        if os.getsid(pid) != os.getsid(0):
-            group = Path(f"/proc/{pid}/autogroup")
-            if int(group.read_text().split("nice")[1]) < nice:
-                group.write_text(str(nice))
-    except (OSError, IndexError, ValueError):
-        pass
+        foreign = os.getsid(pid) != os.getsid(0)
+    except OSError:
+        return  # the process ended
+    group = autogroup_nice(pid) if foreign else None
+    if group is not None and group < nice:
+        set_autogroup_nice(pid, nice)
     for thread in threads:
         try:
             if os.getpriority(os.PRIO_PROCESS, int(thread)) < nice:

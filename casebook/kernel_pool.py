@@ -21,9 +21,9 @@ served first instead of all of them at the end.
 
 A pool kernel also warms up at the lowest CPU priority (``warm_quietly``, in the kernel as it
 starts) and takes its normal priority back when its page arrives (``serve_at_full_priority``),
-so the pages already live come first. Both the kernel's threads and its session's autogroup:
-Linux shares the CPU between sessions first, and every kernel has a session of its own. Only where it may take it back: as root, or with a
-``RLIMIT_NICE`` that allows it (``LimitNICE=20`` in ``deploy/systemd``); a page left at the
+so the pages already live come first: both the kernel's threads and its session's autogroup
+(Linux shares the CPU between sessions first, and every kernel has a session of its own). Only
+where it may take it back: as root, or with a ``RLIMIT_NICE`` that allows it (``LimitNICE=20`` in ``deploy/systemd``); a page left at the
 lowest priority would starve on a busy machine, so elsewhere the kernel keeps its priority.
 """
 
@@ -49,6 +49,7 @@ FIRST_GROUP = 12
 WAIT_FOR_KERNEL_SECONDS = 300.0
 
 _priority_to_restore: int | None = None  # this kernel's priority before it warmed quietly
+_group_to_restore: int | None = None  # its session's autogroup priority before that
 _manager = None  # in the server: the kernel manager whose pools are warmed here
 
 # kernel id -> what to do once that kernel is warm (the warmer starts the next one)
@@ -216,7 +217,7 @@ def _may_return_to(priority: int) -> bool:
 def warm_quietly() -> None:
     """In a kernel Voila starts for a pool, before it starts any thread: the lowest priority,
     where the priority can be taken back when the page arrives."""
-    global _priority_to_restore
+    global _priority_to_restore, _group_to_restore
     if (os.environ.get("VOILA_PREHEAT") != "True" or os.environ.get(QUIET_VARIABLE) == "0"
             or not hasattr(os, "setpriority")):
         return
@@ -230,17 +231,19 @@ def warm_quietly() -> None:
         return
     _priority_to_restore = current
     if own_autogroup():
+        _group_to_restore = autogroup_nice()
         set_autogroup_nice("self", WARM_NICE)
 
 
 def serve_at_full_priority() -> None:
     """The page arrived: every thread of this kernel back to the priority it started with."""
-    global _priority_to_restore
+    global _priority_to_restore, _group_to_restore
     if _priority_to_restore is not None:
         _set_priority_of_threads("self", _priority_to_restore)
-        if own_autogroup():
-            set_autogroup_nice("self", _priority_to_restore)
         _priority_to_restore = None
+    if _group_to_restore is not None:
+        set_autogroup_nice("self", _group_to_restore)
+        _group_to_restore = None
 
 
 # Linux with autogrouping (CONFIG_SCHED_AUTOGROUP, on in Debian's kernels) shares the CPU between
